@@ -1,0 +1,140 @@
+"""Cloud Storage access: object I/O, signed URLs and resumable upload sessions.
+
+Locally the same google-cloud-storage client talks to gcp-storage-emulator
+(STORAGE_EMULATOR_HOST); it does not verify signatures, so signed URLs are
+real V4 signatures made with a local key but only checked in the cloud.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from google.cloud import storage
+
+from avp.errors import NotFound
+
+
+class Storage:
+    def __init__(self, client: storage.Client, bucket: str, signer=None, public_host: str | None = None):
+        self.client = client
+        self.bucket_name = bucket
+        self.bucket = client.bucket(bucket)
+        self._signer = signer
+        self._public_host = public_host
+
+    def uri(self, path: str) -> str:
+        return f"gs://{self.bucket_name}/{path}"
+
+    def path_of(self, uri: str) -> str:
+        """The object path inside our bucket of a `gs://bucket/path` URI (NotFound for other buckets)."""
+        prefix = f"gs://{self.bucket_name}/"
+        if not uri.startswith(prefix):
+            raise NotFound(f"object {uri} is not in bucket {self.bucket_name}")
+        return uri[len(prefix):]
+
+    def exists(self, path: str) -> bool:
+        return self.bucket.blob(path).exists()
+
+    def stat(self, path: str) -> dict | None:
+        blob = self.bucket.get_blob(path)
+        if blob is None:
+            return None
+        return {"size": blob.size, "content_type": blob.content_type, "md5": blob.md5_hash, "crc32c": blob.crc32c,
+                "metadata": blob.metadata or {}, "updated": blob.updated}
+
+    def read_bytes(self, path: str) -> bytes:
+        blob = self.bucket.blob(path)
+        if not blob.exists():
+            raise NotFound(f"object {path} not found")
+        return blob.download_as_bytes()
+
+    def read_text(self, path: str) -> str:
+        return self.read_bytes(path).decode("utf-8")
+
+    def read_json(self, path: str):
+        return json.loads(self.read_bytes(path))
+
+    def write_bytes(self, path: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """A single-request upload: the object appears whole or not at all."""
+        self.bucket.blob(path).upload_from_string(data, content_type=content_type)
+
+    def write_text(self, path: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
+        self.write_bytes(path, text.encode("utf-8"), content_type)
+
+    def write_json(self, path: str, value) -> None:
+        self.write_bytes(path, json.dumps(value, indent=1, default=str).encode(), "application/json")
+
+    def upload_file(self, path: str, local: Path, content_type: str | None = None) -> None:
+        self.bucket.blob(path).upload_from_filename(str(local), content_type=content_type)
+
+    def download_file(self, path: str, local: Path) -> Path:
+        """Download to `local` through a temporary file, so a crash never leaves half a file in place."""
+        local.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=local.parent, prefix=f".{local.name}.")
+        os.close(fd)
+        try:
+            blob = self.bucket.blob(path)
+            if not blob.exists():
+                raise NotFound(f"object {path} not found")
+            blob.download_to_filename(tmp)
+            os.replace(tmp, local)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return local
+
+    def delete(self, path: str) -> None:
+        blob = self.bucket.blob(path)
+        if blob.exists():
+            blob.delete()
+
+    def list(self, prefix: str) -> list[str]:
+        return [b.name for b in self.client.list_blobs(self.bucket_name, prefix=prefix)]
+
+    def open_read(self, path: str):
+        return self.bucket.blob(path).open("rb")
+
+    def open_write(self, path: str, content_type: str):
+        return self.bucket.blob(path).open("wb", content_type=content_type)
+
+    def resumable_session(self, path: str, content_type: str, size: int, origin: str | None = None) -> str:
+        """Start a resumable upload bound to `path`, `content_type` and `size`; the session URL is the
+        client's credential for sending bytes straight to storage, in chunks, resumably."""
+        return self.bucket.blob(path).create_resumable_upload_session(content_type=content_type, size=size, origin=origin)
+
+    def signed_url(self, path: str, *, method: str = "GET", expires: int = 900, content_type: str | None = None,
+                   filename: str | None = None) -> str:
+        blob = self.bucket.blob(path)
+        kwargs = {}
+        if self._public_host:
+            kwargs["api_access_endpoint"] = self._public_host
+        if filename:
+            kwargs["response_disposition"] = f'attachment; filename="{filename}"'
+        return blob.generate_signed_url(version="v4", expiration=dt.timedelta(seconds=expires), method=method,
+                                        content_type=content_type, credentials=self._signer, **kwargs)
+
+
+def local_signer(data_dir: Path, project_id: str):
+    """Service-account credentials made from a key generated once into the data dir, so V4 URL signing
+    works offline. The emulator does not check the signature; in the cloud the real account signs."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.oauth2 import service_account
+
+    key_file = data_dir / "signing-key.json"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        info = {"type": "service_account", "project_id": project_id, "private_key_id": hashlib.sha1(pem.encode()).hexdigest(),
+                "private_key": pem, "client_email": f"avp-local@{project_id}.iam.gserviceaccount.com", "client_id": "0",
+                "token_uri": "https://oauth2.googleapis.com/token"}
+        tmp = key_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, key_file)
+    return service_account.Credentials.from_service_account_info(json.loads(key_file.read_text()))

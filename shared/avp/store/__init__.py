@@ -1,0 +1,229 @@
+"""Firestore access: the one place that talks to the Firestore client.
+
+Domain code gets a `Store` and uses its small vocabulary (get, create, update, query,
+transaction, paginate); it never imports google.cloud.firestore itself.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from avp.errors import BadRequest
+
+T = TypeVar("T")
+Filter = tuple[str, str, Any]
+
+DELETE_FIELD = firestore.DELETE_FIELD
+SERVER_TIMESTAMP = firestore.SERVER_TIMESTAMP
+Increment = firestore.Increment
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _to_dict(snapshot) -> dict[str, Any] | None:
+    if snapshot is None or not snapshot.exists:
+        return None
+    data = snapshot.to_dict() or {}
+    data["id"] = snapshot.id
+    return data
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    size: int
+    next_cursor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"items": self.items, "total": self.total, "page": self.page, "size": self.size}
+        if self.next_cursor:
+            out["next_cursor"] = self.next_cursor
+        return out
+
+
+class _CursorCache:
+    """Remembers where page N of a query ended, so page N+1 starts after it (O(size) reads)
+    instead of skipping N*size documents with an offset."""
+
+    def __init__(self, capacity: int = 2048):
+        self._data: OrderedDict[tuple[str, int], list[Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._capacity = capacity
+
+    def get(self, key: tuple[str, int]) -> list[Any] | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, int], value: list[Any]) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._capacity:
+                self._data.popitem(last=False)
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    def enc(v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            return {"$t": v.isoformat()}
+        return v
+
+    return base64.urlsafe_b64encode(json.dumps([enc(v) for v in values]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("invalid cursor") from exc
+    if not isinstance(raw, list):
+        raise BadRequest("invalid cursor")
+    return [dt.datetime.fromisoformat(v["$t"]) if isinstance(v, dict) and "$t" in v else v for v in raw]
+
+
+class Store:
+    """A thin, typed facade over one Firestore database."""
+
+    def __init__(self, client: firestore.Client):
+        self.client = client
+        self._cursors = _CursorCache()
+        self.reads = 0  # documents read through `paginate`, for the read-budget tests
+
+    # -- documents ---------------------------------------------------------
+    def ref(self, path: str):
+        return self.client.document(path)
+
+    def collection(self, path: str):
+        return self.client.collection(path)
+
+    def get(self, path: str, transaction=None) -> dict[str, Any] | None:
+        return _to_dict(self.client.document(path).get(transaction=transaction))
+
+    def get_many(self, paths: Iterable[str]) -> list[dict[str, Any]]:
+        refs = [self.client.document(p) for p in paths]
+        if not refs:
+            return []
+        return [d for d in (_to_dict(s) for s in self.client.get_all(refs)) if d is not None]
+
+    def create(self, collection: str, data: dict[str, Any], doc_id: str | None = None) -> dict[str, Any]:
+        """Create a document (fails with google Conflict if it exists); returns it with its id."""
+        doc_id = doc_id or new_id()
+        self.client.collection(collection).document(doc_id).create(data)
+        return {**data, "id": doc_id}
+
+    def set(self, path: str, data: dict[str, Any], merge: bool = False) -> None:
+        self.client.document(path).set(data, merge=merge)
+
+    def update(self, path: str, data: dict[str, Any]) -> None:
+        self.client.document(path).update(data)
+
+    def delete(self, path: str) -> None:
+        self.client.document(path).delete()
+
+    # -- queries -----------------------------------------------------------
+    def query(
+        self,
+        collection: str,
+        filters: Sequence[Filter] = (),
+        order_by: Sequence[tuple[str, str]] = (),
+        limit: int | None = None,
+        group: bool = False,
+    ):
+        q = self.client.collection_group(collection) if group else self.client.collection(collection)
+        for field, op, value in filters:
+            q = q.where(filter=FieldFilter(field, op, value))
+        for field, direction in order_by:
+            q = q.order_by(field, direction=firestore.Query.DESCENDING if direction == "desc" else firestore.Query.ASCENDING)
+        if limit is not None:
+            q = q.limit(limit)
+        return q
+
+    def find(self, collection: str, filters: Sequence[Filter] = (), order_by: Sequence[tuple[str, str]] = (), limit: int | None = None, group: bool = False) -> list[dict[str, Any]]:
+        return [d for d in (_to_dict(s) for s in self.query(collection, filters, order_by, limit, group).stream()) if d]
+
+    def find_one(self, collection: str, filters: Sequence[Filter]) -> dict[str, Any] | None:
+        found = self.find(collection, filters, limit=1)
+        return found[0] if found else None
+
+    def count(self, collection: str, filters: Sequence[Filter] = ()) -> int:
+        result = self.query(collection, filters).count().get()
+        return int(result[0][0].value)
+
+    def paginate(
+        self,
+        collection: str,
+        filters: Sequence[Filter],
+        order_by: tuple[str, str],
+        page: int,
+        size: int,
+        cursor: str | None = None,
+    ) -> Page:
+        """One page of a query, ordered by `order_by` then id.
+
+        Reads at most `size` documents when the previous page was served before (the cursor
+        cache) or an explicit `cursor` is given; a cold jump to page N falls back to reading
+        only the ids of the skipped documents.
+        """
+        field, direction = order_by
+        orders = [(field, direction), ("__name__", direction)]
+        base = self.query(collection, filters, orders)
+        key = repr((collection, sorted(map(repr, filters)), orders, size))
+        total = self.count(collection, filters)
+        anchor: list[Any] | None = None
+        if cursor:
+            anchor = _decode_cursor(cursor)
+        elif page > 1:
+            anchor = self._cursors.get((key, page - 1))
+            if anchor is None:
+                # Cold jump: read only the skipped documents' sort keys to find the anchor.
+                skipped = list(base.select([field]).limit((page - 1) * size).stream())
+                self.reads += len(skipped)
+                if len(skipped) < (page - 1) * size:
+                    return Page([], total, page, size)
+                anchor = [skipped[-1].get(field), skipped[-1].id]
+        q = base
+        if anchor is not None:
+            if len(anchor) != 2 or not isinstance(anchor[1], str):
+                raise BadRequest("invalid cursor")
+            q = q.start_after([anchor[0], self.client.collection(collection).document(anchor[1])])
+        docs = list(q.limit(size).stream())
+        self.reads += len(docs)
+        items = [d for d in (_to_dict(s) for s in docs) if d]
+        next_cursor = None
+        if len(docs) == size:
+            last_anchor = [docs[-1].get(field), docs[-1].id]
+            self._cursors.put((key, page), last_anchor)
+            next_cursor = _encode_cursor(last_anchor)
+        return Page(items, total, page, size, next_cursor)
+
+    # -- transactions ------------------------------------------------------
+    def transaction(self, fn: Callable[[Any], T]) -> T:
+        """Run `fn(transaction)` in a Firestore transaction (retried on contention)."""
+        txn = self.client.transaction()
+
+        @firestore.transactional
+        def run(transaction):
+            return fn(transaction)
+
+        return run(txn)

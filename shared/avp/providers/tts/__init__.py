@@ -1,0 +1,29 @@
+"""Speech synthesis: one interface (base.TtsProvider), a local eSpeak NG adapter and two cloud ones."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from avp.providers.tts.base import Synthesis, TtsError, TtsProvider, Voice
+
+__all__ = ["Synthesis", "TtsError", "TtsProvider", "Voice", "get_tts"]
+
+
+def get_tts(provider: str, settings: Mapping[str, str] | None = None) -> TtsProvider:
+    """Build the named TTS adapter. Settings keys: `api_key`, `base_url`, `model` (gemini);
+    `endpoint` (google). Cloud client libraries are imported only when their adapter is chosen."""
+    settings = settings or {}
+    if provider in ("local", "espeak"):
+        from avp.providers.tts.local import EspeakTts
+
+        return EspeakTts()
+    if provider == "gemini":
+        from avp.providers.tts.gemini import DEFAULT_MODEL, GeminiTts
+
+        return GeminiTts(
+            api_key=settings.get("api_key"), base_url=settings.get("base_url"), model=settings.get("model", DEFAULT_MODEL)
+        )
+    if provider == "google":
+        from avp.providers.tts.google import GoogleTts
+
+        return GoogleTts(endpoint=settings.get("endpoint"))
+    raise TtsError(f"unknown TTS provider {provider!r} (local, gemini, google)")

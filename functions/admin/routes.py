@@ -1,0 +1,87 @@
+from flask import Blueprint
+
+from avp.bootstrap import container
+from avp.domain import audit, users
+from avp.web import audit_meta, authenticated, json_body, no_content, ok, query_args, sibling
+
+schemas = sibling(__file__, "schemas")
+bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+admin_only = authenticated("admin")
+
+
+@bp.get("/users")
+@admin_only
+def list_users():
+    q = query_args(schemas.UserListQuery())
+    return ok(users.list_users(container().store, page=q["page"], size=q["size"], role=q["role"], email=q["email"]).to_dict())
+
+
+@bp.post("/users")
+@admin_only
+def create_user():
+    body = json_body(schemas.UserCreate())
+    return ok(users.public_view(users.create_user(container().store, audit_meta(), **body)), 201)
+
+
+@bp.get("/users/<user_id>")
+@admin_only
+def get_user(user_id: str):
+    return ok(users.public_view(users.get_user(container().store, user_id)))
+
+
+@bp.patch("/users/<user_id>")
+@admin_only
+def update_user(user_id: str):
+    body = json_body(schemas.UserUpdate())
+    return ok(users.public_view(users.update_user(container().store, audit_meta(), user_id, body)))
+
+
+@bp.delete("/users/<user_id>")
+@admin_only
+def delete_user(user_id: str):
+    users.delete_user(container().store, audit_meta(), user_id)
+    return no_content()
+
+
+@bp.post("/users/<user_id>/reset-password")
+@admin_only
+def reset_password(user_id: str):
+    c = container()
+    users.send_password_reset(c.store, audit_meta(), c.mailer, c.settings.public_url, user_id)
+    return ok({"detail": "password reset email sent"}, 202)
+
+
+@bp.post("/users/<user_id>/password/reset")
+@admin_only
+def set_password(user_id: str):
+    body = json_body(schemas.PasswordSet())
+    users.set_password(container().store, audit_meta(), user_id, body["new_password"])
+    return ok({"detail": "password changed; the user's sessions were revoked"})
+
+
+@bp.get("/audit-logs")
+@admin_only
+def audit_logs():
+    q = query_args(schemas.AuditQuery())
+    return ok(audit.list_entries(container().store, page=q["page"], size=q["size"], action=q["action"]).to_dict())
+
+
+@bp.get("/audit-logs/user/<user_id>")
+@admin_only
+def audit_logs_user(user_id: str):
+    q = query_args(schemas.AuditQuery())
+    return ok(audit.list_entries(container().store, page=q["page"], size=q["size"], actor_id=user_id).to_dict())
+
+
+@bp.get("/audit-logs/security")
+@admin_only
+def audit_logs_security():
+    q = query_args(schemas.AuditQuery())
+    return ok(audit.list_entries(container().store, page=q["page"], size=q["size"], security=True).to_dict())
+
+
+@bp.delete("/audit-logs/cleanup")
+@admin_only
+def audit_cleanup():
+    q = query_args(schemas.CleanupQuery())
+    return ok({"deleted": audit.cleanup(container().store, audit_meta(), q["older_than_days"])})

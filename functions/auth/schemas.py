@@ -1,0 +1,10 @@
+from marshmallow import Schema, fields, validate
+
+
+class LoginSchema(Schema):
+    email = fields.Email(required=True)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class MicrosoftSchema(Schema):
+    id_token = fields.String(required=True, validate=validate.Length(min=10, max=20000))

@@ -1,0 +1,112 @@
+"""Typed settings read once from the environment. Every variable avp reads is listed here."""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings. `env` is `local` (emulators, one machine) or `cloud`."""
+
+    env: str = "local"
+    project_id: str = "avp-local"
+    region: str = "europe-west1"
+    data_dir: Path = Path(".avp")
+    bucket: str = "avp-media"
+    firestore_host: str | None = None
+    storage_host: str | None = None
+    public_url: str = "http://127.0.0.1:8012"
+    jwt_key: str | None = None
+    access_ttl: int = 15 * 60
+    refresh_ttl: int = 30 * 24 * 3600
+    cookie_secure: bool = True
+    admin_email: str = "admin@avp.local"
+    admin_password: str | None = None
+    login_max_failures: int = 10
+    login_ip_max_failures: int = 50
+    lockout_seconds: int = 15 * 60
+    max_upload_bytes: int = 20 * 1024**3
+    max_direct_upload_bytes: int = 100 * 1024**2
+    max_json_bytes: int = 2 * 1024**2
+    ms_client_id: str = ""
+    ms_tenant_ids: tuple[str, ...] = ()
+    ms_jwks_url: str = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
+    invitation_ttl: int = 7 * 24 * 3600
+    asr_provider: str = "local"
+    describe_provider: str = "local"
+    tts_provider: str = "local"
+    translate_provider: str = "none"
+    gemini_api_key: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "avp <no-reply@avp.local>"
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.env == "local"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        """Build settings from `environ` (default: the process environment)."""
+        e = os.environ if environ is None else environ
+        d = cls()
+        return cls(
+            env=e.get("AVP_ENV", d.env),
+            project_id=e.get("GOOGLE_CLOUD_PROJECT", d.project_id),
+            region=e.get("AVP_REGION", d.region),
+            data_dir=Path(e.get("AVP_DATA_DIR", str(d.data_dir))).resolve(),
+            bucket=e.get("AVP_BUCKET", d.bucket),
+            firestore_host=e.get("FIRESTORE_EMULATOR_HOST") or None,
+            storage_host=e.get("STORAGE_EMULATOR_HOST") or None,
+            public_url=e.get("AVP_PUBLIC_URL", d.public_url).rstrip("/"),
+            jwt_key=e.get("AVP_JWT_KEY") or None,
+            access_ttl=int(e.get("AVP_ACCESS_TTL", d.access_ttl)),
+            refresh_ttl=int(e.get("AVP_REFRESH_TTL", d.refresh_ttl)),
+            cookie_secure=_bool(e.get("AVP_COOKIE_SECURE"), d.cookie_secure),
+            admin_email=e.get("AVP_ADMIN_EMAIL", d.admin_email),
+            admin_password=e.get("AVP_ADMIN_PASSWORD") or None,
+            login_max_failures=int(e.get("AVP_LOGIN_MAX_FAILURES", d.login_max_failures)),
+            login_ip_max_failures=int(e.get("AVP_LOGIN_IP_MAX_FAILURES", d.login_ip_max_failures)),
+            lockout_seconds=int(e.get("AVP_LOCKOUT_SECONDS", d.lockout_seconds)),
+            max_upload_bytes=int(e.get("AVP_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
+            max_direct_upload_bytes=int(e.get("AVP_MAX_DIRECT_UPLOAD_BYTES", d.max_direct_upload_bytes)),
+            max_json_bytes=int(e.get("AVP_MAX_JSON_BYTES", d.max_json_bytes)),
+            ms_client_id=e.get("AVP_MS_CLIENT_ID", d.ms_client_id),
+            ms_tenant_ids=_list(e.get("AVP_MS_TENANT_IDS")),
+            ms_jwks_url=e.get("AVP_MS_JWKS_URL", d.ms_jwks_url),
+            invitation_ttl=int(e.get("AVP_INVITATION_TTL", d.invitation_ttl)),
+            asr_provider=e.get("AVP_ASR_PROVIDER", d.asr_provider),
+            describe_provider=e.get("AVP_DESCRIBE_PROVIDER", d.describe_provider),
+            tts_provider=e.get("AVP_TTS_PROVIDER", d.tts_provider),
+            translate_provider=e.get("AVP_TRANSLATE_PROVIDER", d.translate_provider),
+            gemini_api_key=e.get("GEMINI_API_KEY") or None,
+            smtp_host=e.get("AVP_SMTP_HOST") or None,
+            smtp_port=int(e.get("AVP_SMTP_PORT", d.smtp_port)),
+            smtp_user=e.get("AVP_SMTP_USER") or None,
+            smtp_password=e.get("AVP_SMTP_PASSWORD") or None,
+            mail_from=e.get("AVP_MAIL_FROM", d.mail_from),
+            log_level=e.get("AVP_LOG_LEVEL", d.log_level),
+        )
+
+
+@functools.cache
+def settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""Audio-description assembly: fitting voiced descriptions into the gaps of the dialogue."""

@@ -1,0 +1,202 @@
+"""Signing in: passwords with throttling and lockout, refresh-token rotation with reuse
+detection, Microsoft identity-platform ID tokens."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from avp.auth.passwords import hash_password, needs_rehash, verify_password
+from avp.auth.tokens import issue_access_token, new_secret, secret_hash
+from avp.config import Settings
+from avp.domain import audit, users
+from avp.domain.audit import AuditMeta
+from avp.errors import Forbidden, TooManyRequests, Unauthorized
+from avp.store import Store, new_id, now
+
+INVALID_LOGIN = "incorrect email or password"
+
+
+@dataclass
+class Session:
+    """What a successful sign-in hands back: the access token for the body, the refresh secret for the cookie."""
+
+    user: dict[str, Any]
+    access_token: str
+    expires_in: int
+    refresh_token: str
+
+    def body(self) -> dict[str, Any]:
+        return {"access_token": self.access_token, "token_type": "bearer", "expires_in": self.expires_in,
+                "user": users.public_view(self.user)}
+
+
+# -- throttling --------------------------------------------------------------
+def _throttle_ref(store: Store, kind: str, key: str):
+    return store.ref(f"login_throttle/{kind}-{secret_hash(key)}")
+
+
+def _check_locked(store: Store, refs) -> None:
+    for ref in refs:
+        snap = ref.get()
+        locked_until = (snap.to_dict() or {}).get("locked_until") if snap.exists else None
+        if locked_until and locked_until > time.time():
+            raise TooManyRequests("too many failed sign-in attempts; try again later", retry_after=int(locked_until - time.time()) + 1)
+
+
+def _note_failure(store: Store, ref, limit: int, lockout: int, window: int = 3600) -> bool:
+    """Count a failure in a sliding window; returns True when this failure locks the key."""
+
+    def txn_fn(txn):
+        snap = ref.get(transaction=txn)
+        data = snap.to_dict() if snap.exists else {}
+        t = time.time()
+        if t - data.get("window_start", 0) > window:
+            data = {"window_start": t, "failures": 0}
+        data["failures"] = data.get("failures", 0) + 1
+        locked = data["failures"] >= limit
+        if locked:
+            data["locked_until"] = t + lockout
+            data["failures"] = 0
+            data["window_start"] = t
+        txn.set(ref, data)
+        return locked
+
+    return store.transaction(txn_fn)
+
+
+def login(store: Store, settings: Settings, key: str, email: str, password: str, meta: AuditMeta) -> Session:
+    """Email + password sign-in. Unknown email and wrong password look the same (status, body, time)."""
+    account_ref = _throttle_ref(store, "acct", users.normalize_email(email))
+    ip_ref = _throttle_ref(store, "ip", meta.ip or "unknown")
+    _check_locked(store, (account_ref, ip_ref))
+    user = users.find_by_email(store, email)
+    valid = verify_password(user.get("password_hash") if user else None, password)
+    if not valid or user is None or user.get("disabled"):
+        locked = _note_failure(store, account_ref, settings.login_max_failures, settings.lockout_seconds)
+        ip_locked = _note_failure(store, ip_ref, settings.login_ip_max_failures, settings.lockout_seconds)
+        audit.record(store, AuditMeta(user["id"] if user else None, None, meta.request_id, meta.ip),
+                     "auth.login_failed", f"users/{user['id']}" if user else "users/unknown",
+                     extra={"email_hash": secret_hash(users.normalize_email(email)), "locked": locked or ip_locked})
+        if locked or ip_locked:
+            audit.record(store, meta, "auth.lockout", "users/" + (user["id"] if user else "unknown"))
+            raise TooManyRequests("too many failed sign-in attempts; try again later", retry_after=settings.lockout_seconds)
+        raise Unauthorized(INVALID_LOGIN)
+    account_ref.delete()
+    if needs_rehash(user["password_hash"]):
+        store.update(f"users/{user['id']}", {"password_hash": hash_password(password)})
+    return _start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "password")
+
+
+def _start_session(store: Store, settings: Settings, key: str, user: dict[str, Any], meta: AuditMeta, method: str) -> Session:
+    store.update(f"users/{user['id']}", {"last_login_at": now()})
+    refresh = _new_refresh(store, settings, user["id"], family=new_id())
+    audit.record(store, meta, "auth.login", f"users/{user['id']}", extra={"method": method})
+    access, ttl = issue_access_token(key, user, user.get("org_ids") or [], settings.access_ttl)
+    return Session(user, access, ttl, refresh)
+
+
+def _new_refresh(store: Store, settings: Settings, user_id: str, family: str, transaction=None) -> str:
+    secret = new_secret()
+    doc = {"user_id": user_id, "family": family, "used": False, "revoked": False, "created_at": now(),
+           "expires_at": time.time() + settings.refresh_ttl}
+    ref = store.ref(f"refresh_tokens/{secret_hash(secret)}")
+    if transaction is not None:
+        transaction.create(ref, doc)
+    else:
+        ref.create(doc)
+    return secret
+
+
+def revoke_family(store: Store, family: str) -> None:
+    for snap in store.query("refresh_tokens", [("family", "==", family)]).stream():
+        snap.reference.update({"revoked": True})
+
+
+def refresh(store: Store, settings: Settings, key: str, secret: str | None, meta: AuditMeta) -> Session:
+    """Rotate a refresh token. Presenting one that was already used revokes its whole family
+    (someone else may hold a stolen copy)."""
+    if not secret:
+        raise Unauthorized("missing refresh token")
+    ref = store.ref(f"refresh_tokens/{secret_hash(secret)}")
+
+    def txn_fn(txn):
+        snap = ref.get(transaction=txn)
+        if not snap.exists:
+            return ("invalid", None, None)
+        data = snap.to_dict()
+        if data.get("revoked") or data.get("expires_at", 0) < time.time():
+            return ("invalid", data, None)
+        if data.get("used"):
+            return ("reused", data, None)
+        txn.update(ref, {"used": True, "used_at": now()})
+        new_secret_value = _new_refresh(store, settings, data["user_id"], data["family"], transaction=txn)
+        return ("ok", data, new_secret_value)
+
+    outcome, data, new_value = store.transaction(txn_fn)
+    if outcome == "reused":
+        revoke_family(store, data["family"])
+        audit.record(store, AuditMeta(data["user_id"], None, meta.request_id, meta.ip), "auth.refresh_reuse",
+                     f"users/{data['user_id']}", extra={"family": data["family"]})
+        raise Unauthorized("refresh token already used; all sessions of this sign-in were revoked")
+    if outcome != "ok":
+        raise Unauthorized("invalid or expired refresh token")
+    user = store.get(f"users/{data['user_id']}")
+    if not user or user.get("disabled") or user.get("deleted"):
+        revoke_family(store, data["family"])
+        raise Unauthorized("account disabled")
+    access, ttl = issue_access_token(key, user, user.get("org_ids") or [], settings.access_ttl)
+    return Session(user, access, ttl, new_value)
+
+
+def logout(store: Store, secret: str | None, meta: AuditMeta) -> None:
+    """Revoke the presented refresh token's family (this sign-in on this device)."""
+    if secret:
+        snap = store.ref(f"refresh_tokens/{secret_hash(secret)}").get()
+        if snap.exists:
+            revoke_family(store, snap.get("family"))
+    audit.record(store, meta, "auth.logout", f"users/{meta.actor_id}")
+
+
+def microsoft_login(store: Store, settings: Settings, key: str, id_token: str, meta: AuditMeta, jwks_client=None) -> Session:
+    """Sign in with a Microsoft identity-platform ID token (signature against the tenant JWKS, iss,
+    aud, exp, nbf, allowed tenant). Unknown emails are refused unless an invitation is pending."""
+    import jwt
+
+    if not settings.ms_client_id or not settings.ms_tenant_ids:
+        raise Forbidden("Microsoft sign-in is not configured")
+    try:
+        jwks = jwks_client or _jwks_client(settings.ms_jwks_url)
+        signing_key = jwks.get_signing_key_from_jwt(id_token)
+        claims = jwt.decode(id_token, signing_key.key, algorithms=["RS256"], audience=settings.ms_client_id,
+                            options={"require": ["exp", "iat", "iss", "aud", "tid"]}, leeway=60)
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("invalid Microsoft ID token") from exc
+    tid = claims.get("tid")
+    if tid not in settings.ms_tenant_ids or claims.get("iss") != f"https://login.microsoftonline.com/{tid}/v2.0":
+        raise Unauthorized("Microsoft tenant not allowed")
+    email = claims.get("email") or claims.get("preferred_username")
+    if not email:
+        raise Unauthorized("Microsoft ID token carries no email")
+    user = users.find_by_email(store, email)
+    if user is None:
+        invitation = store.find_one("invitations", [("email", "==", users.normalize_email(email)), ("status", "==", "pending")])
+        if invitation is None:
+            raise Forbidden("no avp account for this Microsoft user; ask an administrator for an invitation")
+        from avp.domain import invitations
+
+        user = invitations.accept_for_user(store, invitation, email=email, name=claims.get("name", ""), meta=meta)
+    if user.get("disabled"):
+        raise Forbidden("account disabled")
+    return _start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "microsoft")
+
+
+_jwks_clients: dict[str, Any] = {}
+
+
+def _jwks_client(url: str):
+    import jwt
+
+    if url not in _jwks_clients:
+        _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+    return _jwks_clients[url]

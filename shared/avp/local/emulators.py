@@ -1,0 +1,180 @@
+"""The local stand-ins for Firestore and Cloud Storage, started and stopped from Python."""
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from avp import logs
+
+log = logs.get("local.emulators")
+SDK_GUESSES = ("/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/opt/google-cloud-sdk",
+               str(Path.home() / "google-cloud-sdk"))
+INSTALL_HINT = ("The Firestore emulator was not found. Install the Google Cloud CLI and its emulator, e.g. on Debian:\n"
+                "  apt-get install google-cloud-cli google-cloud-cli-firestore-emulator default-jre-headless\n"
+                "or with the CLI: gcloud components install cloud-firestore-emulator\n"
+                "(or set AVP_FIRESTORE_EMULATOR to the cloud_firestore_emulator binary).")
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_firestore_emulator() -> str:
+    """The cloud_firestore_emulator launcher shipped with the Google Cloud CLI."""
+    explicit = os.environ.get("AVP_FIRESTORE_EMULATOR")
+    if explicit:
+        return explicit
+    roots = list(SDK_GUESSES)
+    gcloud = shutil.which("gcloud")
+    if gcloud:
+        roots.insert(0, str(Path(os.path.realpath(gcloud)).parents[1]))
+    for root in roots:
+        for candidate in glob.glob(f"{root}/platform/cloud-firestore-emulator/cloud_firestore_emulator"):
+            return candidate
+    raise EmulatorError(INSTALL_HINT)
+
+
+def check_prerequisites() -> list[str]:
+    """What is missing for the local stack, as install instructions (empty when all is there)."""
+    missing = []
+    try:
+        find_firestore_emulator()
+    except EmulatorError as exc:
+        missing.append(str(exc))
+    if not shutil.which("java"):
+        missing.append("Java is needed by the Firestore emulator: apt-get install default-jre-headless")
+    return missing
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise EmulatorError(f"emulator exited with code {proc.returncode} before it was ready")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise EmulatorError(f"emulator at {url} not ready after {timeout:.0f} s")
+
+
+class FirestoreEmulator:
+    """The official emulator as a child process. With `data_dir`, data is imported at start and
+    exported on exit, so a local stack keeps its state across restarts."""
+
+    def __init__(self, port: int | None = None, data_dir: Path | None = None, rules: Path | None = None,
+                 log_file: Path | None = None):
+        self.port = port or free_port()
+        self.data_dir = data_dir
+        self.rules = rules
+        self.log_file = log_file
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> "FirestoreEmulator":
+        cmd = [find_firestore_emulator(), "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.rules:
+            cmd += ["--rules", str(self.rules)]
+        if self.data_dir:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            if list(self.data_dir.glob("*.overall_export_metadata")):
+                cmd += ["--import-data", str(self.data_dir)]
+            cmd += ["--export-on-exit", str(self.data_dir)]
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_http(f"http://{self.host}/", timeout, self.proc)
+        log.info("firestore emulator on %s", self.host)
+        return self
+
+    def reset(self, project_id: str) -> None:
+        requests.delete(f"http://{self.host}/emulator/v1/projects/{project_id}/databases/(default)/documents", timeout=10)
+
+    def stop(self, timeout: float = 30) -> None:
+        if not self.proc or self.proc.poll() is not None:
+            return
+        # SIGINT lets the emulator run its export-on-exit hook before it ends.
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+FinalizeHook = Callable[[str, str, dict], None]
+
+
+class StorageEmulator:
+    """gcp-storage-emulator in this process, on a thread. `on_finalize(bucket, name, object)` is called
+    after each object is written whole — the local stand-in for the GCS `object.finalized` event.
+    The emulator serves one request at a time, so the hook must hand work off, never call back in."""
+
+    def __init__(self, port: int | None = None, data_dir: Path | None = None, bucket: str = "avp-media",
+                 on_finalize: FinalizeHook | None = None):
+        self.port = port or free_port()
+        self.data_dir = data_dir
+        self.bucket = bucket
+        self.on_finalize = on_finalize
+        self.server = None
+
+    @property
+    def host(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "StorageEmulator":
+        from gcp_storage_emulator import server as gse_server
+        from gcp_storage_emulator import storage as gse_storage
+
+        logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)
+        hook = self.on_finalize
+
+        class NotifyingStorage(gse_storage.Storage):
+            def create_file(self, bucket_name, file_name, content, file_obj, file_id=None):
+                result = super().create_file(bucket_name, file_name, content, file_obj, file_id)
+                if hook is not None:
+                    try:
+                        hook(bucket_name, file_name, dict(file_obj))
+                    except Exception:  # an event handler's failure must not fail the upload
+                        log.exception("finalize hook failed for %s/%s", bucket_name, file_name)
+                return result
+
+        original = gse_server.Storage
+        gse_server.Storage = NotifyingStorage
+        try:
+            if self.data_dir:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.server = gse_server.create_server("127.0.0.1", self.port, in_memory=self.data_dir is None,
+                                                   default_bucket=self.bucket,
+                                                   data_dir=str(self.data_dir) if self.data_dir else None)
+        finally:
+            gse_server.Storage = original
+        self.server.start()
+        _wait_http(f"{self.host}/storage/v1/b", 15)
+        log.info("storage emulator on %s", self.host)
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None

@@ -1,0 +1,200 @@
+"""The local stand-ins for the two Google connectors the avp workflows call.
+
+- `googleapis.run.v2.projects.locations.jobs.run`: runs the media step as a child process
+  (`python -m avp.pipeline STEP --job-id ...`), the way the Cloud Run Job would run it.
+- `googleapis.firestore.v1.projects.databases.documents.patch` / `.get`: the Firestore
+  emulator's REST API.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any
+
+from avp.local.workflows.errors import ExecutionCancelled, WorkflowError
+from avp.local.workflows.http_calls import send
+from avp.local.workflows.runtime import CallContext, Connector, terminate_process_group
+
+RUN_JOB = "googleapis.run.v2.projects.locations.jobs.run"
+FIRESTORE_PATCH = "googleapis.firestore.v1.projects.databases.documents.patch"
+FIRESTORE_GET = "googleapis.firestore.v1.projects.databases.documents.get"
+
+PERMANENT_FAILURE_EXIT_CODE = 3
+"""Exit status of a media step that must not be retried (bad input, unsupported file)."""
+
+DEFAULT_JOB_COMMAND: tuple[str, ...] = (sys.executable, "-m", "avp.pipeline")
+DEFAULT_CONNECTOR_TIMEOUT_SECONDS = 1800  # the platform's default for connector calls
+_POLL_SECONDS = 0.1
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _container_args(args: Mapping[str, Any]) -> list[str]:
+    overrides = ((args.get("body") or {}).get("overrides") or {}).get("containerOverrides") or [{}]
+    container_args = overrides[0].get("args") or []
+    if not all(isinstance(arg, str) for arg in container_args):
+        raise WorkflowError.tagged("TypeError", f"containerOverrides args must be strings, got {container_args!r}")
+    return container_args
+
+
+@dataclass(frozen=True)
+class CloudRunJobConnector:
+    """Runs `[*command, *containerOverrides[0].args]` and reports like the jobs.run connector.
+
+    Exit 0 returns an Execution-like map; exit `PERMANENT_FAILURE_EXIT_CODE` raises an error
+    tagged `PermanentError`; any other status raises one tagged `JobExecutionError`, which
+    the workflows treat as transient. `CLOUD_RUN_TASK_ATTEMPT` counts the attempts of the
+    same step within one workflow execution, from 0.
+    """
+
+    command: Sequence[str] = DEFAULT_JOB_COMMAND
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, args: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        job = args.get("name")
+        if not isinstance(job, str):
+            raise WorkflowError.tagged("ValueError", "jobs.run needs the job's resource 'name'")
+        container_args = _container_args(args)
+        timeout = float((args.get("connector_params") or {}).get("timeout", DEFAULT_CONNECTOR_TIMEOUT_SECONDS))
+        attempt = ctx.next_attempt((job, *container_args))
+        execution_name = f"{job}/executions/{ctx.execution_id[:8]}-{'-'.join(container_args[:1])}-{attempt}"
+        label = f"{' '.join(container_args)} (attempt {attempt})"
+        child_env = {
+            **os.environ,
+            **self.env,
+            "CLOUD_RUN_JOB": job.rsplit("/", 1)[-1],
+            "CLOUD_RUN_EXECUTION": execution_name.rsplit("/", 1)[-1],
+            "CLOUD_RUN_TASK_INDEX": "0",
+            "CLOUD_RUN_TASK_COUNT": "1",
+            "CLOUD_RUN_TASK_ATTEMPT": str(attempt),
+        }
+        started = _now()
+        ctx.log(f"starting {label}")
+        process = subprocess.Popen(
+            [*self.command, *container_args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env=child_env,
+            start_new_session=True,  # its own process group, so cancel kills ffmpeg children too
+        )
+        ctx.register_process(process)
+        last_error_line: list[str] = []
+        readers = [
+            _stream(process.stdout, ctx, label, "INFO", None),
+            _stream(process.stderr, ctx, label, "ERROR", last_error_line),
+        ]
+        try:
+            status = _wait(process, ctx, timeout, label)
+        finally:
+            terminate_process_group(process)
+            for reader in readers:
+                reader.join(timeout=5)
+            ctx.unregister_process(process)
+        reason = last_error_line[0] if last_error_line else f"{label} exited with status {status}"
+        if status == PERMANENT_FAILURE_EXIT_CODE:
+            raise WorkflowError({"message": reason, "tags": ["PermanentError"], "exit_code": status, "execution": execution_name})
+        if status != 0:
+            raise WorkflowError({"message": reason, "tags": ["JobExecutionError"], "exit_code": status, "execution": execution_name})
+        ctx.log(f"finished {label}")
+        return {
+            "name": execution_name,
+            "job": job,
+            "startTime": started,
+            "completionTime": _now(),
+            "taskCount": 1,
+            "succeededCount": 1,
+            "failedCount": 0,
+            "cancelledCount": 0,
+            "conditions": [{"type": "Completed", "state": "CONDITION_SUCCEEDED"}],
+        }
+
+
+def _wait(process: subprocess.Popen[str], ctx: CallContext, timeout: float, label: str) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return process.wait(timeout=_POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        if ctx.cancel_event.is_set():
+            raise ExecutionCancelled(ctx.execution_id)
+        if time.monotonic() > deadline:
+            raise WorkflowError.tagged("TimeoutError", f"{label} did not finish within {timeout:g}s")
+
+
+def _stream(pipe: IO[str] | None, ctx: CallContext, label: str, severity: str, last_line: list[str] | None) -> threading.Thread:
+    def pump() -> None:
+        assert pipe is not None
+        with pipe:
+            for line in pipe:
+                text = line.rstrip()
+                if not text:
+                    continue
+                ctx.log(f"[{label}] {text}", severity)
+                if last_line is not None:
+                    last_line[:] = [text]
+
+    thread = threading.Thread(target=pump, name=f"job-output-{label}", daemon=True)
+    thread.start()
+    return thread
+
+
+# The emulator takes "owner" as an admin token that bypasses the security rules, which is
+# what the workflow's service account amounts to in production.
+_ADMIN = {"Authorization": "Bearer owner"}
+
+
+@dataclass(frozen=True)
+class FirestoreEmulatorConnector:
+    """Firestore `documents.patch` / `documents.get` against the emulator's REST API.
+
+    `host` defaults to `$FIRESTORE_EMULATOR_HOST`, read at call time so a stack that
+    starts the emulator later still works.
+    """
+
+    host: str | None = None
+
+    def _url(self, args: Mapping[str, Any]) -> str:
+        host = self.host or os.environ.get("FIRESTORE_EMULATOR_HOST")
+        if not host:
+            raise WorkflowError.tagged("ConnectionError", "FIRESTORE_EMULATOR_HOST is not set")
+        name = args.get("name")
+        if not isinstance(name, str):
+            raise WorkflowError.tagged("ValueError", "Firestore documents calls need the document 'name'")
+        return f"http://{host}/v1/{name}"
+
+    def patch(self, args: dict[str, Any], ctx: CallContext) -> Any:
+        """Update the fields in `updateMask.fieldPaths` (all given fields when absent)."""
+        mask = (args.get("updateMask") or {}).get("fieldPaths") or []
+        query = [("updateMask.fieldPaths", path) for path in mask]
+        response = send("PATCH", self._url(args), query=query, headers=_ADMIN, body=args.get("body") or {})
+        return response["body"]
+
+    def get(self, args: dict[str, Any], ctx: CallContext) -> Any:
+        """Read one document; a missing one raises an HttpError with code 404."""
+        mask = (args.get("mask") or {}).get("fieldPaths") or []
+        query = [("mask.fieldPaths", path) for path in mask]
+        return send("GET", self._url(args), query=query, headers=_ADMIN)["body"]
+
+
+def local_connectors(
+    *, job_command: Sequence[str] = DEFAULT_JOB_COMMAND, job_env: Mapping[str, str] | None = None, firestore_host: str | None = None
+) -> dict[str, Connector]:
+    """The connector table the local stack hands to the executor."""
+    firestore = FirestoreEmulatorConnector(firestore_host)
+    return {
+        RUN_JOB: CloudRunJobConnector(tuple(job_command), dict(job_env or {})),
+        FIRESTORE_PATCH: firestore.patch,
+        FIRESTORE_GET: firestore.get,
+    }

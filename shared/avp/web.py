@@ -1,0 +1,201 @@
+"""HTTP plumbing shared by every function: the Flask app factory, the one error handler,
+request ids and logs, body parsing with marshmallow, and the auth decorators."""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from avp import logs
+from avp.auth.tokens import Principal, decode_access_token
+from avp.bootstrap import container
+from avp.domain.audit import AuditMeta
+from avp.errors import AvpError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable
+
+log = logs.get("http")
+PUBLIC = "public"
+
+
+def sibling(file: str, name: str) -> ModuleType:
+    """Import `name`.py next to `file` under a name unique to that folder.
+
+    Each function folder has its own routes.py/schemas.py; imported as plain `routes` they would
+    collide when the local gateway loads every function into one process.
+    """
+    folder = Path(file).resolve().parent
+    module_name = f"avp_fn_{folder.name}_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, folder / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def error_response(status: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
+    resp = jsonify({"detail": detail})
+    resp.status_code = status
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def create_app(name: str, blueprints: Iterable[Any] = ()) -> Flask:
+    """A function's Flask app with avp's error envelope, request ids and JSON logs."""
+    app = Flask(f"avp.{name}")
+    app.config["MAX_CONTENT_LENGTH"] = container().settings.max_direct_upload_bytes + 1024 * 1024
+    app.json.sort_keys = False
+    logs.configure(container().settings.log_level)
+
+    @app.before_request
+    def _start() -> None:
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        g.started = time.perf_counter()
+        logs.request_id.set(g.request_id)
+
+    @app.after_request
+    def _finish(resp: Response) -> Response:
+        resp.headers["X-Request-Id"] = g.get("request_id", "")
+        resp.headers.setdefault("Cache-Control", "no-store")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        logs.event(log, f"{request.method} {request.path} {resp.status_code}", function=name,
+                   status=resp.status_code, method=request.method, path=request.path,
+                   latency_ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1))
+        return resp
+
+    @app.errorhandler(AvpError)
+    def _avp_error(exc: AvpError):
+        return error_response(exc.status, exc.detail, exc.headers)
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError):
+        return error_response(422, exc.messages)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        detail = {404: "not found", 405: "method not allowed", 413: "payload too large"}.get(exc.code or 500, exc.description)
+        return error_response(exc.code or 500, detail)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error", extra={"fields": {"function": name}})
+        return error_response(500, "internal error")
+
+    for bp in blueprints:
+        app.register_blueprint(bp)
+    return app
+
+
+def entry_point(app: Flask) -> Callable[[Any], Any]:
+    """The Cloud Functions entry point: hand the request to the function's Flask app."""
+
+    def handle(req):
+        with app.request_context(req.environ):
+            return app.full_dispatch_request()
+
+    return handle
+
+
+# -- request bodies ----------------------------------------------------------
+def json_body(schema: Schema | None = None, *, partial: bool = False) -> Any:
+    """The request's JSON body, validated by `schema` (422 with field messages) — 400 when malformed."""
+    limit = container().settings.max_json_bytes
+    if request.content_length and request.content_length > limit:
+        raise PayloadTooLarge(f"request body larger than {limit} bytes")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data: Any = {}
+    else:
+        data = request.get_json(silent=True)
+        if data is None:
+            raise BadRequest("malformed JSON body")
+    if schema is None:
+        return data
+    if not isinstance(data, dict):
+        raise Unprocessable({"_schema": ["expected a JSON object"]})
+    return schema.load(data, partial=partial)
+
+
+def query_args(schema: Schema) -> Any:
+    """Query parameters validated by `schema` (422 with field messages)."""
+    return schema.load(request.args.to_dict())
+
+
+# -- authentication ----------------------------------------------------------
+def _principal_from_request() -> Principal:
+    # Behind API Gateway, `Authorization` carries the gateway's own ID token and the caller's
+    # token moves to `X-Forwarded-Authorization`.
+    header = request.headers.get("X-Forwarded-Authorization") or request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    return decode_access_token(container().jwt_key, token.strip())
+
+
+def current_user() -> Principal:
+    principal = g.get("principal")
+    if principal is None:
+        raise Unauthorized("not authenticated")
+    return principal
+
+
+def authenticated(*roles: str) -> Callable:
+    """Require a valid bearer token; with `roles`, also one of those roles (403 otherwise)."""
+
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            g.principal = _principal_from_request()
+            if roles and g.principal.role not in roles:
+                raise Forbidden(f"requires role: {', '.join(roles)}")
+            return view(*args, **kwargs)
+
+        inner.avp_auth = roles or ("any",)  # read by the authorization matrix test
+        return inner
+
+    return wrap
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as deliberately open to anonymous callers."""
+    view.avp_auth = (PUBLIC,)
+    return view
+
+
+def client_ip() -> str:
+    # Behind API Gateway/Cloud Functions the client is the first X-Forwarded-For hop.
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[0].strip() or (request.remote_addr or "unknown")
+
+
+def audit_meta() -> AuditMeta:
+    """Who is calling, from where, under which request id: for audit entries written by the domain."""
+    principal = g.get("principal")
+    return AuditMeta(principal.user_id if principal else None, principal.role if principal else None,
+                     g.get("request_id"), client_ip())
+
+
+def ok(data: Any = None, status: int = 200) -> Response:
+    resp = jsonify(data if data is not None else {})
+    resp.status_code = status
+    return resp
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,0 +1,32 @@
+"""Helpers for tests that talk to the API through the gateway."""
+from __future__ import annotations
+
+import itertools
+
+from avp.domain import audit, users
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count()
+
+API = "/api/v1"
+
+
+def make_user(container, role: str = "admin", email: str | None = None, password: str = PASSWORD, **kw) -> dict:
+    email = email or f"{role}{next(_counter)}@example.com"
+    return users.create_user(container.store, audit.SYSTEM, email=email, role=role, password=password, **kw)
+
+
+def login(client, email: str, password: str = PASSWORD, ip: str = "10.0.0.1"):
+    return client.post(f"{API}/auth/login", json={"email": email, "password": password},
+                       headers={"X-Forwarded-For": ip}, base_url="https://localhost")
+
+
+def token_for(client, container, role: str = "admin", **kw) -> tuple[str, dict]:
+    user = make_user(container, role, **kw)
+    resp = login(client, user["email"])
+    assert resp.status_code == 200, resp.json
+    return resp.json["access_token"], user
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
