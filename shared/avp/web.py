@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import Schema, ValidationError
@@ -23,8 +23,13 @@ from avp.bootstrap import container
 from avp.domain.audit import AuditMeta
 from avp.errors import AvpError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable
 
+if TYPE_CHECKING:
+    from avp.domain.auth import Session
+
 log = logs.get("http")
 PUBLIC = "public"
+REFRESH_COOKIE = "refresh_token"
+REFRESH_COOKIE_PATH = "/api/v1/auth"  # the cookie only travels to the routes that read it
 
 
 def sibling(file: str, name: str) -> ModuleType:
@@ -196,6 +201,15 @@ def ok(data: Any = None, status: int = 200) -> Response:
 
 def no_content() -> Response:
     return Response(status=204)
+
+
+def session_response(session: Session) -> Response:
+    """A sign-in's answer: the tokens in the body and the refresh secret as an HttpOnly cookie."""
+    settings = container().settings
+    resp = ok(session.body())
+    resp.set_cookie(REFRESH_COOKIE, session.refresh_token, max_age=settings.refresh_ttl, httponly=True,
+                    secure=settings.cookie_secure, samesite="Strict", path=REFRESH_COOKIE_PATH)
+    return resp
 
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -85,10 +85,11 @@ def login(store: Store, settings: Settings, key: str, email: str, password: str,
     account_ref.delete()
     if needs_rehash(user["password_hash"]):
         store.update(f"users/{user['id']}", {"password_hash": hash_password(password)})
-    return _start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "password")
+    return start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "password")
 
 
-def _start_session(store: Store, settings: Settings, key: str, user: dict[str, Any], meta: AuditMeta, method: str) -> Session:
+def start_session(store: Store, settings: Settings, key: str, user: dict[str, Any], meta: AuditMeta, method: str) -> Session:
+    """Sign `user` in (they were authenticated by `method`): a new refresh family and an access token."""
     store.update(f"users/{user['id']}", {"last_login_at": now()})
     refresh = _new_refresh(store, settings, user["id"], family=new_id())
     audit.record(store, meta, "auth.login", f"users/{user['id']}", extra={"method": method})
@@ -188,7 +189,7 @@ def microsoft_login(store: Store, settings: Settings, key: str, id_token: str, m
         user = invitations.accept_for_user(store, invitation, email=email, name=claims.get("name", ""), meta=meta)
     if user.get("disabled"):
         raise Forbidden("account disabled")
-    return _start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "microsoft")
+    return start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "microsoft")
 
 
 _jwks_clients: dict[str, Any] = {}

@@ -77,13 +77,16 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -
 
 
 class FirestoreEmulator:
-    """The official emulator as a child process. With `data_dir`, data is imported at start and
-    exported on exit, so a local stack keeps its state across restarts."""
+    """The official emulator as a child process. With `data_dir`, the project's data is seeded
+    from the last export at start and exported again at stop, so a local stack keeps its state
+    across restarts. (The emulator's own --export-on-exit does not fire on a signal; the
+    emulator's export endpoint does the same on demand.)"""
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None, rules: Path | None = None,
-                 log_file: Path | None = None):
+                 log_file: Path | None = None, project_id: str = "avp-local"):
         self.port = port or free_port()
         self.data_dir = data_dir
+        self.project_id = project_id
         self.rules = rules
         self.log_file = log_file
         self.proc: subprocess.Popen | None = None
@@ -98,9 +101,9 @@ class FirestoreEmulator:
             cmd += ["--rules", str(self.rules)]
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            if list(self.data_dir.glob("*.overall_export_metadata")):
-                cmd += ["--import-data", str(self.data_dir)]
-            cmd += ["--export-on-exit", str(self.data_dir)]
+            seeds = sorted((self.data_dir / "current").glob("*/*.overall_export_metadata"))
+            if seeds:
+                cmd += ["--seed_from_export", str(seeds[-1])]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_http(f"http://{self.host}/", timeout, self.proc)
@@ -110,11 +113,32 @@ class FirestoreEmulator:
     def reset(self, project_id: str) -> None:
         requests.delete(f"http://{self.host}/emulator/v1/projects/{project_id}/databases/(default)/documents", timeout=10)
 
+    def export(self) -> None:
+        """Write the project's data to `data_dir/current`, replacing the previous export only when whole."""
+        assert self.data_dir is not None
+        staging = self.data_dir / f"export-{int(time.time() * 1000)}"
+        staging.mkdir(parents=True)
+        resp = requests.post(f"http://{self.host}/emulator/v1/projects/{self.project_id}:export", timeout=120,
+                             json={"database": f"projects/{self.project_id}/databases/(default)", "export_directory": str(staging)})
+        if resp.status_code != 200:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise EmulatorError(f"Firestore export failed: {resp.text[:200]}")
+        current, old = self.data_dir / "current", self.data_dir / "previous"
+        shutil.rmtree(old, ignore_errors=True)
+        if current.exists():
+            current.rename(old)
+        staging.rename(current)
+        shutil.rmtree(old, ignore_errors=True)
+
     def stop(self, timeout: float = 30) -> None:
         if not self.proc or self.proc.poll() is not None:
             return
-        # SIGINT lets the emulator run its export-on-exit hook before it ends.
-        os.killpg(self.proc.pid, signal.SIGINT)
+        if self.data_dir:
+            try:
+                self.export()
+            except (EmulatorError, requests.RequestException):
+                log.exception("could not export Firestore data; the previous export is kept")
+        os.killpg(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

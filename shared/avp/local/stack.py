@@ -27,7 +27,7 @@ class LocalStack:
         self.port = port
         self.project_id = project_id or os.environ.get("GOOGLE_CLOUD_PROJECT", "avp-local")
         self.firestore = FirestoreEmulator(firestore_port, self.data_dir / "firestore",
-                                           log_file=self.data_dir / "firestore-emulator.log")
+                                           log_file=self.data_dir / "firestore-emulator.log", project_id=self.project_id)
         self.events = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gcs-event")
         self.storage = StorageEmulator(storage_port, self.data_dir / "storage", on_finalize=self._object_finalized)
         self.server = None

@@ -124,11 +124,14 @@ def _wait(process: subprocess.Popen[str], ctx: CallContext, timeout: float, labe
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return process.wait(timeout=_POLL_SECONDS)
+            status = process.wait(timeout=_POLL_SECONDS)
         except subprocess.TimeoutExpired:
-            pass
+            status = None
+        # Checked even after an exit: cancel may have been what killed the child.
         if ctx.cancel_event.is_set():
             raise ExecutionCancelled(ctx.execution_id)
+        if status is not None:
+            return status
         if time.monotonic() > deadline:
             raise WorkflowError.tagged("TimeoutError", f"{label} did not finish within {timeout:g}s")
 

@@ -55,6 +55,8 @@ def send(
         raise WorkflowError.tagged("TimeoutError", f"{method} {url} timed out: {failure}") from failure
     except requests.ConnectionError as failure:
         raise WorkflowError({"message": f"{method} {url}: {failure}", "tags": ["ConnectionError", "ConnectionFailedError"]}) from failure
+    except requests.RequestException as failure:  # a malformed URL or header: the request never left
+        raise WorkflowError.tagged("ValueError", f"{method} {url}: {failure}") from failure
     result = {"code": response.status_code, "headers": dict(response.headers), "body": _decoded_body(response)}
     if not 200 <= response.status_code < 300:
         raise WorkflowError({"message": f"HTTP server responded with error code {response.status_code}", "tags": ["HttpError"], **result})

@@ -1,0 +1,179 @@
+"""The one authorization module: may this caller see / do this?
+
+Visibility of jobs follows DOMAIN.md. It is decided by *access keys*: every job carries the
+keys of everyone who may see it (`org:O`, `client:C`, `user:U` for its creator, `linguist:U` and
+`reviewer:U` for people assigned to its languages), and every caller has keys from their role
+and memberships. A job is visible when the two sets meet, which Firestore answers with one
+`array-contains-any` query — so listing stays a single indexed query per page.
+
+Not visible -> 404 (existence is not leaked). Visible but not allowed -> 403.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from avp.auth.tokens import Principal
+from avp.errors import Forbidden, NotFound
+from avp.store import Store
+
+MAX_KEYS = 30  # Firestore's limit on array-contains-any values
+
+# What each role may do to a job it can see (admin may do everything).
+JOB_ACTIONS: dict[str, set[str]] = {
+    "view": {"client", "linguist", "reviewer", "production", "project_manager"},
+    "edit": {"client", "production", "project_manager"},
+    "delete": {"production", "project_manager"},
+    "cancel": {"client", "production", "project_manager"},
+    "retry": {"production", "project_manager"},
+    "clone": {"client", "production", "project_manager"},
+    "approve_source": {"reviewer", "production"},
+    "approve_english": {"reviewer", "production"},
+    "reject": {"reviewer", "production"},
+    "complete": {"project_manager"},
+    "reject_final": {"project_manager"},
+    "return_to_qc": {"project_manager"},
+    "blocked_on_source": {"production"},
+    "promote_to_qc": {"production"},
+    "retry_tts": {"production"},
+    "edit_vtt": {"linguist", "reviewer", "production", "project_manager"},
+    "assign": {"production", "project_manager"},
+    "language_work": {"linguist"},
+    "language_review": {"reviewer"},
+    "comment": {"linguist", "reviewer", "production", "project_manager", "client"},
+    "download": {"client", "linguist", "reviewer", "production", "project_manager"},
+    "share": {"client", "production", "project_manager"},
+    "review_note": {"client", "linguist", "reviewer", "production", "project_manager"},
+    "upload_final_vtt": {"production"},
+}
+
+
+def user_record(store: Store, principal: Principal) -> dict[str, Any]:
+    user = store.get(f"users/{principal.user_id}")
+    if not user or user.get("deleted") or user.get("disabled"):
+        raise NotFound("user not found")
+    return user
+
+
+def principal_keys(store: Store, principal: Principal) -> list[str] | None:
+    """The caller's access keys; None means everything (admin). Read fresh from the user record,
+    so a membership change applies at once, not at the next token."""
+    if principal.is_admin:
+        return None
+    user = user_record(store, principal)
+    uid = principal.user_id
+    keys = [f"user:{uid}"]
+    role = user["role"]
+    if role in ("production", "reviewer"):
+        keys += [f"org:{o}" for o in user.get("org_ids", [])]
+    if role == "reviewer":
+        keys.append(f"reviewer:{uid}")
+    if role == "project_manager":
+        keys += [f"client:{c}" for c in user.get("pm_client_ids", [])]
+    if role == "client":
+        keys += [f"client:{c}" for c in user.get("team_client_ids", [])]
+    if role == "linguist":
+        keys.append(f"linguist:{uid}")
+    return sorted(set(keys))[:MAX_KEYS]
+
+
+def job_keys(job: dict[str, Any]) -> list[str]:
+    """The access keys a job must carry; every writer of org/client/creator/assignees recomputes them."""
+    keys = {f"org:{job['org_id']}"}
+    if job.get("client_id"):
+        keys.add(f"client:{job['client_id']}")
+    if job.get("created_by"):
+        keys.add(f"user:{job['created_by']}")
+    for lang in (job.get("languages") or {}).values():
+        if lang.get("linguist_id"):
+            keys.add(f"linguist:{lang['linguist_id']}")
+        if lang.get("reviewer_id"):
+            keys.add(f"reviewer:{lang['reviewer_id']}")
+    return sorted(keys)
+
+
+def visible_job_filter(store: Store, principal: Principal) -> list[tuple[str, str, Any]] | None:
+    """Store filters restricting a job query to what the caller may see; None when nothing is visible."""
+    keys = principal_keys(store, principal)
+    if keys is None:
+        return []
+    return [("access_keys", "array-contains-any", keys)] if keys else None
+
+
+def can_see_job(store: Store, principal: Principal, job: dict[str, Any]) -> bool:
+    if job.get("deleted") and not principal.is_admin:
+        return False
+    keys = principal_keys(store, principal)
+    return keys is None or bool(set(keys) & set(job.get("access_keys") or job_keys(job)))
+
+
+def require_job(store: Store, principal: Principal, job_id: str, action: str = "view") -> dict[str, Any]:
+    """The job if the caller may see it (else 404) and may take `action` on it (else 403)."""
+    job = store.get(f"jobs/{job_id}")
+    if job is None or not can_see_job(store, principal, job):
+        raise NotFound("job not found")
+    check_job_action(principal, job, action)
+    return job
+
+
+def check_job_action(principal: Principal, job: dict[str, Any], action: str) -> None:
+    if principal.is_admin:
+        return
+    if principal.role not in JOB_ACTIONS[action]:
+        raise Forbidden(f"your role may not {action.replace('_', ' ')} this job")
+
+
+def require_role(principal: Principal, roles: Iterable[str]) -> None:
+    if not principal.is_admin and principal.role not in set(roles):
+        raise Forbidden(f"requires role: {', '.join(sorted(set(roles)))}")
+
+
+def member_org_ids(store: Store, principal: Principal) -> list[str] | None:
+    """Organizations the caller belongs to (None: all, for admin)."""
+    if principal.is_admin:
+        return None
+    return list(user_record(store, principal).get("org_ids", []))
+
+
+def require_org(store: Store, principal: Principal, org_id: str, action: str = "view") -> dict[str, Any]:
+    """The organization if the caller is a member (else 404); changes are admin-only (else 403)."""
+    org = store.get(f"organizations/{org_id}")
+    orgs = member_org_ids(store, principal)
+    if org is None or org.get("deleted") or (orgs is not None and org_id not in orgs):
+        raise NotFound("organization not found")
+    if action != "view" and not principal.is_admin:
+        raise Forbidden("only an administrator may change an organization")
+    return org
+
+
+def visible_client_ids(store: Store, principal: Principal) -> set[str] | None:
+    """Clients the caller may see: admin all; production/reviewer those of their organizations;
+    PMs their clients; client users the clients of their teams; linguists none by listing."""
+    if principal.is_admin:
+        return None
+    user = user_record(store, principal)
+    role = user["role"]
+    if role in ("production", "reviewer"):
+        ids: set[str] = set()
+        for org_id in user.get("org_ids", []):
+            ids |= {c["id"] for c in store.find("clients", [("org_id", "==", org_id), ("deleted", "==", False)])}
+        return ids
+    if role == "project_manager":
+        return set(user.get("pm_client_ids", []))
+    if role == "client":
+        return set(user.get("team_client_ids", []))
+    return set()
+
+
+def require_client(store: Store, principal: Principal, client_id: str, action: str = "view") -> dict[str, Any]:
+    """The client if visible (else 404). `manage` (teams' members) is for admins and the client's PMs;
+    anything else that changes is admin-only (403)."""
+    client = store.get(f"clients/{client_id}")
+    visible = visible_client_ids(store, principal)
+    if client is None or client.get("deleted") or (visible is not None and client_id not in visible):
+        raise NotFound("client not found")
+    if action == "view" or principal.is_admin:
+        return client
+    if action == "manage" and principal.role == "project_manager" and principal.user_id in client.get("pm_ids", []):
+        return client
+    raise Forbidden("not allowed to change this client")
