@@ -62,6 +62,18 @@ class Settings:
     def is_local(self) -> bool:
         return self.env == "local"
 
+    def to_env(self) -> dict[str, str]:
+        """The variables a child process (a pipeline step) needs to see the same deployment."""
+        env = {"AVP_ENV": self.env, "GOOGLE_CLOUD_PROJECT": self.project_id, "AVP_REGION": self.region,
+               "AVP_DATA_DIR": str(self.data_dir), "AVP_BUCKET": self.bucket, "AVP_PUBLIC_URL": self.public_url,
+               "AVP_ASR_PROVIDER": self.asr_provider, "AVP_DESCRIBE_PROVIDER": self.describe_provider,
+               "AVP_TTS_PROVIDER": self.tts_provider, "AVP_LOG_LEVEL": self.log_level}
+        if self.firestore_host:
+            env["FIRESTORE_EMULATOR_HOST"] = self.firestore_host
+        if self.storage_host:
+            env["STORAGE_EMULATOR_HOST"] = self.storage_host
+        return env
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         """Build settings from `environ` (default: the process environment)."""
