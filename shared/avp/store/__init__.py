@@ -26,6 +26,7 @@ Filter = tuple[str, str, Any]
 DELETE_FIELD = firestore.DELETE_FIELD
 SERVER_TIMESTAMP = firestore.SERVER_TIMESTAMP
 Increment = firestore.Increment
+ArrayUnion = firestore.ArrayUnion
 
 
 def now() -> dt.datetime:

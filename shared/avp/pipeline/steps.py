@@ -1,0 +1,248 @@
+"""The media steps, one function each: read inputs from storage, compute, write outputs, and
+return the fields to record on the job. Each is idempotent: a rerun recomputes and overwrites
+whole objects, so a step killed half-way and retried ends with the same outputs."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from avp import logs
+from avp.captions.model import Cue, Word
+from avp.pipeline.context import PermanentStepError, StepContext
+
+log = logs.get("pipeline.steps")
+MEZZANINE, SPEECH_WAV = "mezzanine.mp4", "speech.wav"
+TRANSCRIPT, SHOTS, DESCRIPTIONS, FIT = "transcript.json", "shots.json", "descriptions.json", "fit.json"
+
+
+def _requested(ctx: StepContext) -> dict[str, Any]:
+    return ctx.job.get("requested_outputs") or {}
+
+
+def _source_language(ctx: StepContext) -> str:
+    return ctx.job.get("source_language") or ctx.job.get("detected_language") or "en"
+
+
+def _preset(ctx: StepContext):
+    from avp.captions.presets import get_preset
+
+    return get_preset(_requested(ctx).get("style_preset") or ctx.job.get("style_preset") or "netflix-en")
+
+
+def ingest(ctx: StepContext) -> dict[str, Any]:
+    """Probe the upload, refuse what is not usable media, write the mezzanine and the speech WAV."""
+    from avp.media.errors import MediaError
+    from avp.media.probe import probe
+    from avp.media.transcode import extract_speech_wav, make_mezzanine
+
+    source = ctx.fetch(ctx.job["source_path"])
+    try:
+        info = probe(source)
+        ctx.progress(0.2)
+        mezzanine = ctx.local(MEZZANINE)
+        make_mezzanine(source, mezzanine, info)
+        ctx.progress(0.7)
+        wav = ctx.local(SPEECH_WAV)
+        extract_speech_wav(mezzanine, wav)
+    except MediaError as exc:
+        if exc.permanent:
+            raise PermanentStepError(str(exc.reason)) from exc
+        raise
+    ctx.put(ctx.work_path(MEZZANINE), mezzanine, "video/mp4")
+    ctx.put(ctx.work_path(SPEECH_WAV), wav, "audio/wav")
+    video = info.video
+    media = {
+        "duration": info.duration, "format": info.format_name, "has_video": info.has_video, "has_audio": info.has_audio,
+        "audio_only": info.is_audio_only,
+        "width": video.display_width if video else None, "height": video.display_height if video else None,
+        "fps": video.fps if video else None, "rotation": video.rotation if video else 0,
+        "video_codec": video.codec if video else None, "audio_codec": info.audio.codec if info.audio else None,
+    }
+    return {"media": media}
+
+
+def transcribe(ctx: StepContext) -> dict[str, Any]:
+    """Speech to timed words with the job's (or the deployment's) recognizer."""
+    from avp.providers.asr.base import AsrError, get_transcriber
+
+    provider = _requested(ctx).get("asr_provider") or ctx.container.settings.asr_provider
+    wav = ctx.fetch(ctx.work_path(SPEECH_WAV))
+    try:
+        transcript = get_transcriber(provider).transcribe(wav, language=ctx.job.get("source_language"))
+    except AsrError as exc:
+        if exc.permanent:
+            raise PermanentStepError(f"speech recognition failed: {exc}") from exc
+        raise
+    ctx.put_json(ctx.work_path(TRANSCRIPT), {
+        "language": transcript.language, "language_probability": transcript.language_probability,
+        "provider": transcript.provider, "duration": transcript.duration, "notes": transcript.notes,
+        "words": [dataclasses.asdict(w) for w in transcript.words],
+    })
+    changes: dict[str, Any] = {"detected_language": transcript.language, "notes_pipeline": transcript.notes}
+    if not ctx.job.get("source_language"):
+        changes["source_language"] = transcript.language
+    return changes
+
+
+def shots(ctx: StepContext) -> dict[str, Any]:
+    """Shot boundaries, one keyframe per shot, and the on-screen text of each keyframe."""
+    from avp.media.ocr import detect_text
+    from avp.media.shots import detect_shots, extract_keyframes
+
+    mezzanine = ctx.fetch(ctx.work_path(MEZZANINE))
+    found = detect_shots(mezzanine)
+    ctx.progress(0.4)
+    frames = extract_keyframes(mezzanine, found, ctx.workdir / "keyframes")
+    texts = detect_text(frames)
+    found = [dataclasses.replace(s, text=t.text) for s, t in zip(found, texts)]
+    ctx.put_json(ctx.work_path(SHOTS), [dataclasses.asdict(s) for s in found])
+    return {"shot_count": len(found)}
+
+
+def _words(ctx: StepContext) -> list[Word]:
+    return [Word(**w) for w in ctx.get_json(ctx.work_path(TRANSCRIPT))["words"]]
+
+
+def _shots(ctx: StepContext) -> list:
+    from avp.media.shots import Shot
+
+    if not ctx.storage.exists(ctx.work_path(SHOTS)):
+        return []
+    return [Shot(**s) for s in ctx.get_json(ctx.work_path(SHOTS))]
+
+
+def _save_track(ctx: StepContext, lang: str, kind: str, cues: list[Cue]) -> dict[str, Any]:
+    from avp.captions.vtt import write_vtt
+    from avp.domain import tracks
+    from avp.domain.audit import SYSTEM
+
+    content = write_vtt(cues, kind="descriptions" if kind == "descriptions" else None)
+    return tracks.save_version(ctx.store, ctx.storage, SYSTEM, ctx.job_id, lang, kind, content, source="pipeline")
+
+
+def captions(ctx: StepContext) -> dict[str, Any]:
+    """Segment the words into caption cues that meet the job's style preset, save version 1."""
+    from avp.captions.segment import segment_words
+
+    words = _words(ctx)
+    shot_changes = [s.start for s in _shots(ctx)[1:]]
+    duration = (ctx.job.get("media") or {}).get("duration")
+    cues = segment_words(words, _preset(ctx), shot_changes=shot_changes, media_duration=duration)
+    version = _save_track(ctx, _source_language(ctx), "captions", cues)
+    changes: dict[str, Any] = {"caption_cues": len(cues), "caption_qc": version.get("qc")}
+    if not words:
+        changes["notes_pipeline"] = ["no speech found: the captions are empty"]
+    return changes
+
+
+def describe(ctx: StepContext) -> dict[str, Any]:
+    """Draft descriptions for the dialogue gaps (local drafter or a vision model)."""
+    from avp.media.gaps import dialogue_gaps, speech_regions
+    from avp.providers.describe import get_describer
+    from avp.providers.describe.base import DescribeInput
+
+    duration = ctx.job["media"]["duration"]
+    words = _words(ctx)
+    gaps = dialogue_gaps(words, speech_regions(ctx.fetch(ctx.work_path(SPEECH_WAV))), duration)
+    ctx.progress(0.3)
+    provider = _requested(ctx).get("describe_provider") or ctx.container.settings.describe_provider
+    material = DescribeInput(duration=duration, shots=_shots(ctx), gaps=gaps, language=_source_language(ctx))
+    descriptions = get_describer(provider).describe(material)
+    ctx.put_json(ctx.work_path(DESCRIPTIONS), {
+        "gaps": [dataclasses.asdict(g) for g in gaps],
+        "descriptions": [dataclasses.asdict(d) for d in descriptions],
+    })
+    return {"description_count": len(descriptions)}
+
+
+def _tts(ctx: StepContext):
+    from avp.providers.tts import get_tts
+
+    prefs = _requested(ctx).get("tts_preferences") or {}
+    provider = prefs.get("provider") or ctx.container.settings.tts_provider
+    tts = get_tts(provider, {"api_key": ctx.container.settings.gemini_api_key or "", "model": prefs.get("model") or ""}
+                  if provider == "gemini" else None)
+    voice = prefs.get("default_voice") or _default_voice(tts, _source_language(ctx))
+    return tts, voice
+
+
+def _default_voice(tts, language: str) -> str:
+    voices = list(tts.voices())
+    for v in voices:
+        if v.language.split("-")[0] == language.split("-")[0]:
+            return v.id
+    return voices[0].id
+
+
+def synthesize(ctx: StepContext) -> dict[str, Any]:
+    """Voice every description and fit it into the gaps; what does not fit becomes a pause point."""
+    from avp.describe.fit import fit_descriptions
+    from avp.media.gaps import Gap
+    from avp.providers.describe.base import Description
+
+    lang = ctx.language or _source_language(ctx)
+    data = ctx.get_json(ctx.work_path(DESCRIPTIONS))
+    gaps = [Gap(**g) for g in data["gaps"]]
+    descriptions = [Description(**d) for d in data["descriptions"]]
+    tts, voice = _tts(ctx)
+    result = fit_descriptions(descriptions, [g for g in gaps if g.usable], lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
+                              duration=ctx.job["media"]["duration"])
+    ctx.progress(0.7)
+    for index, placed in enumerate(result.placed):
+        ctx.storage.write_bytes(ctx.work_path(f"{lang}/voice/{index:04d}.wav"), placed.audio.audio, "audio/wav")
+    pause_points = [{**p.to_json(), "text": result.placed[p.cue_index].cue.text} for p in result.pause_points]
+    ctx.put_json(ctx.output_path(lang, "pause_points.json"), pause_points)
+    ctx.put_json(ctx.output_path(lang, "fit_report.json"), {**result.report.to_json(), "voice": voice})
+    _save_track(ctx, lang, "descriptions", result.cues)
+    outputs = {f"outputs.{lang}.pause_points": ctx.output_path(lang, "pause_points.json"),
+               f"outputs.{lang}.fit_report": ctx.output_path(lang, "fit_report.json")}
+    return {**outputs, "fit_report": result.report.to_json()}
+
+
+def _placed(ctx: StepContext, lang: str) -> list:
+    from avp.captions.vtt import parse_vtt
+    from avp.describe.fit import Placed
+    from avp.providers.tts.base import Synthesis
+
+    outputs = ctx.job["outputs"][lang]
+    cues = parse_vtt(ctx.fetch(outputs["audio_description_vtt"]).read_text()).cues
+    return [Placed(cue=cue, audio=Synthesis.from_wav(ctx.storage.read_bytes(ctx.work_path(f"{lang}/voice/{i:04d}.wav"))))
+            for i, cue in enumerate(cues)]
+
+
+def render(ctx: StepContext) -> dict[str, Any]:
+    """The description MP3 (standard descriptions over ducked programme) and the accessible MP4."""
+    from avp.captions.vtt import parse_vtt
+    from avp.describe.fit import PausePoint
+    from avp.media.render import accessible_mp4, description_track
+
+    lang = ctx.language or _source_language(ctx)
+    requested = _requested(ctx)
+    ctx.refresh()
+    mezzanine = ctx.fetch(ctx.work_path(MEZZANINE))
+    placed = _placed(ctx, lang)
+    changes: dict[str, Any] = {}
+    if requested.get("audio_description_mp3"):
+        mp3 = ctx.local(f"{lang}/description.mp3")
+        description_track(mezzanine, placed, mp3)
+        changes[f"outputs.{lang}.audio_description_mp3"] = ctx.put(ctx.output_path(lang, "description.mp3"), mp3, "audio/mpeg")
+        ctx.progress(0.3)
+    if requested.get("accessible_video_mp4"):
+        outputs = ctx.job["outputs"][lang]
+        pauses = [PausePoint(at=p["at"], duration=p["duration"], cue_index=p["cue_index"])
+                  for p in ctx.get_json(outputs["pause_points"])]
+        captions_path = (ctx.job["outputs"].get(lang) or {}).get("captions_vtt") or \
+            (ctx.job["outputs"].get(_source_language(ctx)) or {}).get("captions_vtt")
+        caption_cues = parse_vtt(ctx.fetch(captions_path).read_text()).cues if captions_path else []
+        mp4 = ctx.local(f"{lang}/accessible.mp4")
+        stats = accessible_mp4(mezzanine, placed, pauses, caption_cues, mp4)
+        changes[f"outputs.{lang}.accessible_video_mp4"] = ctx.put(ctx.output_path(lang, "accessible.mp4"), mp4, "video/mp4")
+        changes["render_stats"] = dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else stats
+    return changes
+
+
+STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
+    "ingest": ingest, "transcribe": transcribe, "shots": shots, "captions": captions,
+    "describe": describe, "synthesize": synthesize, "render": render,
+}
