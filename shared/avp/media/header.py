@@ -27,7 +27,7 @@ _HZ = re.compile(r"^(?P<hz>\d+) Hz")
 _PIX_FMT = re.compile(r"^(?P<fmt>[a-z0-9_]+)(?:\(.*\))?$")
 _FRAME = re.compile(r"frame=\s*(?P<n>\d+)")
 _TIME = re.compile(r"time=\s*(?P<t>N/A|-?\d+:\d+:\d+(?:\.\d+)?)")
-_COMPLAINT = re.compile(r"invalid data|corrupt|partial file|not found|matches no streams|error", re.IGNORECASE)
+_COMPLAINT = re.compile(r"invalid data|corrupt|partial file|not found|matches no streams|error", re.I)
 _LOG_PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\] ?)+")
 _BOILERPLATE = ("Conversion failed", "Error opening input file", "Error opening output file",
                 "Terminating thread", "Task finished with error")

@@ -16,6 +16,8 @@ MIN_DURATION = 0.1
 DECODE_CHECK_SECONDS = 3.0
 PROBE_TIMEOUT = 120.0
 _STILL_IMAGE_FORMATS = re.compile(r"^(image2|\w+_pipe)$")
+# ffmpeg "plays" these by rendering bytes as text-mode art: any random file named .bin opens.
+_TEXT_ART_FORMATS = {"bin", "tty", "adf", "idf", "xbin"}
 
 
 def probe(path: str | Path) -> MediaInfo:
@@ -42,6 +44,8 @@ def probe(path: str | Path) -> MediaInfo:
 
 
 def _media_info(header: InputHeader, packets_end: float | None) -> MediaInfo:
+    if header.format_name in _TEXT_ART_FORMATS:
+        raise MediaError("This is not a video or audio file that can be read (it looks like text or data).")
     if header.video is None and header.audio is None:
         found = ", ".join(sorted(set(header.other_streams))) or "no streams at all"
         raise MediaError(f"The file has no video or audio stream (found: {found}).")
@@ -49,7 +53,8 @@ def _media_info(header: InputHeader, packets_end: float | None) -> MediaInfo:
         raise MediaError(f"This is a still image ({header.format_name}), not a video or audio file.")
     data_length = None if packets_end is None else packets_end - header.start
     duration = header.duration if header.duration is not None else data_length
-    if duration is None or duration < MIN_DURATION or (data_length is not None and data_length < MIN_DURATION):
+    lengths = [duration, data_length]
+    if duration is None or any(length is not None and length < MIN_DURATION for length in lengths):
         raise MediaError("The file has no length: it holds no playable video or audio (duration 0 s).")
     if data_length is not None and data_length + max(1.0, 0.05 * duration) < duration:
         raise MediaError(
@@ -69,12 +74,15 @@ def _media_info(header: InputHeader, packets_end: float | None) -> MediaInfo:
 def _check_decodes(source: Path, info: MediaInfo) -> None:
     decoded = _read(["-i", source, "-t", f"{DECODE_CHECK_SECONDS:g}", "-f", "null", "-"])
     progress = parse_progress(decoded.stderr)
-    nothing = (progress.frames or 0) == 0 if info.has_video else not progress.time
-    if decoded.returncode != 0 or nothing:
-        kind = "video" if info.has_video else "audio"
-        raise MediaError(
-            f"The file is damaged: its {kind} could not be decoded ({complaint(decoded.stderr)})."
-        )
+    pictures = (progress.frames or 0) > 0
+    if info.has_video and not pictures:
+        broken = "video"
+    elif decoded.returncode != 0 or not progress.time:
+        # Pictures came out, so whatever failed is the sound (or the video, when there is none).
+        broken = "audio" if info.has_audio else "video"
+    else:
+        return
+    raise MediaError(f"The file is damaged: its {broken} could not be decoded ({complaint(decoded.stderr)}).")
 
 
 def _read(args: list[str | Path]) -> subprocess.CompletedProcess[str]:

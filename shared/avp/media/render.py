@@ -19,6 +19,8 @@ from pathlib import Path
 from avp.captions.model import Cue
 from avp.describe.fit import STANDARD, PausePoint, Placed
 from avp.media.ffmpeg import run
+from avp.media.header import parse_input_header
+from avp.providers.tts.base import pcm_to_wav
 
 DUCK_DB = -12.0
 DUCK_FADE = 0.2  # seconds of ramp either side of a description
@@ -28,7 +30,7 @@ _TIMEOUT = 3600
 
 
 @dataclass(frozen=True)
-class VideoInfo:
+class SourceVideo:
     """What smart rendering needs to know about the source (read without ffprobe)."""
 
     fps: Fraction
@@ -70,28 +72,25 @@ class _Pause:
     cue_index: int
 
 
-def inspect_video(path: Path) -> VideoInfo:
-    """Frame rate, codec, duration and keyframe times, by decoding keyframes only."""
+def inspect_video(path: Path) -> SourceVideo:
+    """Exact frame rate and keyframe times (decoding keyframes only), plus the input header."""
     proc = run(["-skip_frame", "nokey", "-i", path, "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-"], timeout=_TIMEOUT)
     log = proc.stderr
+    header = parse_input_header(log)
+    # The header rounds the rate ("29.97 fps"); showinfo states it as a fraction.
     rate = re.search(r"config in time_base: \S+, frame_rate: (\d+)/(\d+)", log)
-    stream = re.search(r"Stream #0:\d+\S*: Video: (\w+).*?, (\w+)(?:\(|,)", log)
-    length = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", log)
-    start = re.search(r"start: (-?\d+(?:\.\d+)?)", log)
-    if not (rate and stream and length):
+    if header is None or header.video is None or header.duration is None or not rate:
         raise ValueError(f"cannot read video stream of {path}")
-    offset = float(start.group(1)) if start else 0.0
-    h, m, s = length.groups()
     keyframes = tuple(
-        round(float(t) - offset, 6) for t in re.findall(r"pts_time:(-?\d+(?:\.\d+)?)\s.*?iskey:1", log)
+        round(float(t) - header.start, 6) for t in re.findall(r"pts_time:(-?\d+(?:\.\d+)?)\s.*?iskey:1", log)
     )
-    return VideoInfo(
+    return SourceVideo(
         fps=Fraction(int(rate.group(1)), int(rate.group(2))),
-        codec=stream.group(1),
-        pix_fmt=stream.group(2),
-        duration=int(h) * 3600 + int(m) * 60 + float(s),
+        codec=header.video.codec,
+        pix_fmt=header.video.pixel_format or "yuv420p",
+        duration=header.duration,
         keyframes=keyframes,
-        has_audio=bool(re.search(r"Stream #0:\d+\S*: Audio:", log)),
+        has_audio=header.audio is not None,
     )
 
 
@@ -158,7 +157,7 @@ def accessible_mp4(
             video_in = ["-i", mezzanine]
             program, video_graph = "0:a:0", _full_video_graph(pauses, info) + ";"
             video_out = ["-map", "[vout]", *ENCODE_VIDEO, "-pix_fmt", info.pix_fmt]
-        clip_input = video_in.count("-i")
+        clip_input = video_in.count("-i")  # the clips WAV is the next input after the video ones
         extra, audio_graph = _audio_graph(
             work, clips, pauses=snapped_points, program=program if info.has_audio else None, clip_input=clip_input
         )
@@ -175,7 +174,7 @@ def accessible_mp4(
     return RenderStats(stats.copied_pieces, stats.encoded_pieces, stats.encoded_frames, time.monotonic() - began, stats.pieces)
 
 
-def _snap(pause_points: Sequence[PausePoint], info: VideoInfo) -> list[_Pause]:
+def _snap(pause_points: Sequence[PausePoint], info: SourceVideo) -> list[_Pause]:
     """Put pauses on frame boundaries; durations are rounded cumulatively so the total added
     time is off by at most half a frame however many pauses there are."""
     last_frame = max(info.frame_count - 1, 0)
@@ -286,8 +285,6 @@ def _duck_filter(start: float, end: float) -> str:
 
 def _write_clips(path: Path, clips: Sequence[Placed]) -> None:
     """All description clips back to back in one mono WAV, in the order they are placed."""
-    from avp.providers.tts.base import pcm_to_wav
-
     pcm = b"".join(p.audio.pcm for p in clips)
     path.write_bytes(pcm_to_wav(pcm, clips[0].audio.sample_rate))
 
@@ -303,7 +300,7 @@ def _run_graph(work: Path, inputs: Sequence[str | Path], graph: str, outputs: Se
     partial.replace(out)
 
 
-def _full_video_graph(pauses: Sequence[_Pause], info: VideoInfo) -> str:
+def _full_video_graph(pauses: Sequence[_Pause], info: SourceVideo) -> str:
     """[vout]: the whole picture decoded once with freeze frames spliced in (the reference path)."""
     if not pauses:
         return "[0:v:0]null[vout]"
@@ -330,7 +327,7 @@ def _freeze_filter(frame: int, frames: int) -> str:
     )
 
 
-def _smart_video(src: Path, info: VideoInfo, pauses: Sequence[_Pause], work: Path) -> RenderStats:
+def _smart_video(src: Path, info: SourceVideo, pauses: Sequence[_Pause], work: Path) -> RenderStats:
     """Video pieces for the concat demuxer: copied keyframe-to-keyframe spans, encoded heads and
     tails around each pause, encoded freezes. Writes work/pieces.txt."""
     keys = sorted({info.frame(k) for k in info.keyframes})
@@ -379,22 +376,25 @@ def _smart_video(src: Path, info: VideoInfo, pauses: Sequence[_Pause], work: Pat
 
 
 def _copy_spans(
-    src: Path, info: VideoInfo, spans: Sequence[tuple[int, int | None]], work: Path
+    src: Path, info: SourceVideo, spans: Sequence[tuple[int, int | None]], work: Path
 ) -> dict[tuple[int, int | None], Path]:
     """Cut the source at every span boundary (all keyframes) with one stream-copy pass."""
     if not spans:
         return {}
     cuts = sorted({f for a, b in spans for f in (a, b) if f is not None and f > 0})
-    # Half a frame early: the segment muxer cuts at the first keyframe at or after each time.
-    times = ",".join(f"{float((f - Fraction(1, 2)) / info.fps):.6f}" for f in cuts)
-    pattern = work / "seg%04d.ts"
-    args: list[str | Path] = ["-i", src, "-map", "0:v:0", "-c", "copy", "-f", "segment", "-segment_format", "mpegts"]
-    run([*args, *(["-segment_times", times] if times else []), "-y", pattern], timeout=_TIMEOUT)
+    args: list[str | Path] = ["-i", src, "-map", "0:v:0", "-c", "copy"]
+    if cuts:
+        # Half a frame early: the segment muxer cuts at the first keyframe at or after each time.
+        times = ",".join(f"{float((f - Fraction(1, 2)) / info.fps):.6f}" for f in cuts)
+        args += ["-f", "segment", "-segment_format", "mpegts", "-segment_times", times, work / "seg%04d.ts"]
+    else:  # one span, the whole stream (the segment muxer would cut every 2 s by default)
+        args += ["-f", "mpegts", work / "seg0000.ts"]
+    run(["-y", *args], timeout=_TIMEOUT)
     starts = [0, *cuts]
     return {(a, b): work / f"seg{starts.index(a):04d}.ts" for a, b in spans}
 
 
-def _encode_piece(src: Path, info: VideoInfo, first: int, out: Path, frames: int | None, vf: str | None) -> None:
+def _encode_piece(src: Path, info: SourceVideo, first: int, out: Path, frames: int | None, vf: str | None) -> None:
     """Encode from frame `first` (accurate seek) for `frames` frames, or to the end."""
     seek = float((first - Fraction(1, 4)) / info.fps) if first else 0.0
     args: list[str | Path] = ["-ss", f"{max(seek, 0.0):.6f}", "-i", src, "-map", "0:v:0"]

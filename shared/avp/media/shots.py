@@ -82,10 +82,14 @@ def extract_keyframes(path: str | Path, shots: list[Shot], out_dir: str | Path) 
     try:
         # One term per shot: true only for the first frame at or past its keyframe time.
         # prev_t is NaN on the first frame; not(gte(NaN, k)) is 1, so a time of 0 still matches.
-        picks = "+".join(f"gte(t,{s.keyframe_time:.3f})*not(gte(prev_t,{s.keyframe_time:.3f}))" for s in shots)
+        picks = "+".join(f"gte(t,{t:.3f})*not(gte(prev_t,{t:.3f}))" for t in (s.keyframe_time for s in shots))
+        # Seek to just before the first keyframe (-copyts keeps the times select compares) and
+        # stop after the last one (-frames:v): the decode covers only the span that matters.
+        seek = max(0.0, min(s.keyframe_time for s in shots) - 1.0)
         run_media(
-            ["-i", path, "-map", "0:V:0", "-vf", f"select='{picks}',scale={KEYFRAME_WIDTH}:-2",
-             "-fps_mode", "passthrough", "-q:v", "3", scratch / "%06d.jpg"],
+            ["-ss", f"{seek:.3f}", "-copyts", "-i", path, "-map", "0:V:0",
+             "-vf", f"select='{picks}',scale={KEYFRAME_WIDTH}:-2", "-fps_mode", "passthrough",
+             "-frames:v", str(len(shots)), "-q:v", "3", scratch / "%06d.jpg"],
             timeout=_decode_timeout(path),
             action="Extracting keyframes",
         )

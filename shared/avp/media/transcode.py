@@ -17,6 +17,7 @@ STILL_SIZE = (640, 360)
 STILL_FPS = 1
 SPEECH_SAMPLE_RATE = 16_000
 _X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
+_STILL_X264 = [*_X264, "-tune", "stillimage", "-r", str(STILL_FPS)]
 _AAC = ["-c:a", "aac", "-b:a", "160k", "-ar", str(MEZZANINE_SAMPLE_RATE), "-ac", str(MEZZANINE_CHANNELS)]
 
 
@@ -67,25 +68,21 @@ def make_mezzanine(src: str | Path, dst: str | Path, info: MediaInfo) -> None:
         )
 
 
-def extract_speech_wav(src: str | Path, dst: str | Path, *, timeout: float | None = None) -> None:
+def extract_speech_wav(src: str | Path, dst: str | Path, *, timeout: float = 600.0) -> None:
     """Write the first audio stream of `src` as a 16 kHz mono 16-bit WAV (what ASR and VAD read)."""
     with atomic_output(dst) as partial:
-        _run_with_audio(
-            ["-i", src, "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SPEECH_SAMPLE_RATE),
-             "-c:a", "pcm_s16le", "-f", "wav", partial],
-            timeout=timeout or 600.0,
-            action="Extracting the speech audio",
-        )
-
-
-def _run_with_audio(args: list[str | Path], *, timeout: float, action: str) -> None:
-    try:
-        run_media(args, timeout=timeout, action=action)
-    except MediaError as exc:
-        # ffmpeg's wording for a missing audio stream ("Stream map '' matches no streams") helps nobody.
-        if "matches no streams" in exc.reason:
-            raise MediaError("The file has no audio track to take speech from.") from exc
-        raise
+        try:
+            run_media(
+                ["-i", src, "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SPEECH_SAMPLE_RATE),
+                 "-c:a", "pcm_s16le", "-f", "wav", partial],
+                timeout=timeout,
+                action="Extracting the speech audio",
+            )
+        except MediaError as exc:
+            # ffmpeg's wording for a missing stream ("Stream map '' matches no streams") helps nobody.
+            if "matches no streams" in exc.reason:
+                raise MediaError("The file has no audio track to take speech from.") from exc
+            raise
 
 
 def _video_fits(video: VideoInfo) -> bool:
@@ -120,7 +117,7 @@ def _inputs(src: Path, plan: MezzaninePlan, info: MediaInfo) -> list[str | Path]
 
 def _video_args(plan: MezzaninePlan) -> list[str]:
     if plan.video_source is VideoSource.BLACK:
-        return ["-map", "1:v:0", *_X264, "-tune", "stillimage"]
+        return ["-map", "1:v:0", *_STILL_X264]
     if plan.video_source is VideoSource.COVER_ART:
         width, height = STILL_SIZE
         # The cover is one frame: loop it forever at STILL_FPS and let -t end it with the audio.
@@ -130,7 +127,7 @@ def _video_args(plan: MezzaninePlan) -> list[str]:
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,"
             f"loop=loop=-1:size=1,setpts=N/({STILL_FPS}*TB),settb=1/{STILL_FPS}[still]"
         )
-        return ["-filter_complex", still, "-map", "[still]", *_X264, "-tune", "stillimage", "-r", str(STILL_FPS)]
+        return ["-filter_complex", still, "-map", "[still]", *_STILL_X264]
     if plan.copy_video:
         return ["-map", "0:V:0", "-c:v", "copy"]
     # ffmpeg turns rotated input upright while decoding; the scale keeps both sides even for x264.

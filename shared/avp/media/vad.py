@@ -57,7 +57,7 @@ def energy_regions(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[
     voiced = level > threshold
     # Indices where voiced flips: starts at even positions, ends at odd ones.
     edges = np.flatnonzero(np.diff(np.concatenate(([False], voiced, [False])).astype(np.int8)))
-    runs = [(int(start) * FRAME_SECONDS, int(end) * FRAME_SECONDS) for start, end in zip(edges[::2], edges[1::2])]
+    runs = [(int(a) * FRAME_SECONDS, int(b) * FRAME_SECONDS) for a, b in zip(edges[::2], edges[1::2])]
     return _tidy(runs, total=count * FRAME_SECONDS)
 
 

@@ -137,6 +137,22 @@ class LocalTranscriber:
         return overlaps(segment.start, segment.end, sound) and overlaps(segment.start, segment.end, speech)
 
 
+_JOINERS = ("-", "'", "’")
+
+
 def _words(segment: Segment) -> list[Word]:
-    return [Word(text=w.word.strip(), start=round(w.start, 3), end=round(w.end, 3), confidence=round(w.probability, 3))
-            for w in segment.words or () if w.word.strip()]
+    # Whisper splits "ill-disposed" into " ill" + "-disposed"; a piece with no leading space
+    # that starts with a hyphen or apostrophe belongs to the word before it. (Only those:
+    # in languages written without spaces no piece has a leading space.)
+    words: list[Word] = []
+    for piece in segment.words or ():
+        text = piece.word.strip()
+        if not text:
+            continue
+        if words and not piece.word[0].isspace() and text.startswith(_JOINERS):
+            last = words[-1]
+            words[-1] = Word(last.text + text, last.start, round(piece.end, 3),
+                             min(last.confidence, round(piece.probability, 3)))
+        else:
+            words.append(Word(text, round(piece.start, 3), round(piece.end, 3), round(piece.probability, 3)))
+    return words

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,8 @@ class VideoIntelligenceTranscriber:
             video_context=videointelligence.VideoContext(speech_transcription_config=config),
         )
         try:
-            return self.client.annotate_video(request=request, timeout=60.0)
+            # retry=None: the client's built-in retry would multiply ours (with_retries).
+            return self.client.annotate_video(request=request, retry=None, timeout=60.0)
         except exceptions.GoogleAPICallError as exc:
             raise error_for_status(_status(exc), f"Video Intelligence refused the request: {exc.message}") from exc
         except exceptions.GoogleAPIError as exc:
@@ -130,11 +132,11 @@ def _transcript(response: Any, language_code: str, notes: list[str]) -> Transcri
             best = transcription.alternatives[0]
             for info in best.words:
                 word = Word(text=info.word, start=_seconds(info.start_time), end=_seconds(info.end_time),
-                            confidence=info.confidence or best.confidence,
+                            confidence=round(info.confidence or best.confidence, 3),
                             speaker=str(info.speaker_tag) if info.speaker_tag else None)
                 key = (word.start, word.end, word.text)
-                if key not in words or word.speaker:
-                    words[key] = word
+                known = words.get(key)
+                words[key] = replace(known, speaker=word.speaker or known.speaker) if known else word
     ordered = sorted(words.values(), key=lambda w: (w.start, w.end))
     if not ordered:
         notes.append(NO_SPEECH)
