@@ -1,5 +1,5 @@
 """Local executor for the Cloud Workflows files in `workflows/` (local mode only)."""
-from avp.local.workflows.connectors import PERMANENT_FAILURE_EXIT_CODE, CloudRunJobConnector, FirestoreEmulatorConnector, local_connectors
+from avp.local.workflows.connectors import PERMANENT_FAILURE_EXIT_CODE, CloudRunJobConnector, FirestoreEmulatorConnector, default_connectors
 from avp.local.workflows.errors import DefinitionError, ExecutionCancelled, ExpressionSyntaxError, UnsupportedConstruct, WorkflowError
 from avp.local.workflows.executions import Execution, ExecutionManager, State, UnknownExecution
 from avp.local.workflows.interpreter import Interpreter
@@ -22,5 +22,5 @@ __all__ = [
     "UnknownExecution",
     "UnsupportedConstruct",
     "WorkflowError",
-    "local_connectors",
+    "default_connectors",
 ]

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from avp.local.workflows.errors import ExecutionCancelled, WorkflowError
@@ -34,7 +35,7 @@ _POLL_SECONDS = 0.1
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _container_args(args: Mapping[str, Any]) -> list[str]:
@@ -92,7 +93,7 @@ class CloudRunJobConnector:
         last_error_line: list[str] = []
         readers = [
             _stream(process.stdout, ctx, label, "INFO", None),
-            _stream(process.stderr, ctx, label, "ERROR", last_error_line),
+            _stream(process.stderr, ctx, label, "WARNING", last_error_line),
         ]
         try:
             status = _wait(process, ctx, timeout, label)
@@ -136,17 +137,28 @@ def _wait(process: subprocess.Popen[str], ctx: CallContext, timeout: float, labe
             raise WorkflowError.tagged("TimeoutError", f"{label} did not finish within {timeout:g}s")
 
 
+def _log_entry(line: str, default_severity: str) -> tuple[str, str]:
+    """(message, severity) of an output line: steps log one JSON object a line, as on Cloud Run."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return line, default_severity
+    if not isinstance(entry, dict) or "message" not in entry:
+        return line, default_severity
+    return str(entry["message"]), str(entry.get("severity", default_severity))
+
+
 def _stream(pipe: IO[str] | None, ctx: CallContext, label: str, severity: str, last_line: list[str] | None) -> threading.Thread:
     def pump() -> None:
         assert pipe is not None
         with pipe:
             for line in pipe:
-                text = line.rstrip()
-                if not text:
+                if not line.strip():
                     continue
-                ctx.log(f"[{label}] {text}", severity)
+                message, line_severity = _log_entry(line.strip(), severity)
+                ctx.log(f"[{label}] {message}", line_severity)
                 if last_line is not None:
-                    last_line[:] = [text]
+                    last_line[:] = [message]
 
     thread = threading.Thread(target=pump, name=f"job-output-{label}", daemon=True)
     thread.start()
@@ -191,13 +203,18 @@ class FirestoreEmulatorConnector:
         return send("GET", self._url(args), query=query, headers=_ADMIN)["body"]
 
 
-def local_connectors(
-    *, job_command: Sequence[str] = DEFAULT_JOB_COMMAND, job_env: Mapping[str, str] | None = None, firestore_host: str | None = None
+def default_connectors(
+    *, env: Mapping[str, str] | None = None, job_command: Sequence[str] = DEFAULT_JOB_COMMAND, firestore_host: str | None = None
 ) -> dict[str, Connector]:
-    """The connector table the local stack hands to the executor."""
-    firestore = FirestoreEmulatorConnector(firestore_host)
+    """The connector table of the local stack.
+
+    `env` is laid over os.environ for every step process (the stack's settings); its
+    FIRESTORE_EMULATOR_HOST, unless `firestore_host` is given, is where Firestore calls go.
+    """
+    env = dict(env or {})
+    firestore = FirestoreEmulatorConnector(firestore_host or env.get("FIRESTORE_EMULATOR_HOST"))
     return {
-        RUN_JOB: CloudRunJobConnector(tuple(job_command), dict(job_env or {})),
+        RUN_JOB: CloudRunJobConnector(tuple(job_command), env),
         FIRESTORE_PATCH: firestore.patch,
         FIRESTORE_GET: firestore.get,
     }

@@ -11,8 +11,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,9 @@ WORKFLOW_SUFFIX = ".workflows.yaml"
 _LOG_LINES_KEPT = 2000
 
 
-class State(str, Enum):
+class State(StrEnum):
+    """The states of the Workflow Executions API that the local executor reaches."""
+
     ACTIVE = "ACTIVE"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
@@ -47,7 +49,7 @@ class Execution:
     state: State = State.ACTIVE
     result: Any = None
     error: Any = None
-    start_time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    start_time: datetime = field(default_factory=lambda: datetime.now(UTC))
     end_time: datetime | None = None
     log: deque[str] = field(default_factory=lambda: deque(maxlen=_LOG_LINES_KEPT), repr=False)
     runtime: Runtime | None = field(default=None, repr=False)
@@ -131,7 +133,7 @@ class ExecutionManager:
         with self._lock:
             if execution.state is State.ACTIVE:
                 execution.state, execution.result, execution.error = state, result, error
-            execution.end_time = datetime.now(timezone.utc)
+            execution.end_time = datetime.now(UTC)
 
     def get(self, execution_id: str) -> Execution:
         """The execution with that id."""

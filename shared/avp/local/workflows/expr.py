@@ -11,9 +11,9 @@ unary `-`, `* / // %`, `+ -`, comparisons and `in`, `and`, `or`.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 from avp.local.workflows.errors import ExpressionSyntaxError, WorkflowError
 
@@ -227,40 +227,36 @@ class _Parser:
         return self.or_expr()
 
     def or_expr(self) -> Node:
-        left = self.and_expr()
-        while self.at_keyword("or"):
-            token = self.lexer.take()
-            left = Binary("or", left, self.and_expr(), token.pos)
-        return left
+        return self.left_associative(self.and_expr, {"or"})
 
     def and_expr(self) -> Node:
-        left = self.comparison()
-        while self.at_keyword("and"):
-            token = self.lexer.take()
-            left = Binary("and", left, self.comparison(), token.pos)
-        return left
+        return self.left_associative(self.comparison, {"and"})
 
     def comparison(self) -> Node:
-        left = self.additive()
-        while self.at_op(*_COMPARISONS) or self.at_keyword("in"):
-            token = self.lexer.take()
-            op = "in" if token.kind == "name" else token.value
-            left = Binary(op, left, self.additive(), token.pos)
-        return left
+        return self.left_associative(self.additive, _COMPARISONS | {"in"})
 
     def additive(self) -> Node:
-        left = self.multiplicative()
-        while self.at_op("+", "-"):
-            token = self.lexer.take()
-            left = Binary(token.value, left, self.multiplicative(), token.pos)
-        return left
+        return self.left_associative(self.multiplicative, {"+", "-"})
 
     def multiplicative(self) -> Node:
-        left = self.unary()
-        while self.at_op(*_MULTIPLICATIVE):
+        return self.left_associative(self.unary, _MULTIPLICATIVE)
+
+    def left_associative(self, operand: Callable[[], Node], operators: set[str]) -> Node:
+        """`operand (op operand)*` for one precedence level, grouped from the left."""
+        left = operand()
+        while (op := self.binary_operator(operators)) is not None:
             token = self.lexer.take()
-            left = Binary(token.value, left, self.unary(), token.pos)
+            left = Binary(op, left, operand(), token.pos)
         return left
+
+    def binary_operator(self, operators: set[str]) -> str | None:
+        """The next token's operator if it is one of `operators` (keywords in lower case)."""
+        token = self.lexer.peek()
+        if token.kind == "op" and token.value in operators:
+            return str(token.value)
+        if token.kind == "name" and token.value in _KEYWORDS and token.value.lower() in operators:
+            return str(token.value).lower()
+        return None
 
     def unary(self) -> Node:
         if self.at_keyword("not"):
@@ -364,7 +360,7 @@ def dotted_name(node: Node) -> str | None:
     return None
 
 
-def is_expression(value: Any) -> bool:
+def is_expression(value: Any) -> TypeGuard[str]:
     """Whether a workflow value is an expression (a string starting with `${`)."""
     return isinstance(value, str) and value.startswith(EXPRESSION_START)
 
@@ -407,28 +403,28 @@ def parse_target(text: str) -> tuple[str, tuple[Node, ...]]:
     return node.name, tuple(reversed(path))
 
 
+# bool before int: in Python a boolean is an int, in Workflows it is not a number.
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (type(None), "null"),
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "double"),
+    (str, "string"),
+    (bytes, "bytes"),
+    (list, "list"),
+    (dict, "map"),
+)
+
+
 def type_name(value: Any) -> str:
-    """The Workflows name of a value's type, for error messages and `get_type`-style checks."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bytes):
-        return "bytes"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "map"
+    """The Workflows name of a value's type, for error messages and type checks."""
+    for python_type, name in _TYPE_NAMES:
+        if isinstance(value, python_type):
+            return name
     return "function" if callable(value) else type(value).__name__
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """Integers and doubles; booleans are not numbers in Workflows (unlike Python)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -440,7 +436,7 @@ def values_equal(left: Any, right: Any) -> bool:
     if type_name(left) != type_name(right):
         return False
     if isinstance(left, list):
-        return len(left) == len(right) and all(values_equal(a, b) for a, b in zip(left, right))
+        return len(left) == len(right) and all(values_equal(a, b) for a, b in zip(left, right, strict=True))
     if isinstance(left, dict):
         return left.keys() == right.keys() and all(values_equal(left[k], right[k]) for k in left)
     return left == right
@@ -451,7 +447,12 @@ def error(tag: str, message: str, text: str, pos: int) -> WorkflowError:
     return WorkflowError.tagged(tag, _where(message, text, pos))
 
 
-Variables = Mapping[str, Any]
+class Variables(Protocol):
+    """What the evaluator reads variables from: a dict, or a chain of scopes."""
+
+    def __contains__(self, name: object) -> bool: ...
+
+    def __getitem__(self, name: str) -> Any: ...
 
 
 class Evaluator:

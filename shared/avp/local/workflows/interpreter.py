@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from avp.local.workflows.errors import DefinitionError, UnsupportedConstruct, WorkflowError
-from avp.local.workflows.expr import Evaluator, is_expression, parse_expression, parse_target, type_name
+from avp.local.workflows.expr import Evaluator, is_expression, is_number, parse_target, type_name
 from avp.local.workflows.http_calls import HTTP_CALLS, http_call
 from avp.local.workflows.retry import RETRY_BUILTINS, RetryPolicy
 from avp.local.workflows.runtime import Connector, Runtime
@@ -139,7 +139,7 @@ class Interpreter:
             params = self.subworkflows[name].params
             if len(values) > len(params):
                 raise WorkflowError.tagged("TypeError", f"{name}() takes {len(params)} arguments, got {len(values)}")
-            return self.call_subworkflow(name, {param.name: value for param, value in zip(params, values)})
+            return self.call_subworkflow(name, {param.name: value for param, value in zip(params, values, strict=False)})
 
         return call
 
@@ -227,7 +227,7 @@ class Interpreter:
             return None
         if target == "sys.sleep":
             seconds = args.get("seconds")
-            if type_name(seconds) not in ("integer", "double"):
+            if not is_number(seconds):
                 raise WorkflowError.tagged("TypeError", f"sys.sleep needs a number of seconds in step {step!r}")
             self.runtime.pause(float(seconds))
             return None
@@ -310,7 +310,6 @@ class Interpreter:
         predicate_text = spec.get("predicate")
         if not is_expression(predicate_text):
             raise DefinitionError(f"retry of step {name!r} needs a 'predicate' expression")
-        parse_expression(predicate_text)  # a syntax error is a definition error, not a retry
         predicate = self._evaluator(scope).evaluate_text(predicate_text)
         if not callable(predicate):
             raise DefinitionError(f"retry predicate {predicate_text!r} of step {name!r} is not a subworkflow or built-in")

@@ -28,6 +28,8 @@ def default_retry_predicate_non_idempotent(error: Any) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Retry while `predicate(error)` is true, at most `max_retries` times, waiting ever longer."""
+
     predicate: Predicate
     max_retries: int
     initial_delay: float

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -139,7 +139,7 @@ def time_format(seconds: Any, zone: Any = None) -> str:
     if not is_number(seconds):
         raise WorkflowError.tagged("TypeError", f"time.format() seconds must be a number, got {type_name(seconds)}")
     if zone is None:
-        return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     _need(zone, ("string",), "time.format() timezone")
     try:
         return datetime.fromtimestamp(seconds, ZoneInfo(zone)).isoformat(timespec="microseconds")
