@@ -68,10 +68,10 @@ def break_cost(left: Token, right: Token, name_cost: float) -> float:
         return COST_SENTENCE
     if stripped.endswith(CLAUSE_END):
         return COST_CLAUSE
-    if _bare(right.text) in BREAK_BEFORE:
-        return COST_BEFORE_FUNCTION_WORD
     if _bare(left.text) in BREAK_BEFORE:
         return COST_AFTER_FUNCTION_WORD
+    if _bare(right.text) in BREAK_BEFORE:
+        return COST_BEFORE_FUNCTION_WORD
     return COST_PLAIN
 
 
@@ -111,11 +111,19 @@ def _shape_cost(top: int | None, bottom: int) -> float:
     if top is None:
         return 0.0
     if top > bottom:
-        return 2.0 + 0.3 * (top - bottom)
-    return 0.05 * (bottom - top)
+        return 0.5 + 0.25 * (top - bottom)
+    return 0.06 * (bottom - top)
 
 
-def layout(tokens: Sequence[Token], width: int) -> list[str]:
+@dataclass(frozen=True)
+class Layout:
+    """Lines of a cue and what their breaks and shape cost (0 for one line)."""
+
+    lines: list[str]
+    cost: float
+
+
+def layout(tokens: Sequence[Token], width: int) -> Layout:
     """Lay tokens out on the fewest lines of at most `width` characters, choosing the
     breaks with the lowest linguistic and shape cost. Raises ValueError when a token is
     wider than a line."""
@@ -123,17 +131,26 @@ def layout(tokens: Sequence[Token], width: int) -> list[str]:
     if count > len(tokens):
         raise ValueError(f"a word is wider than {width} characters")
     items = tuple(tokens)
+    # Prefix sums so a line's width costs O(1): characters, plus one space after every
+    # token but the line's last that is not glued to the next.
+    chars, spaces = [0], [0]
+    for token in items:
+        chars.append(chars[-1] + len(token.text))
+        spaces.append(spaces[-1] + (0 if token.glue else 1))
+
+    def width_of(first: int, stop: int) -> int:
+        return chars[stop] - chars[first] + spaces[stop - 1] - spaces[first]
 
     @lru_cache(maxsize=None)
     def best(first: int, lines_left: int, previous: int | None) -> tuple[float, tuple[int, ...]]:
         if lines_left == 1:
-            length = len(join(items[first:]))
+            length = width_of(first, len(items))
             if length > width:
                 return float("inf"), ()
             return _shape_cost(previous, length), ()
         result: tuple[float, tuple[int, ...]] = (float("inf"), ())
         for stop in range(first + 1, len(items)):
-            length = len(join(items[first:stop]))
+            length = width_of(first, stop)
             if length > width:
                 break
             rest_cost, rest = best(stop, lines_left - 1, length)
@@ -143,6 +160,6 @@ def layout(tokens: Sequence[Token], width: int) -> list[str]:
                 result = (cost, (stop, *rest))
         return result
 
-    _, breaks = best(0, count, None)
+    cost, breaks = best(0, count, None)
     bounds = [0, *breaks, len(items)]
-    return [join(items[a:b]) for a, b in zip(bounds, bounds[1:])]
+    return Layout([join(items[a:b]) for a, b in zip(bounds, bounds[1:])], cost)

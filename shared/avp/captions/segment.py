@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from avp.captions.cuetext import escape_text
-from avp.captions.linebreak import Token, break_cost, ends_sentence, join, layout, min_lines
+from avp.captions.linebreak import Layout, Token, break_cost, ends_sentence, join, layout, min_lines
 from avp.captions.model import Cue, Word
 from avp.captions.presets import StylePreset
 
@@ -41,9 +41,10 @@ FALLBACK_MIN_DURATION = 20 / 24
 _COST_PER_CUE = 4.0
 _COST_SPLIT_NAME = 40.0
 _COST_PAUSE_INSIDE = 15.0
-_COST_SENTENCE_INSIDE = 2.0
-_COST_SHARED_SPEAKERS = 25.0
+_COST_SENTENCE_INSIDE = 6.0
+_COST_SHARED_SPEAKERS = 10.0
 _COST_PER_MS_SHORT = 0.03
+_COST_PER_CHAR_OF_FRAGMENT = 0.3  # per character a sentence fragment is short of half a line
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def _turns(tokens: Sequence[Token]) -> list[Sequence[Token]]:
     return [tokens[a:b] for a, b in zip(bounds, [*bounds[1:], len(tokens)])]
 
 
-def _lines(turns: Sequence[Sequence[Token]], limits: _Limits) -> list[str] | None:
+def _layout(turns: Sequence[Sequence[Token]], limits: _Limits) -> Layout | None:
     """The cue's lines, or None when these speaker turns cannot form one cue. Two
     speakers share a cue with one line each, marked by the preset's speaker style."""
     if len(turns) == 1:
@@ -161,27 +162,35 @@ def _lines(turns: Sequence[Sequence[Token]], limits: _Limits) -> list[str] | Non
     if len(turns) > 2 or limits.lines < 2:
         return None
     lines = [_prefix(turn[0].speaker, limits) + join(turn) for turn in turns]
-    return lines if all(len(line) <= limits.width for line in lines) else None
+    return Layout(lines, _COST_SHARED_SPEAKERS) if all(len(line) <= limits.width for line in lines) else None
+
+
+def _latest_end(tokens: Sequence[Token], stop: int, limits: _Limits, media_ms: int | None) -> int:
+    """The latest end for a cue whose last token is tokens[stop - 1] that lingers no more
+    than LINGER_MS, leaves the next word its gap, and stays inside the media."""
+    tail_end = tokens[stop - 1].end
+    latest = tail_end + LINGER_MS
+    if stop < len(tokens):
+        latest = min(latest, tokens[stop].start - limits.gap_ms)
+    if media_ms is not None and media_ms >= tail_end:
+        latest = min(latest, media_ms)
+    return latest
 
 
 def _shortfall_ms(tokens: Sequence[Token], first: int, stop: int, chars: int,
                   limits: _Limits, media_ms: int | None) -> int:
     """How much time the cue tokens[first:stop] would lack for its soft minimum and
     reading speed, estimated from the silences around it."""
-    head, tail = tokens[first], tokens[stop - 1]
+    head = tokens[first]
     lead = LEAD_MS if first == 0 else min(LEAD_MS, max(0, (head.start - tokens[first - 1].end) // 2))
-    window_end = tail.end + LINGER_MS
-    if stop < len(tokens):
-        window_end = min(window_end, tokens[stop].start - limits.gap_ms)
-    if media_ms is not None and media_ms >= tail.end:
-        window_end = min(window_end, media_ms)
+    window_end = _latest_end(tokens, stop, limits, media_ms)
     need = max(limits.soft_min_ms, limits.reading_ms(chars))
     return max(0, need - (window_end - max(0, head.start - lead)))
 
 
-def _group_cost(tokens: Sequence[Token], first: int, stop: int, lines: list[str], shared: bool,
+def _group_cost(tokens: Sequence[Token], first: int, stop: int, lines: Layout,
                 limits: _Limits, pause_split_ms: int, media_ms: int | None) -> float:
-    cost = _COST_PER_CUE + (_COST_SHARED_SPEAKERS if shared else 0.0)
+    cost = _COST_PER_CUE + lines.cost
     if stop < len(tokens):
         left, right = tokens[stop - 1], tokens[stop]
         pause = right.start - left.end
@@ -191,9 +200,12 @@ def _group_cost(tokens: Sequence[Token], first: int, stop: int, lines: list[str]
     for left, right in zip(tokens[first:stop - 1], tokens[first + 1:stop]):
         if right.start - left.end >= pause_split_ms:
             cost += _COST_PAUSE_INSIDE
-        elif ends_sentence(left.text):
+        elif ends_sentence(left.text) and left.speaker == right.speaker:
             cost += _COST_SENTENCE_INSIDE
-    chars = sum(len(line) for line in lines)
+    chars = sum(len(line) for line in lines.lines)
+    whole_sentence = ends_sentence(tokens[stop - 1].text) and (first == 0 or ends_sentence(tokens[first - 1].text))
+    if not whole_sentence:
+        cost += _COST_PER_CHAR_OF_FRAGMENT * max(0, limits.width // 2 - chars)
     return cost + _COST_PER_MS_SHORT * _shortfall_ms(tokens, first, stop, chars, limits, media_ms)
 
 
@@ -209,15 +221,14 @@ def _group(tokens: Sequence[Token], limits: _Limits, pause_split_ms: int,
                 silence = tokens[stop - 1].start - tokens[stop - 2].end
                 if silence > MAX_SILENCE_MS or tokens[stop - 1].end - tokens[first].start > limits.max_ms:
                     break
-            turns = _turns(tokens[first:stop])
-            lines = _lines(turns, limits)
-            if lines is None or sum(len(line) for line in lines) > limits.capacity:
+            lines = _layout(_turns(tokens[first:stop]), limits)
+            if lines is None or sum(len(line) for line in lines.lines) > limits.capacity:
                 # A single token always fits, and a cue that does not fit only gets
                 # worse with more words.
                 break
-            cost = base + _group_cost(tokens, first, stop, lines, len(turns) > 1, limits, pause_split_ms, media_ms)
+            cost = base + _group_cost(tokens, first, stop, lines, limits, pause_split_ms, media_ms)
             if cost < best[stop][0]:
-                best[stop] = (cost, first, lines)
+                best[stop] = (cost, first, lines.lines)
     groups: list[tuple[int, int, list[str]]] = []
     stop = count
     while stop > 0:
@@ -251,11 +262,7 @@ def _time(tokens: Sequence[Token], groups: Sequence[tuple[int, int, list[str]]],
         low = max(0, head.start - LEAD_MS, tail.end - limits.max_ms)
         if previous_end is not None:
             low = max(low, previous_end + limits.gap_ms)
-        limit = tail.end + LINGER_MS
-        if stop < len(tokens):
-            limit = min(limit, tokens[stop].start - limits.gap_ms)
-        if media_ms is not None and media_ms >= tail.end:
-            limit = min(limit, media_ms)
+        limit = _latest_end(tokens, stop, limits, media_ms)
 
         start = max(head.start, low)
         overrun = max(tail.end, start + need) - limit

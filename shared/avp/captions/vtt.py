@@ -74,10 +74,14 @@ class VttDocument:
     def kind(self) -> str | None:
         """The track kind from a `Kind:` header metadata line, if there is one."""
         for line in self.header_lines:
-            name, colon, value = line.partition(":")
-            if colon and name.strip().casefold() == KIND_HEADER.casefold():
-                return value.strip()
+            if _is_kind_line(line):
+                return line.partition(":")[2].strip()
         return None
+
+
+def _is_kind_line(line: str) -> bool:
+    name, colon, _ = line.partition(":")
+    return bool(colon) and name.strip().casefold() == KIND_HEADER.casefold()
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -123,15 +127,16 @@ def _collect_timestamp(text: str) -> tuple[float | None, str]:
     return hours * 3600 + minutes * 60 + secs + int(millis) / 1000, rest
 
 
-def format_timestamp(seconds: float) -> str:
-    """`hh:mm:ss.ttt` for a time in seconds, rounded to the millisecond."""
+def format_timestamp(seconds: float, separator: str = ".") -> str:
+    """`hh:mm:ss.ttt` for a time in seconds, rounded to the millisecond (SubRip wants a
+    comma as the `separator`)."""
     if seconds < 0:
         raise ValueError(f"negative cue time {seconds}")
     total_ms = round(seconds * 1000)
     hours, rest = divmod(total_ms, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
 # ----------------------------------------------------------------------------- settings
@@ -337,8 +342,7 @@ def _header_lines(doc: VttDocument, kind: str | None) -> list[str]:
         return lines
     kind_line = f"{KIND_HEADER}: {kind}"
     for index, line in enumerate(lines):
-        name, colon, _ = line.partition(":")
-        if colon and name.strip().casefold() == KIND_HEADER.casefold():
+        if _is_kind_line(line):
             lines[index] = kind_line
             return lines
     return [*lines, kind_line]

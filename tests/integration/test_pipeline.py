@@ -1,0 +1,80 @@
+"""The pipeline end to end through the real local executor: the workflow YAML, a child process
+per step, the emulators, real ffmpeg, real speech recognition and synthesis."""
+from pathlib import Path
+
+import pytest
+
+import avp
+from avp.auth.tokens import Principal
+from avp.captions.vtt import parse_vtt
+from avp.domain import jobs
+from avp.domain.audit import SYSTEM
+from avp.media.probe import probe
+from avp.pipeline import plan
+from avp.pipeline.runner import LocalRunner
+
+pytestmark = pytest.mark.slow
+SAMPLE = Path(avp.__file__).parent / "demo_media" / "sample.mp4"
+ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True, "accessible_video_mp4": True}
+
+
+def _queued_job(container, source: Path, requested=ALL, filename="film.mp4", **fields) -> dict:
+    job = jobs.new_job(Principal("u-test", "admin"), org_id="org-1", client_id=None, project_id=None, title="t",
+                       filename=filename, content_type="video/mp4", size_bytes=source.stat().st_size,
+                       source_language="en", requested_outputs=requested)
+    job.update(fields)
+    jobs.store_new_job(container.store, SYSTEM, job)
+    container.storage.upload_file(job["source_path"], source, "video/mp4")
+    jobs.transition(container.store, SYSTEM, job["id"], "complete_upload")
+    return job
+
+
+def _run(container, job, steps=None, timeout=600):
+    runner = LocalRunner(container.settings.project_id, container.settings.region, env=container.settings.to_env())
+    steps = steps if steps is not None else plan.steps_for(job["requested_outputs"])
+    execution_id = runner.start_pipeline(job["id"], steps)
+    jobs.transition(container.store, SYSTEM, job["id"], "start_processing", changes={"execution_id": execution_id})
+    return runner, runner.wait(execution_id, timeout)
+
+
+def test_sample_video_goes_through_every_step(container, tmp_path):
+    job = _queued_job(container, SAMPLE)
+    _, result = _run(container, job)
+    assert result["state"] == "SUCCEEDED", result
+    job = jobs.get_job(container.store, job["id"])
+    assert job["status"] == "pending_qc" and job["progress"] == 1.0
+    assert set(job["steps_done"]) == set(plan.STEPS)
+    assert job["media"]["duration"] == pytest.approx(30.0, abs=0.1) and job["media"]["has_audio"]
+    out = job["outputs"]["en"]
+    captions = parse_vtt(container.storage.read_text(out["captions_vtt"])).cues
+    assert "harbour" in " ".join(c.text for c in captions).lower()
+    assert captions[0].start == pytest.approx(0.6, abs=0.25)
+    assert job["caption_qc"]["ok"] is True
+    descriptions = parse_vtt(container.storage.read_text(out["audio_description_vtt"])).cues
+    assert descriptions and all(c.data.get("draft") for c in descriptions)
+    assert any("Chapter One" in c.text for c in descriptions)
+    assert job["fit_report"]["overlaps_speech"] == 0
+    pauses = container.storage.read_json(out["pause_points"])
+    mp4 = tmp_path / "accessible.mp4"
+    container.storage.download_file(out["accessible_video_mp4"], mp4)
+    info = probe(mp4)
+    assert info.duration == pytest.approx(30.0 + sum(p["duration"] for p in pauses), abs=0.1)
+    mp3 = tmp_path / "description.mp3"
+    container.storage.download_file(out["audio_description_mp3"], mp3)
+    assert probe(mp3).duration == pytest.approx(30.0, abs=0.15)
+    status = container.store.get(f"job_status/{job['id']}")
+    assert status["status"] == "pending_qc"
+
+
+def test_a_renamed_text_file_fails_with_a_reason_and_no_retries(container, tmp_path):
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("these are meeting notes, not a video\n" * 50)
+    job = _queued_job(container, fake)
+    runner, result = _run(container, job, steps=["ingest", "transcribe", "captions"])
+    assert result["state"] == "FAILED"
+    job = jobs.get_job(container.store, job["id"])
+    assert job["status"] == "failed" and job["failed_step"] == "ingest"
+    assert "not a video or audio file" in job["failure_reason"]
+    log = runner.manager.get(result["id"]).log
+    assert sum("starting ingest" in line for line in log) == 1  # permanent: never retried
+    assert container.store.get(f"job_status/{job['id']}")["status"] == "failed"
