@@ -177,3 +177,14 @@ def require_client(store: Store, principal: Principal, client_id: str, action: s
     if action == "manage" and principal.role == "project_manager" and principal.user_id in client.get("pm_ids", []):
         return client
     raise Forbidden("not allowed to change this client")
+
+
+def require_inviter(principal: Principal, role: str, client: dict[str, Any] | None) -> None:
+    """Admins may invite anyone; a PM may invite client users into a client they manage (never a
+    wider role, so an invitation cannot raise anyone above the PM's own reach)."""
+    if principal.is_admin:
+        return
+    if (principal.role == "project_manager" and role == "client" and client is not None
+            and principal.user_id in client.get("pm_ids", [])):
+        return
+    raise Forbidden("only an administrator, or a client's PM inviting client users, may invite")

@@ -140,7 +140,7 @@ def update_organization(store: Store, meta: AuditMeta, org_id: str, changes: dic
             update["settings"] = changes["settings"]
         txn.update(store.ref(f"organizations/{org_id}"), update)
         audit.record(store, meta, "organization.update", f"organizations/{org_id}",
-                     before={k: org.get(k) for k in update if k != "updated_at"}, after=changes, transaction=txn)
+                     before={k: org.get(k) for k in changes}, after=changes, transaction=txn)
         return {**org, **update}
 
     return organization_view(store.transaction(txn_fn))
@@ -373,14 +373,15 @@ def add_pm(store: Store, meta: AuditMeta, client_id: str, user_id: str) -> list[
         user = _live_user(store, user_id, txn)
         if user["role"] != "project_manager":
             raise Unprocessable({"user_id": ["the user must have the project_manager role"]})
-        _grant_pm(store, txn, meta, client, user)
+        grant_pm(store, txn, meta, client, user)
         write_memberships(store, txn, user)
         return client["pm_ids"]
 
     return _users_summary(store, store.transaction(txn_fn))
 
 
-def _grant_pm(store: Store, txn, meta: AuditMeta, client: dict[str, Any], user: dict[str, Any]) -> None:
+def grant_pm(store: Store, txn, meta: AuditMeta, client: dict[str, Any], user: dict[str, Any]) -> None:
+    """Make `user` PM of `client` inside `txn` (after all reads); the caller writes the user record."""
     client["pm_ids"] = _with(client.get("pm_ids"), user["id"])
     user["pm_client_ids"] = _with(user.get("pm_client_ids"), client["id"])
     txn.update(store.ref(f"clients/{client['id']}"), {"pm_ids": client["pm_ids"], "updated_at": now()})

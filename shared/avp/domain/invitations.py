@@ -1,0 +1,187 @@
+"""Invitations: an email is invited into an organization with a role (and optionally a client's team);
+the link's token is random, stored only as a hash, single use and short-lived. Accepting creates the
+account (or links an existing one) and grants the memberships in one transaction."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from avp.auth.tokens import Principal, new_secret, secret_hash
+from avp.config import Settings
+from avp.domain import access, audit, auth, tenancy, users
+from avp.domain.audit import AuditMeta
+from avp.errors import Forbidden, Gone, NotFound, Unprocessable
+from avp.store import Store, now
+
+
+@dataclass(frozen=True)
+class InvitationRequest:
+    """Who is invited to what."""
+
+    email: str
+    org_id: str
+    role: str
+    client_id: str | None = None
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    """A new invitation and its token (the token exists nowhere else but in the mail sent)."""
+
+    invitation: dict[str, Any]
+    token: str
+
+
+def invitation_view(invitation: dict[str, Any]) -> dict[str, Any]:
+    return {k: invitation.get(k) for k in ("id", "email", "org_id", "role", "client_id", "team_id", "status",
+                                           "invited_by", "created_at", "expires_at")}
+
+
+def _target(store: Store, request: InvitationRequest) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The client and team named by the request, checked to belong to its organization."""
+    if request.team_id and not request.client_id:
+        raise Unprocessable({"team_id": ["a team needs its client_id"]})
+    client = store.get(f"clients/{request.client_id}") if request.client_id else None
+    if request.client_id and (client is None or client.get("deleted") or client["org_id"] != request.org_id):
+        raise Unprocessable({"client_id": ["no such client in this organization"]})
+    team = store.get(f"clients/{request.client_id}/teams/{request.team_id}") if request.team_id else None
+    if request.team_id and team is None:
+        raise Unprocessable({"team_id": ["no such team in this client"]})
+    return client, team
+
+
+def create(store: Store, mailer: Any, settings: Settings, principal: Principal, meta: AuditMeta,
+           request: InvitationRequest) -> Created:
+    """Invite `request.email` and mail them the link. Any earlier pending invitation of the same email to
+    the same organization is revoked, so only the newest link works."""
+    org = access.require_org(store, principal, request.org_id)
+    client, team = _target(store, request)
+    access.require_inviter(principal, request.role, client)
+    token = new_secret()
+    email = users.normalize_email(request.email)
+    ref = store.collection("invitations").document()
+    data = {"email": email, "org_id": request.org_id, "role": request.role, "client_id": request.client_id,
+            "team_id": request.team_id, "status": "pending", "invited_by": principal.user_id, "secret_hash": secret_hash(token),
+            "created_at": now(), "expires_at": now() + dt.timedelta(seconds=settings.invitation_ttl)}
+    earlier = store.find("invitations", [("email", "==", email), ("org_id", "==", request.org_id), ("status", "==", "pending")])
+
+    def txn_fn(txn):
+        still_pending = [i for i in (store.get(f"invitations/{e['id']}", txn) for e in earlier) if i and i["status"] == "pending"]
+        for old in still_pending:
+            txn.update(store.ref(f"invitations/{old['id']}"), {"status": "revoked", "revoked_at": now()})
+        txn.create(ref, data)
+        audit.record(store, meta, "invitation.create", ref.path, after=invitation_view(data),
+                     extra={"revoked": [i["id"] for i in still_pending]}, transaction=txn)
+
+    store.transaction(txn_fn)
+    inviter = store.get(f"users/{principal.user_id}") or {}
+    where = f" ({team['name']}, {client['name']})" if team and client else (f" ({client['name']})" if client else "")
+    mailer.send(email, f"You are invited to {org['name']} on avp",
+                f"{inviter.get('name') or inviter.get('email', 'An administrator')} invited you to join {org['name']}{where} "
+                f"on avp as {request.role.replace('_', ' ')}.\n\nAccept the invitation here (valid until "
+                f"{data['expires_at']:%Y-%m-%d %H:%M} UTC):\n{settings.public_url}/accept-invitation#token={token}\n\n"
+                "If you did not expect this, ignore this message.")
+    return Created(invitation_view({**data, "id": ref.id}), token)
+
+
+def _usable(invitation: dict[str, Any] | None) -> dict[str, Any]:
+    if invitation is None:
+        raise NotFound("invitation not found")
+    if invitation["status"] == "accepted":
+        raise Gone("this invitation was already accepted; sign in instead")
+    if invitation["status"] == "revoked":
+        raise Gone("this invitation was revoked; ask for a new one")
+    if invitation["expires_at"] <= now():
+        raise Gone("this invitation has expired; ask for a new one")
+    return invitation
+
+
+def _by_token(store: Store, token: str) -> dict[str, Any]:
+    return _usable(store.find_one("invitations", [("secret_hash", "==", secret_hash(token))]))
+
+
+def preview(store: Store, token: str) -> dict[str, Any]:
+    """What the invitee is shown before accepting: who invited whom to what, until when."""
+    invitation = _by_token(store, token)
+    org = store.get(f"organizations/{invitation['org_id']}") or {}
+    inviter = store.get(f"users/{invitation['invited_by']}") or {}
+    client = store.get(f"clients/{invitation['client_id']}") if invitation.get("client_id") else None
+    team = store.get(f"clients/{invitation['client_id']}/teams/{invitation['team_id']}") if invitation.get("team_id") else None
+    return {"email": invitation["email"], "org_id": invitation["org_id"], "org_name": org.get("name"),
+            "role": invitation["role"], "invited_by_name": inviter.get("name") or inviter.get("email"),
+            "client_name": client["name"] if client else None, "team_name": team["name"] if team else None,
+            "expires_at": invitation["expires_at"], "existing_account": users.find_by_email(store, invitation["email"]) is not None}
+
+
+def _grant(store: Store, invitation_id: str, user_id: str, meta: AuditMeta) -> dict[str, Any]:
+    """Use the invitation (exactly once) and give `user_id` its memberships, in one transaction."""
+
+    def txn_fn(txn):
+        invitation = _usable(store.get(f"invitations/{invitation_id}", txn))
+        user = store.get(f"users/{user_id}", txn)
+        if user is None or user.get("deleted"):
+            raise NotFound("user not found")
+        org_path = f"organizations/{invitation['org_id']}"
+        org = store.get(org_path, txn)
+        if org is None or org.get("deleted"):
+            raise Gone("the organization of this invitation no longer exists")
+        already_member = store.get(f"{org_path}/members/{user_id}", txn) is not None
+        team = store.get(f"clients/{invitation['client_id']}/teams/{invitation['team_id']}", txn) if invitation.get("team_id") else None
+        client = (store.get(f"clients/{invitation['client_id']}", txn)
+                  if invitation.get("client_id") and user["role"] == invitation["role"] == "project_manager" else None)
+        if not already_member:
+            tenancy.join_organization(store, txn, meta, invitation["org_id"], user, invitation["role"])
+        if team and user_id not in team["member_ids"]:
+            tenancy.join_team(store, txn, meta, team, user)
+        if client and not client.get("deleted"):
+            tenancy.grant_pm(store, txn, meta, client, user)
+        tenancy.write_memberships(store, txn, user)
+        txn.update(store.ref(f"invitations/{invitation_id}"), {"status": "accepted", "accepted_at": now(),
+                                                                "accepted_user_id": user_id})
+        audit.record(store, meta, "invitation.accept", f"invitations/{invitation_id}", after={"user_id": user_id},
+                     transaction=txn)
+        return user
+
+    return store.transaction(txn_fn)
+
+
+def accept(store: Store, settings: Settings, key: str, token: str, *, meta: AuditMeta, password: str | None = None,
+           display_name: str = "") -> auth.Session:
+    """Accept an invitation: create the account (password policy applies) or link the existing one with this
+    email, grant the memberships and sign the user in. Unknown token 404; used, revoked or expired 410."""
+    invitation = _by_token(store, token)
+    user = users.find_by_email(store, invitation["email"])
+    if user is None:
+        if not password:
+            raise Unprocessable({"password": ["required to create your account"]})
+        user = users.create_user(store, meta, email=invitation["email"], role=invitation["role"], name=display_name,
+                                 password=password)
+    elif user.get("disabled"):
+        raise Forbidden("account disabled")
+    as_user = AuditMeta(user["id"], user["role"], meta.request_id, meta.ip)
+    user = _grant(store, invitation["id"], user["id"], as_user)
+    return auth.start_session(store, settings, key, user, as_user, "invitation")
+
+
+def accept_for_user(store: Store, invitation: dict[str, Any], *, email: str, name: str, meta: AuditMeta) -> dict[str, Any]:
+    """Accept `invitation` for someone whose identity provider vouched for `email` (Microsoft sign-in):
+    create their password-less account if needed and grant the memberships. Returns the user."""
+    if users.normalize_email(email) != invitation["email"]:
+        raise Forbidden("this invitation is for another email address")
+    _usable(invitation)
+    user = users.find_by_email(store, email) or users.create_user(store, meta, email=email, role=invitation["role"], name=name)
+    return _grant(store, invitation["id"], user["id"], AuditMeta(user["id"], user["role"], meta.request_id, meta.ip))
+
+
+def revoke(store: Store, meta: AuditMeta, invitation_id: str) -> None:
+    """Withdraw a pending invitation; its link then answers 410."""
+
+    def txn_fn(txn):
+        invitation = _usable(store.get(f"invitations/{invitation_id}", txn))
+        txn.update(store.ref(f"invitations/{invitation_id}"), {"status": "revoked", "revoked_at": now()})
+        audit.record(store, meta, "invitation.revoke", f"invitations/{invitation_id}", before={"email": invitation["email"]},
+                     transaction=txn)
+
+    store.transaction(txn_fn)

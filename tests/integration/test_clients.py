@@ -1,0 +1,173 @@
+import pytest
+
+from avp.domain import access
+from tests.helpers import API, bearer, token_for
+
+
+@pytest.fixture
+def world(client, container):
+    """An admin, one organization with a client, and a token factory for members of that organization."""
+    token, admin = token_for(client, container, "admin")
+    h = bearer(token)
+    org = client.post(f"{API}/organizations", json={"name": "Org"}, headers=h).json
+    acme = client.post(f"{API}/clients", json={"org_id": org["id"], "name": "Acme"}, headers=h)
+    assert acme.status_code == 201, acme.json
+
+    def member(role: str) -> tuple[dict, dict]:
+        tok, user = token_for(client, container, role)
+        assert client.post(f"{API}/organizations/{org['id']}/members", json={"user_id": user["id"], "role": role},
+                           headers=h).status_code == 201
+        return bearer(tok), user
+
+    return {"h": h, "org": org, "client": acme.json, "member": member, "store": container.store}
+
+
+def _job(store, org_id: str, client_id: str | None, project_id: str | None = None, **extra) -> dict:
+    job = {"org_id": org_id, "client_id": client_id, "project_id": project_id, "created_by": None, "status": "pending_qc",
+           "languages": {}, "deleted": False, **extra}
+    return store.create("jobs", {**job, "access_keys": access.job_keys(job)})
+
+
+def test_client_crud_names_and_visibility(client, world):
+    h, org, acme = world["h"], world["org"], world["client"]
+    assert acme["org_id"] == org["id"] and acme["pm_ids"] == [] and acme["team_count"] == 0
+    assert client.post(f"{API}/clients", json={"org_id": org["id"], "name": "ACME"}, headers=h).status_code == 409
+    assert client.post(f"{API}/clients", json={"org_id": "nope", "name": "Acme"}, headers=h).status_code == 404
+    other_org = client.post(f"{API}/organizations", json={"name": "Other"}, headers=h).json
+    assert client.post(f"{API}/clients", json={"org_id": other_org["id"], "name": "Acme"}, headers=h).status_code == 201
+    assert client.post(f"{API}/clients", json={"org_id": org["id"], "name": "Beta"}, headers=h).status_code == 201
+    assert client.get(f"{API}/clients?org_id={org['id']}", headers=h).json["total"] == 2
+    assert [c["name"] for c in client.get(f"{API}/clients?q=acm", headers=h).json["items"]] == ["Acme", "Acme"]
+    renamed = client.patch(f"{API}/clients/{acme['id']}", json={"name": "Acme Studios"}, headers=h)
+    assert renamed.status_code == 200 and renamed.json["name"] == "Acme Studios"
+    assert client.patch(f"{API}/clients/{acme['id']}", json={"name": "beta"}, headers=h).status_code == 409
+
+    production, _ = world["member"]("production")
+    linguist, _ = world["member"]("linguist")
+    listed = client.get(f"{API}/clients", headers=production).json
+    assert listed["total"] == 2 and {c["name"] for c in listed["items"]} == {"Acme Studios", "Beta"}
+    assert client.get(f"{API}/clients/{acme['id']}", headers=production).status_code == 200
+    assert client.patch(f"{API}/clients/{acme['id']}", json={"name": "X"}, headers=production).status_code == 403
+    assert client.get(f"{API}/clients", headers=linguist).json["total"] == 0
+    assert client.get(f"{API}/clients/{acme['id']}", headers=linguist).status_code == 404
+
+
+def test_pm_assignment(client, world):
+    h, acme, store = world["h"], world["client"], world["store"]
+    pm_h, pm = world["member"]("project_manager")
+    _, reviewer = world["member"]("reviewer")
+    wrong = client.post(f"{API}/clients/{acme['id']}/pm", json={"user_id": reviewer["id"]}, headers=h)
+    assert wrong.status_code == 422 and "project_manager" in str(wrong.json["detail"])
+    assert client.post(f"{API}/clients/{acme['id']}/pm", json={"user_id": "nobody"}, headers=h).status_code == 404
+    assert client.get(f"{API}/clients/{acme['id']}", headers=pm_h).status_code == 404
+    added = client.post(f"{API}/clients/{acme['id']}/pm", json={"user_id": pm["id"]}, headers=h)
+    assert added.status_code == 200 and [p["id"] for p in added.json["items"]] == [pm["id"]]
+    assert store.get(f"users/{pm['id']}")["pm_client_ids"] == [acme["id"]]
+    assert client.get(f"{API}/clients/{acme['id']}", headers=pm_h).json["pm_ids"] == [pm["id"]]
+    assert [p["email"] for p in client.get(f"{API}/clients/{acme['id']}/pm", headers=pm_h).json["items"]] == [pm["email"]]
+    assert client.post(f"{API}/clients/{acme['id']}/pm", json={"user_id": pm["id"]}, headers=pm_h).status_code == 403
+    assert client.delete(f"{API}/clients/{acme['id']}/pm/{pm['id']}", headers=h).status_code == 204
+    assert client.delete(f"{API}/clients/{acme['id']}/pm/{pm['id']}", headers=h).status_code == 404
+    assert store.get(f"users/{pm['id']}")["pm_client_ids"] == []
+    assert client.get(f"{API}/clients/{acme['id']}", headers=pm_h).status_code == 404
+    assert {e["action"] for e in store.find("audit_logs", [])} >= {"client.pm.add", "client.pm.remove"}
+
+
+def test_teams_and_their_members(client, world):
+    h, acme, store = world["h"], world["client"], world["store"]
+    cid = acme["id"]
+    pm_h, pm = world["member"]("project_manager")
+    client.post(f"{API}/clients/{cid}/pm", json={"user_id": pm["id"]}, headers=h)
+    other_pm_h, _ = world["member"]("project_manager")
+    production, _ = world["member"]("production")
+    user_h, user = world["member"]("client")
+
+    assert client.get(f"{API}/clients/{cid}", headers=user_h).status_code == 404
+    team = client.post(f"{API}/clients/{cid}/teams", json={"name": "Editors", "member_ids": [user["id"]]}, headers=h)
+    assert team.status_code == 201 and team.json["member_ids"] == [user["id"]]
+    tid = team.json["id"]
+    assert store.get(f"users/{user['id']}")["team_client_ids"] == [cid]
+    assert client.get(f"{API}/clients/{cid}", headers=user_h).json["team_count"] == 1
+    assert client.post(f"{API}/clients/{cid}/teams", json={"name": "X", "member_ids": ["ghost"]}, headers=h).status_code == 404
+    second = client.post(f"{API}/clients/{cid}/teams", json={"name": "Viewers"}, headers=h).json
+    assert client.patch(f"{API}/clients/{cid}/teams/{tid}", json={"name": "Editing"}, headers=h).json["name"] == "Editing"
+    assert [t["name"] for t in client.get(f"{API}/clients/{cid}/teams", headers=user_h).json["items"]] == ["Editing", "Viewers"]
+
+    # Team members: admin or the client's PM; a PM of another client does not even see it; production may not.
+    url = f"{API}/clients/{cid}/teams/{second['id']}/members"
+    assert client.post(url, json={"user_id": user["id"]}, headers=other_pm_h).status_code == 404
+    assert client.post(url, json={"user_id": user["id"]}, headers=production).status_code == 403
+    assert client.post(url, json={"user_id": user["id"]}, headers=user_h).status_code == 403
+    added = client.post(url, json={"user_id": user["id"]}, headers=pm_h)
+    assert added.status_code == 200 and added.json["member_ids"] == [user["id"]]
+    assert client.post(url, json={"user_id": user["id"]}, headers=pm_h).status_code == 409
+    # Leaving one team keeps access through the other.
+    assert client.delete(f"{url}/{user['id']}", headers=pm_h).status_code == 204
+    assert client.delete(f"{url}/{user['id']}", headers=pm_h).status_code == 404
+    assert store.get(f"users/{user['id']}")["team_client_ids"] == [cid]
+    assert client.delete(f"{API}/clients/{cid}/teams/{tid}", headers=production).status_code == 403
+    assert client.delete(f"{API}/clients/{cid}/teams/{tid}", headers=h).status_code == 204
+    assert store.get(f"users/{user['id']}")["team_client_ids"] == []
+    assert client.get(f"{API}/clients/{cid}", headers=user_h).status_code == 404
+    assert {e["action"] for e in store.find("audit_logs", [])} >= {"team.create", "team.update", "team.delete",
+                                                                    "team.member.add", "team.member.remove"}
+
+
+def test_projects_and_all_projects(client, world):
+    h, org, acme, store = world["h"], world["org"], world["client"], world["store"]
+    cid = acme["id"]
+    beta = client.post(f"{API}/clients", json={"org_id": org["id"], "name": "Beta"}, headers=h).json
+    p1 = client.post(f"{API}/clients/{cid}/projects", json={"name": "Season 1", "description": "first"}, headers=h)
+    assert p1.status_code == 201 and p1.json["archived"] is False and p1.json["org_id"] == org["id"]
+    p2 = client.post(f"{API}/clients/{cid}/projects", json={"name": "Season 2"}, headers=h).json
+    client.post(f"{API}/clients/{beta['id']}/projects", json={"name": "Beta project"}, headers=h)
+    assert client.patch(f"{API}/clients/{cid}/projects/{p2['id']}", json={"archived": True}, headers=h).json["archived"] is True
+    assert client.patch(f"{API}/clients/{cid}/projects/{p2['id']}", json={}, headers=h).status_code == 422
+    assert [p["name"] for p in client.get(f"{API}/clients/{cid}/projects", headers=h).json["items"]] == ["Season 1"]
+    assert client.get(f"{API}/clients/{cid}/projects?archived=true", headers=h).json["total"] == 2
+
+    # /clients/all-projects is its own route, not /clients/{client_id} with id "all-projects".
+    everything = client.get(f"{API}/clients/all-projects", headers=h)
+    assert everything.status_code == 200 and everything.json["total"] == 2
+    second_page = client.get(f"{API}/clients/all-projects?archived=true&size=2&page=2", headers=h).json
+    assert second_page["total"] == 3 and len(second_page["items"]) == 1 and second_page["page"] == 2
+    pm_h, pm = world["member"]("project_manager")
+    client.post(f"{API}/clients/{cid}/pm", json={"user_id": pm["id"]}, headers=h)
+    assert [p["name"] for p in client.get(f"{API}/clients/all-projects", headers=pm_h).json["items"]] == ["Season 1"]
+    linguist, _ = world["member"]("linguist")
+    assert client.get(f"{API}/clients/all-projects", headers=linguist).json["total"] == 0
+
+    job = _job(store, org["id"], cid, p1.json["id"], created_by=pm["id"])
+    assert client.delete(f"{API}/clients/{cid}/projects/{p1.json['id']}", headers=h).status_code == 409
+    assert client.delete(f"{API}/clients/{cid}/projects/{p1.json['id']}?force=true", headers=h).status_code == 204
+    detached = store.get(f"jobs/{job['id']}")
+    assert detached["project_id"] is None and detached["client_id"] == cid and detached["access_keys"] == access.job_keys(detached)
+    assert client.get(f"{API}/clients/{cid}/projects?archived=true", headers=h).json["total"] == 1
+    assert client.delete(f"{API}/clients/{cid}/projects/{p1.json['id']}", headers=h).status_code == 404
+
+
+def test_delete_client_with_jobs_needs_force_and_detaches_them(client, world):
+    h, org, acme, store = world["h"], world["org"], world["client"], world["store"]
+    cid = acme["id"]
+    pm_h, pm = world["member"]("project_manager")
+    user_h, user = world["member"]("client")
+    client.post(f"{API}/clients/{cid}/pm", json={"user_id": pm["id"]}, headers=h)
+    client.post(f"{API}/clients/{cid}/teams", json={"name": "T", "member_ids": [user["id"]]}, headers=h)
+    project = client.post(f"{API}/clients/{cid}/projects", json={"name": "P"}, headers=h).json
+    job = _job(store, org["id"], cid, project["id"])
+    gone = _job(store, org["id"], cid, deleted=True)
+    assert client.delete(f"{API}/clients/{cid}", headers=pm_h).status_code == 403
+    refused = client.delete(f"{API}/clients/{cid}", headers=h)
+    assert refused.status_code == 409 and "1 job" in refused.json["detail"]
+    assert client.delete(f"{API}/clients/{cid}?force=true", headers=h).status_code == 204
+    detached = store.get(f"jobs/{job['id']}")
+    assert detached["client_id"] is None and detached["project_id"] is None
+    assert detached["access_keys"] == [f"org:{org['id']}"]
+    assert store.get(f"jobs/{gone['id']}")["client_id"] == cid  # deleted jobs are left alone
+    assert client.get(f"{API}/clients/{cid}", headers=h).status_code == 404
+    assert store.get(f"users/{pm['id']}")["pm_client_ids"] == [] and store.get(f"users/{user['id']}")["team_client_ids"] == []
+    assert client.get(f"{API}/clients/all-projects", headers=h).json["total"] == 0
+    entry = store.find("audit_logs", [("action", "==", "client.delete")])[0]
+    assert entry["detached_jobs"] == [job["id"]] and entry["forced"] is True
+    # The name is free again.
+    assert client.post(f"{API}/clients", json={"org_id": org["id"], "name": "Acme"}, headers=h).status_code == 201

@@ -1,0 +1,27 @@
+import uuid
+
+import pytest
+
+from tests.security.matrix import World, build_world
+
+
+@pytest.fixture(scope="module")
+def world(emulators, gateway, tmp_path_factory) -> World:
+    """One world for the whole module: building it per test would dominate the run time."""
+    from avp.bootstrap import Container, use_container
+    from avp.config import Settings
+
+    settings = Settings(project_id=f"matrix-{uuid.uuid4().hex[:12]}", data_dir=tmp_path_factory.mktemp("matrix"),
+                        firestore_host=emulators["firestore"].host, storage_host=emulators["storage"].host,
+                        bucket=f"b-{uuid.uuid4().hex[:12]}", jwt_key="matrix-key-" + uuid.uuid4().hex)
+    container = Container(settings)
+    use_container(container)
+    yield build_world(container)
+    use_container(None)
+
+
+@pytest.fixture(scope="module")
+def api(gateway, world):
+    from werkzeug.test import Client
+
+    return Client(gateway, use_cookies=False)
