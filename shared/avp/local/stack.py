@@ -59,6 +59,11 @@ class LocalStack:
         c = container()
 
         generated = ensure_first_admin(c.store, c.settings.admin_email, c.settings.admin_password)
+        if generated:
+            # Kept (owner-only) so local tools like `avp demo` can sign in as the first admin later.
+            secret = self.data_dir / "first-admin-password"
+            secret.write_text(generated)
+            secret.chmod(0o600)
         c.storage  # noqa: B018 - create the bucket before the first request
         self.gateway = Gateway()
         self.server = make_server("127.0.0.1", self.port, self.gateway, threaded=True)
@@ -69,6 +74,11 @@ class LocalStack:
     def serve_forever(self) -> None:
         assert self.server is not None
         self.server.serve_forever()
+
+    def serve_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="avp-gateway", daemon=True)
+        thread.start()
+        return thread
 
     def stop(self) -> None:
         if self._stopped.is_set():

@@ -184,7 +184,13 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
     lang = ctx.language or _source_language(ctx)
     data = ctx.get_json(ctx.work_path(DESCRIPTIONS))
     gaps = [Gap(**g) for g in data["gaps"]]
-    descriptions = [Description(**d) for d in data["descriptions"]]
+    if lang == _source_language(ctx):
+        descriptions = [Description(**d) for d in data["descriptions"]]
+    else:  # a target language voices its own (translated, or linguist-edited) description track
+        descriptions = [Description(start_target=float(c.data.get("target", c.start)), text=c.text,
+                                    priority=int(c.data.get("priority", 2)), draft=bool(c.data.get("draft", False)),
+                                    source=str(c.data.get("source", "track")))
+                        for c in _track_cues(ctx, lang, "audio_description_vtt")]
     tts, voice = _tts(ctx)
     result = fit_descriptions(descriptions, [g for g in gaps if g.usable], lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
                               duration=ctx.job["media"]["duration"])
@@ -198,6 +204,36 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
     outputs = {f"outputs.{lang}.pause_points": ctx.output_path(lang, "pause_points.json"),
                f"outputs.{lang}.fit_report": ctx.output_path(lang, "fit_report.json")}
     return {**outputs, "fit_report": result.report.to_json()}
+
+
+def _track_cues(ctx: StepContext, lang: str, output: str) -> list[Cue]:
+    from avp.captions.vtt import parse_vtt
+
+    path = ((ctx.job.get("outputs") or {}).get(lang) or {}).get(output)
+    return parse_vtt(ctx.fetch(path).read_text()).cues if path else []
+
+
+def translate(ctx: StepContext) -> dict[str, Any]:
+    """Start a target language's tracks from the source ones. With no translation provider (the
+    offline default) they are untranslated drafts, flagged so, for the linguist to translate."""
+    lang, source = ctx.language, _source_language(ctx)
+    if not lang:
+        raise PermanentStepError("translate needs --language")
+    provider = ctx.container.settings.translate_provider
+    if provider != "none":
+        raise PermanentStepError(f"translation provider {provider!r} is not available in this build")
+    note = f"no translation provider configured: the {lang} tracks are untranslated {source} drafts for the linguist"
+    captions_cues = _track_cues(ctx, source, "captions_vtt")
+    for cue in captions_cues:
+        cue.data = {**cue.data, "untranslated": True}
+    _save_track(ctx, lang, "captions", captions_cues)
+    descriptions = _track_cues(ctx, source, "audio_description_vtt")
+    if descriptions:
+        for cue in descriptions:
+            cue.data = {**cue.data, "untranslated": True, "draft": True}
+        _save_track(ctx, lang, "descriptions", descriptions)
+    return {f"languages.{lang}.machine_translated": False, f"languages.{lang}.cues_total": len(captions_cues),
+            f"languages.{lang}.translation_note": note}
 
 
 def _placed(ctx: StepContext, lang: str) -> list:
@@ -244,5 +280,5 @@ def render(ctx: StepContext) -> dict[str, Any]:
 
 STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
     "ingest": ingest, "transcribe": transcribe, "shots": shots, "captions": captions,
-    "describe": describe, "synthesize": synthesize, "render": render,
+    "describe": describe, "synthesize": synthesize, "render": render, "translate": translate,
 }

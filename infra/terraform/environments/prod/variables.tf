@@ -1,0 +1,43 @@
+variable "project_id" {
+  description = "Project of this environment."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, job, workflows and bucket."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "bucket_name" {
+  description = "Media bucket name (globally unique)."
+  type        = string
+}
+
+variable "cors_origins" {
+  description = "Browser origins of the web client."
+  type        = list(string)
+}
+
+variable "public_url" {
+  description = "Public base URL of the API."
+  type        = string
+}
+
+variable "deployer_member" {
+  description = "IAM member that runs cloudbuild.yaml (serviceAccount:...); null grants nothing."
+  type        = string
+  default     = null
+}
+
+variable "firestore_location" {
+  description = "Firestore location; a multi-region (eur3, nam5) survives a regional outage."
+  type        = string
+  default     = "eur3"
+}
+
+variable "gemini_api_key_secret" {
+  description = "Existing secret holding the Gemini API key (create it and add a version before apply)."
+  type        = string
+  default     = "avp-gemini-api-key"
+}
