@@ -1,5 +1,10 @@
 """The pipeline end to end through the real local executor: the workflow YAML, a child process
 per step, the emulators, real ffmpeg, real speech recognition and synthesis."""
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +83,69 @@ def test_a_renamed_text_file_fails_with_a_reason_and_no_retries(container, tmp_p
     log = runner.manager.get(result["id"]).log
     assert sum("starting ingest" in line for line in log) == 1  # permanent: never retried
     assert container.store.get(f"job_status/{job['id']}")["status"] == "failed"
+
+
+def _wait_for(predicate, timeout=120, every=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
+def _children(job_id: str) -> str:
+    return subprocess.run(["pgrep", "-f", f"avp.pipeline .*{job_id}"], capture_output=True, text=True).stdout.strip()
+
+
+def test_cancel_stops_the_running_step_within_seconds(container):
+    job = _queued_job(container, SAMPLE)
+    runner = LocalRunner(container.settings.project_id, container.settings.region, env=container.settings.to_env())
+    execution_id = runner.start_pipeline(job["id"], plan.steps_for(ALL))
+    jobs.transition(container.store, SYSTEM, job["id"], "start_processing", changes={"execution_id": execution_id})
+    _wait_for(lambda: jobs.get_job(container.store, job["id"]).get("stage") in ("transcribe", "shots", "captions"))
+    started = time.monotonic()
+    runner.cancel(execution_id)
+    jobs.transition(container.store, SYSTEM, job["id"], "cancel")
+    assert runner.wait(execution_id, 10)["state"] == "CANCELLED"
+    _wait_for(lambda: not _children(job["id"]), timeout=5)
+    assert time.monotonic() - started < 5
+    assert jobs.get_job(container.store, job["id"])["status"] == "cancelled"
+
+
+def test_retry_resumes_at_the_failed_step(container):
+    requested = {"captions_vtt": True, "asr_provider": "no-such-recognizer"}
+    job = _queued_job(container, SAMPLE, requested=requested)
+    _, first = _run(container, job)
+    assert first["state"] == "FAILED"
+    failed = jobs.get_job(container.store, job["id"])
+    assert failed["status"] == "failed" and failed["failed_step"] == "transcribe"
+    assert "unknown speech-to-text provider" in failed["failure_reason"]
+    assert "ingest" in failed["steps_done"]
+    container.store.update(f"jobs/{job['id']}", {"requested_outputs.asr_provider": "local"})
+    jobs.transition(container.store, SYSTEM, job["id"], "retry")
+    steps = plan.steps_for(requested, done=failed["steps_done"])
+    assert steps == ["transcribe", "captions"]
+    runner, second = _run(container, jobs.get_job(container.store, job["id"]), steps=steps)
+    assert second["state"] == "SUCCEEDED", second
+    log = runner.manager.get(second["id"]).log
+    assert not any("starting ingest" in line for line in log)
+    assert jobs.get_job(container.store, job["id"])["status"] == "pending_qc"
+
+
+def test_a_step_killed_mid_way_and_run_again_gives_whole_outputs(container):
+    job = _queued_job(container, SAMPLE)
+    env = {**os.environ, **container.settings.to_env()}
+    cmd = [sys.executable, "-m", "avp.pipeline", "ingest", "--job-id", job["id"]]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: (jobs.get_job(container.store, job["id"]).get("progress") or 0) >= 0.2, every=0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    prefix = f"jobs/{job['id']}/work/"
+    assert container.storage.list(prefix) in ([], [f"{prefix}mezzanine.mp4"])  # nothing half-written
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    assert sorted(container.storage.list(prefix)) == [f"{prefix}mezzanine.mp4", f"{prefix}speech.wav"]
+    local = Path(container.settings.data_dir) / "m.mp4"
+    container.storage.download_file(f"{prefix}mezzanine.mp4", local)
+    assert probe(local).duration == pytest.approx(30.0, abs=0.1)

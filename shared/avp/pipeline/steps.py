@@ -69,7 +69,11 @@ def transcribe(ctx: StepContext) -> dict[str, Any]:
     provider = _requested(ctx).get("asr_provider") or ctx.container.settings.asr_provider
     wav = ctx.fetch(ctx.work_path(SPEECH_WAV))
     try:
-        transcript = get_transcriber(provider).transcribe(wav, language=ctx.job.get("source_language"))
+        transcriber = get_transcriber(provider)
+    except ValueError as exc:  # a configuration mistake: no retry will fix it
+        raise PermanentStepError(str(exc)) from exc
+    try:
+        transcript = transcriber.transcribe(wav, language=ctx.job.get("source_language"))
     except AsrError as exc:
         if exc.permanent:
             raise PermanentStepError(f"speech recognition failed: {exc}") from exc
