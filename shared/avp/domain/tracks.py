@@ -1,0 +1,342 @@
+"""VTT tracks: every save of a (language, kind) track is a new numbered version, never overwritten.
+
+Content lives in storage at `jobs/<id>/tracks/<lang>/<kind>/v<n>.vtt`; metadata in Firestore at
+`jobs/<id>/tracks/<lang>_<kind>/versions/<n>`, under a counter document
+`jobs/<id>/tracks/<lang>_<kind>` (`latest`: the newest committed version, `reserved`: the highest
+number handed out). A save reserves its number first, writes the content, then commits the
+metadata: so no version is ever listed without its content, and no two saves share a number.
+The current version is copied to the job's `outputs` path, where downloads and players find it.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from avp.auth.tokens import Principal
+from avp.captions.errors import CaptionFormatError
+from avp.captions.model import Cue
+from avp.captions.presets import get_preset
+from avp.captions.qc import check_cues
+from avp.captions.vtt import VttDocument, parse_vtt, write_vtt
+from avp.domain import access, audit, language_qc, status
+from avp.domain.audit import AuditMeta
+from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
+from avp.storage import Storage
+from avp.store import Page, Store, now
+
+KINDS = ("captions", "descriptions")
+# Where a version came from; "timing" is a bulk timing adjustment (the contract's name).
+SOURCES = ("pipeline", "edit", "timing", "restore", "upload")
+VTT_TYPE = "text/vtt; charset=utf-8"
+OUTPUT_FILES = {"captions_vtt": "captions.vtt", "audio_description_vtt": "description.vtt",
+                "audio_description_mp3": "description.mp3", "accessible_video_mp4": "accessible.mp4",
+                "qc_report": "qc.json", "pause_points": "pause_points.json"}
+KIND_OUTPUT = {"captions": "captions_vtt", "descriptions": "audio_description_vtt"}
+
+# Edit rules (see `require_edit`).
+SOURCE_EDIT_JOB_STATES = {"pending_qc", "blocked_on_source"}
+TARGET_EDIT_JOB_STATES = {"pending_qc", "language_qc"}
+LINGUIST_EDIT_STATES = {"assigned", "in_progress", "rejected"}
+REVIEWER_EDIT_STATES = {"in_review"}
+
+
+# -- paths --------------------------------------------------------------------
+def output_path(job: dict[str, Any], lang: str, key: str) -> str:
+    """The storage path of a deliverable: as recorded in `job.outputs`, else the agreed layout."""
+    recorded = ((job.get("outputs") or {}).get(lang) or {}).get(key)
+    return recorded or f"jobs/{job['id']}/outputs/{lang}/{OUTPUT_FILES[key]}"
+
+
+def version_path(job_id: str, lang: str, kind: str, n: int) -> str:
+    """The storage path of version `n` of a track."""
+    return f"jobs/{job_id}/tracks/{lang}/{kind}/v{n}.vtt"
+
+
+def _track_doc(job_id: str, lang: str, kind: str) -> str:
+    return f"jobs/{job_id}/tracks/{lang}_{kind}"
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise Unprocessable({"kind": [f"must be one of {', '.join(KINDS)}"]})
+
+
+# -- parsing and QC -----------------------------------------------------------
+def parse(content: str) -> VttDocument:
+    """Parse under the strict W3C rules; a broken file is a 422 naming the line."""
+    try:
+        return parse_vtt(content, strict=True)
+    except CaptionFormatError as error:
+        raise Unprocessable({"content": [f"line {error.line}: {error.message}"]}) from error
+
+
+def _qc_report(job: dict[str, Any], cues: Sequence[Cue]) -> dict[str, Any]:
+    try:
+        preset = get_preset(job.get("style_preset") or (job.get("requested_outputs") or {}).get("style_preset"))
+    except ValueError as error:
+        raise Unprocessable({"style_preset": [str(error)]}) from error
+    return check_cues(cues, preset).to_dict()
+
+
+def _qc_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {"ok": report["ok"], "preset": report["preset"], "violations": len(report["violations"]),
+            "totals": report["totals"]}
+
+
+# -- saving -------------------------------------------------------------------
+def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, content: str, *,
+                 source: str, base_version: int | None = None, comment: str | None = None,
+                 restored_from: int | None = None) -> dict[str, Any]:
+    """Save `content` as the next version of the track and make it current; returns the version.
+
+    The VTT must parse (422 with the line otherwise). Captions are checked against the job's style
+    preset and the report is stored at the language's `qc_report` output. With `base_version`, a
+    save whose base is no longer the latest answers 409 (someone saved in between)."""
+    _check_kind(kind)
+    if source not in SOURCES:
+        raise ValueError(f"unknown track source {source!r}")
+    doc = parse(content)
+    job = store.get(f"jobs/{job_id}")
+    if job is None:
+        raise NotFound("job not found")
+    report = _qc_report(job, doc.cues) if kind == "captions" else None
+    n = _reserve(store, job_id, lang, kind, base_version)
+    path = version_path(job_id, lang, kind, n)
+    storage.write_text(path, content, VTT_TYPE)
+    version = {"n": n, "language": lang, "kind": kind, "source": source, "author_id": meta.actor_id,
+               "created_at": now(), "cue_count": len(doc.cues), "qc": _qc_summary(report),
+               "size": len(content.encode("utf-8")), "path": path, "comment": comment, "restored_from": restored_from}
+    job, current = _commit(store, meta, job_id, version, base_version)
+    if current:
+        storage.write_text(output_path(job, lang, KIND_OUTPUT[kind]), content, VTT_TYPE)
+        if report is not None:
+            storage.write_json(output_path(job, lang, "qc_report"), report)
+    return version_view(version)
+
+
+def _reserve(store: Store, job_id: str, lang: str, kind: str, base_version: int | None) -> int:
+    ref = store.ref(_track_doc(job_id, lang, kind))
+
+    def txn_fn(txn):
+        data = (ref.get(transaction=txn).to_dict() or {})
+        latest = data.get("latest", 0)
+        _check_base(base_version, latest)
+        n = max(data.get("reserved", 0), latest) + 1
+        txn.set(ref, {"language": lang, "kind": kind, "latest": latest, "reserved": n}, merge=True)
+        return n
+
+    return store.transaction(txn_fn)
+
+
+def _check_base(base_version: int | None, latest: int) -> None:
+    if base_version is not None and base_version != latest:
+        raise Conflict(f"version {base_version} is no longer the latest (now {latest}): reload and edit again")
+
+
+def _commit(store: Store, meta: AuditMeta, job_id: str, version: dict[str, Any],
+            base_version: int | None) -> tuple[dict[str, Any], bool]:
+    """Record the version; when it is the newest, point the job's outputs at it and update the
+    language's cue count (through the status writer). Returns the job and whether it is current."""
+    lang, kind, n = version["language"], version["kind"], version["n"]
+    counter = store.ref(_track_doc(job_id, lang, kind))
+
+    def txn_fn(txn):
+        latest = (counter.get(transaction=txn).to_dict() or {}).get("latest", 0)
+        job = language_qc.read_job(store, txn, job_id)
+        _check_base(base_version, latest)
+        txn.create(store.ref(f"{_track_doc(job_id, lang, kind)}/versions/{n}"), version)
+        current = n > latest
+        if current:
+            txn.update(counter, {"latest": n, "updated_at": version["created_at"], "updated_by": meta.actor_id})
+            job = status.apply(store, txn, job, _job_changes(job, version))
+        audit.record(store, meta, "track.save", f"jobs/{job_id}/tracks/{lang}_{kind}",
+                     after={"version": n, "source": version["source"], "cue_count": version["cue_count"]}, transaction=txn)
+        return job, current
+
+    return store.transaction(txn_fn)
+
+
+def _job_changes(job: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+    lang, kind = version["language"], version["kind"]
+    lang_outputs = dict((job.get("outputs") or {}).get(lang) or {})
+    lang_outputs[KIND_OUTPUT[kind]] = output_path(job, lang, KIND_OUTPUT[kind])
+    if kind == "captions":
+        lang_outputs["qc_report"] = output_path(job, lang, "qc_report")
+    changes: dict[str, Any] = {"outputs": {**(job.get("outputs") or {}), lang: lang_outputs}}
+    if kind == "captions" and lang in language_qc.target_languages(job):
+        e = language_qc.entry(job, lang)
+        total = version["cue_count"]
+        # Marks of cues that no longer exist go; the reviewer re-checks what an edit changed.
+        e.update(cues_total=total, cues_reviewed=[i for i in e["cues_reviewed"] if i < total])
+        changes["languages"] = {**(job.get("languages") or {}), lang: e}
+    if version["source"] != "pipeline" and "accessible_video_mp4" in lang_outputs:
+        changes["renders"] = {**(job.get("renders") or {}), lang: {"status": "stale", "updated_at": now()}}
+    return changes
+
+
+# -- reading ------------------------------------------------------------------
+def version_view(v: dict[str, Any]) -> dict[str, Any]:
+    """A version's metadata as the API's VttVersion (plus its size and QC summary)."""
+    return {"version": v["n"], "language": v["language"], "kind": v["kind"], "origin": v["source"],
+            "restored_from": v.get("restored_from"), "cue_count": v.get("cue_count"), "comment": v.get("comment"),
+            "created_at": v.get("created_at"), "created_by": v.get("author_id"), "size_bytes": v.get("size"),
+            "qc": v.get("qc")}
+
+
+def latest_version(store: Store, job_id: str, lang: str, kind: str) -> int | None:
+    """The current version number of a track, None when it has none."""
+    counter = store.get(_track_doc(job_id, lang, kind)) or {}
+    return counter.get("latest") or None
+
+
+def get_version(store: Store, storage: Storage, job_id: str, lang: str, kind: str,
+                n: int | None = None) -> tuple[dict[str, Any], str]:
+    """A version (as `version_view`) and its content; the current version when `n` is None."""
+    _check_kind(kind)
+    n = n or latest_version(store, job_id, lang, kind)
+    if n is None:
+        raise NotFound(f"{lang} has no {kind} track")
+    meta = store.get(f"{_track_doc(job_id, lang, kind)}/versions/{n}")
+    if meta is None:
+        raise NotFound(f"{lang} has no {kind} version {n}")
+    return version_view(meta), storage.read_text(meta["path"])
+
+
+def document_view(job_id: str, version: dict[str, Any], content: str) -> dict[str, Any]:
+    """A version (as `version_view`) with its content, as the API's VttDocument."""
+    return {"job_id": job_id, "language": version["language"], "kind": version["kind"], "version": version["version"],
+            "content": content, "cue_count": version["cue_count"], "updated_at": version["created_at"],
+            "updated_by": version["created_by"], "origin": version["origin"], "qc": version["qc"]}
+
+
+def list_versions(store: Store, job_id: str, lang: str, kind: str, *, page: int, size: int,
+                  cursor: str | None = None) -> Page:
+    """Versions of a track, newest first."""
+    _check_kind(kind)
+    result = store.paginate(f"{_track_doc(job_id, lang, kind)}/versions", [], ("n", "desc"), page, size, cursor)
+    result.items = [version_view(v) for v in result.items]
+    return result
+
+
+# -- who may edit -------------------------------------------------------------
+def require_edit(store: Store, principal: Principal, job_id: str, lang: str) -> dict[str, Any]:
+    """The job if the caller may change `lang`'s tracks now (404 / 403 / 409 otherwise).
+
+    - The source language is editable until the source is approved (job `pending_qc` or
+      `blocked_on_source`), by reviewers, production, PMs and admins — not by linguists.
+    - A target language is editable while the job is in `pending_qc` or `language_qc` and the
+      language is not approved: by production, PMs and admins; by its assigned linguist while it is
+      assigned / in progress / rejected; by its assigned reviewer while it is in review.
+    """
+    job = access.require_job(store, principal, job_id, "edit_vtt")
+    language_qc.require_visible_language(principal, job, lang)
+    targets = language_qc.target_languages(job)
+    if lang not in targets:
+        if principal.role == "linguist":
+            raise Forbidden("linguists may not edit the source language")
+        if job["status"] not in SOURCE_EDIT_JOB_STATES:
+            raise Conflict(f"the source language cannot be edited while the job is {job['status']}")
+        return job
+    if job["status"] not in TARGET_EDIT_JOB_STATES:
+        raise Conflict(f"{lang} cannot be edited while the job is {job['status']}")
+    e = language_qc.entry(job, lang)
+    if e["state"] == "approved":
+        raise Conflict(f"{lang} is approved; it can no longer be edited")
+    for role, states in (("linguist", LINGUIST_EDIT_STATES), ("reviewer", REVIEWER_EDIT_STATES)):
+        if principal.role == role:
+            if e[f"{role}_id"] != principal.user_id:
+                raise Forbidden(f"you are not the {role} of {lang}")
+            if e["state"] not in states:
+                raise Conflict(f"a {role} may not edit {lang} while it is {e['state']}")
+    return job
+
+
+def require_read(store: Store, principal: Principal, job_id: str, lang: str, action: str = "view") -> dict[str, Any]:
+    """The job if the caller may read `lang`'s tracks (a linguist only their languages and the source)."""
+    job = access.require_job(store, principal, job_id, action)
+    language_qc.require_visible_language(principal, job, lang)
+    return job
+
+
+# -- edits that make new versions ---------------------------------------------
+def adjust_timing(store: Store, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, *, offset_ms: int,
+                  from_cue: int = 0, to_cue: int | None = None, base_version: int | None = None) -> dict[str, Any]:
+    """Shift cues `from_cue..to_cue` (inclusive) by `offset_ms` as a new version; returns its document."""
+    latest, content = get_version(store, storage, job_id, lang, kind)
+    _check_base(base_version, latest["version"])
+    doc = parse(content)
+    doc.cues = shift_cues(doc.cues, offset_ms / 1000, from_cue, to_cue)
+    shifted = write_vtt(doc)
+    version = save_version(store, storage, meta, job_id, lang, kind, shifted, source="timing",
+                           base_version=latest["version"], comment=f"shifted cues by {offset_ms} ms")
+    return document_view(job_id, version, shifted)
+
+
+def shift_cues(cues: Sequence[Cue], offset: float, first: int = 0, last: int | None = None) -> list[Cue]:
+    """Cues with `first..last` moved by `offset` seconds. A shift that would start a cue before 0 is
+    shortened so the earliest moved cue starts at 0 (every cue keeps its duration); one that would
+    put a cue before its predecessor (or after its successor) is refused, since cues stay in order."""
+    if not cues:
+        raise Unprocessable({"from_cue": ["the track has no cues"]})
+    last = len(cues) - 1 if last is None else last
+    if not 0 <= first <= last < len(cues):
+        raise Unprocessable({"to_cue": [f"cue range {first}..{last} is outside 0..{len(cues) - 1}"]})
+    offset = max(offset, -cues[first].start)
+    moved = [replace(c, start=round(c.start + offset, 3), end=round(c.end + offset, 3)) if first <= i <= last else c
+             for i, c in enumerate(cues)]
+    for i in range(1, len(moved)):
+        if moved[i].start < moved[i - 1].start:
+            raise Unprocessable({"offset_ms": [f"the shift would start cue {i} before cue {i - 1}"]})
+    return moved
+
+
+def restore(store: Store, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, n: int) -> dict[str, Any]:
+    """Make version `n`'s content current again, as a new version; returns its document."""
+    _, content = get_version(store, storage, job_id, lang, kind, n)
+    version = save_version(store, storage, meta, job_id, lang, kind, content, source="restore", restored_from=n,
+                           comment=f"restored version {n}")
+    return document_view(job_id, version, content)
+
+
+# -- diff ---------------------------------------------------------------------
+def cue_view(index: int, cue: Cue) -> dict[str, Any]:
+    """A cue as the API's Cue."""
+    return {"index": index, "identifier": cue.identifier, "start": cue.start, "end": cue.end, "text": cue.text,
+            "settings": dict(cue.settings)}
+
+
+def diff_cues(a: Sequence[Cue], b: Sequence[Cue]) -> list[dict[str, Any]]:
+    """Cue-level changes from `a` to `b`: cues are aligned by text; an aligned pair whose timing or
+    settings differ, or a replaced cue, is `changed`; the rest are `added` / `removed`."""
+    changes: list[dict[str, Any]] = []
+
+    def change(op: str, i: int | None, j: int | None) -> None:
+        changes.append({"op": op, "a_index": i, "b_index": j, "a": cue_view(i, a[i]) if i is not None else None,
+                        "b": cue_view(j, b[j]) if j is not None else None})
+
+    matcher = difflib.SequenceMatcher(None, [c.text for c in a], [c.text for c in b], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        paired = min(i2 - i1, j2 - j1) if tag in ("equal", "replace") else 0
+        for k in range(paired):
+            old, new = a[i1 + k], b[j1 + k]
+            if tag == "replace" or (old.start, old.end, old.settings) != (new.start, new.end, new.settings):
+                change("changed", i1 + k, j1 + k)
+        for i in range(i1 + paired, i2):
+            change("removed", i, None)
+        for j in range(j1 + paired, j2):
+            change("added", None, j)
+    return changes
+
+
+def diff_versions(store: Store, storage: Storage, job_id: str, lang: str, kind: str, a: int, b: int) -> dict[str, Any]:
+    """The cue-level and unified text diff between versions `a` and `b`."""
+    _, text_a = get_version(store, storage, job_id, lang, kind, a)
+    _, text_b = get_version(store, storage, job_id, lang, kind, b)
+    unified = "".join(difflib.unified_diff(text_a.splitlines(keepends=True), text_b.splitlines(keepends=True),
+                                           fromfile=f"v{a}", tofile=f"v{b}"))
+    return {"language": lang, "kind": kind, "a": a, "b": b, "unified_diff": unified,
+            "changes": diff_cues(parse(text_a).cues, parse(text_b).cues)}

@@ -1,0 +1,104 @@
+"""A small world for the QC workflow tests: an organization with people of every role, and a job
+with a source language, target languages and version 1 of its tracks (as the pipeline saves them)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from avp.auth.tokens import Principal
+from avp.domain import audit, jobs, language_qc, tenancy, tracks
+from tests.helpers import bearer, login, make_user
+
+SOURCE_VTT = """WEBVTT
+
+00:00:01.000 --> 00:00:03.000
+Hello there.
+
+00:00:04.000 --> 00:00:06.000
+How are you today?
+
+00:00:07.000 --> 00:00:09.500
+Fine, thank you.
+"""
+
+DESCRIPTIONS_VTT = """WEBVTT
+Kind: descriptions
+
+00:00:03.100 --> 00:00:03.900
+A door opens.
+
+00:00:06.100 --> 00:00:06.900
+She smiles.
+"""
+
+ADMIN = Principal("system-admin", "admin")
+
+
+@dataclass
+class Person:
+    user: dict
+    headers: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return self.user["id"]
+
+
+@dataclass
+class World:
+    container: object
+    client: object
+    org_id: str
+    people: dict[str, Person] = field(default_factory=dict)
+
+    @property
+    def store(self):
+        return self.container.store
+
+    @property
+    def storage(self):
+        return self.container.storage
+
+    def person(self, role: str, *, member: bool = True) -> Person:
+        """A signed-in user of `role`, a member of the world's organization unless `member` is False."""
+        user = make_user(self.container, role)
+        if member:
+            tenancy.add_member(self.store, audit.SYSTEM, ADMIN, self.org_id, role=role, user_id=user["id"])
+        resp = login(self.client, user["email"])
+        assert resp.status_code == 200, resp.json
+        return Person(user, bearer(resp.json["access_token"]))
+
+    def job(self, *, status: str = "language_qc", source: str = "en", targets: tuple[str, ...] = ("fr", "de"),
+            duration: float = 12.0, creator: Person | None = None, tracks_for: tuple[str, ...] | None = None) -> dict:
+        """A job in `status` with version 1 of the captions (and source descriptions) of `tracks_for`."""
+        owner = Principal(creator.id, creator.user["role"]) if creator else Principal("pipeline", "production")
+        job = jobs.new_job(owner, org_id=self.org_id, client_id=None, project_id=None, title="The Test Film",
+                           filename="film.mp4", content_type="video/mp4", size_bytes=1000, source_language=source,
+                           requested_outputs={"languages": list(targets), "accessible_video_mp4": True})
+        job["languages"] = {lang: {**language_qc.EMPTY_ENTRY, "cues_reviewed": []} for lang in targets}
+        job["media"] = {"duration": duration}
+        jobs.store_new_job(self.store, audit.SYSTEM, job)
+        self.store.update(f"jobs/{job['id']}", {"status": status})
+        for lang in (tracks_for if tracks_for is not None else (source, *targets)):
+            tracks.save_version(self.store, self.storage, audit.SYSTEM, job["id"], lang, "captions", SOURCE_VTT,
+                                source="pipeline")
+        return self.store.get(f"jobs/{job['id']}")
+
+    def with_accessible_video(self, job_id: str, lang: str) -> None:
+        """Description track, pause points and a rendered MP4 for `lang`, as the pipeline leaves them."""
+        tracks.save_version(self.store, self.storage, audit.SYSTEM, job_id, lang, "descriptions", DESCRIPTIONS_VTT,
+                            source="pipeline")
+        base = f"jobs/{job_id}/outputs/{lang}"
+        self.storage.write_json(f"{base}/pause_points.json", [
+            {"at": 3.1, "duration": 1.5, "cue_index": 0, "text": "A door opens."},
+            {"at": 6.1, "duration": 0.8, "cue_index": 1, "text": "She smiles."}])
+        self.storage.write_bytes(f"{base}/accessible.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
+        job = self.store.get(f"jobs/{job_id}")
+        outputs = {**job["outputs"], lang: {**job["outputs"][lang], "pause_points": f"{base}/pause_points.json",
+                                            "accessible_video_mp4": f"{base}/accessible.mp4"}}
+        self.store.update(f"jobs/{job_id}", {"outputs": outputs})
+
+
+def make_world(container, client) -> World:
+    # Every test has a Firestore project of its own, so one name serves all.
+    org = tenancy.create_organization(container.store, audit.SYSTEM, name="Test Org")
+    return World(container, client, org["id"])

@@ -1,0 +1,129 @@
+"""Downloads and the accessible video's pause points through the gateway."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from avp.domain import access
+from tests.helpers import API
+from tests.integration.qc_world import make_world
+
+
+class RecordingRunner:
+    """Stands in for the workflow runner: records what was started, reports a state we choose."""
+
+    def __init__(self):
+        self.started: list[tuple[str, list[str], list[str]]] = []
+        self.state = "ACTIVE"
+
+    def start_languages(self, job_id: str, languages: list[str], steps: list[str]) -> str:
+        self.started.append((job_id, languages, steps))
+        return f"exec-{len(self.started)}"
+
+    def get(self, execution_id: str) -> dict:
+        return {"id": execution_id, "state": self.state}
+
+
+@pytest.fixture
+def world(container, client):
+    return make_world(container, client)
+
+
+@pytest.fixture
+def runner(container):
+    fake = RecordingRunner()
+    container.__dict__["workflows"] = fake
+    return fake
+
+
+def test_downloads_sign_every_existing_deliverable(world, client):
+    creator = world.person("client")
+    job = world.job(creator=creator)
+    world.with_accessible_video(job["id"], "fr")
+    resp = client.get(f"{API}/jobs/{job['id']}/downloads", headers=creator.headers)
+    assert resp.status_code == 200, resp.json
+    got = {(i["language"], i["kind"]) for i in resp.json["items"]}
+    assert got == {("en", "captions_vtt"), ("en", "qc_report"), ("fr", "captions_vtt"), ("fr", "qc_report"),
+                   ("fr", "description_vtt"), ("fr", "accessible_mp4"), ("de", "captions_vtt"), ("de", "qc_report")}
+    link = next(i for i in resp.json["items"] if i["kind"] == "accessible_mp4")
+    assert link["filename"] == "The-Test-Film.fr.accessible.mp4" and link["size_bytes"] == 12
+    query = parse_qs(urlparse(link["url"]).query)
+    assert query["X-Goog-Expires"] == ["900"] and "X-Goog-Signature" in query
+    assert "The-Test-Film.fr.accessible.mp4" in query["response-content-disposition"][0]
+    only_de = client.get(f"{API}/jobs/{job['id']}/downloads?lang=de", headers=creator.headers).json["items"]
+    assert {i["language"] for i in only_de} == {"de"}
+    assert client.get(f"{API}/jobs/{job['id']}/downloads?lang=it", headers=creator.headers).status_code == 404
+
+
+def test_downloads_respect_visibility(world, client):
+    linguist, outsider = world.person("linguist"), world.person("client")
+    job = world.job()
+    assert client.get(f"{API}/jobs/{job['id']}/downloads", headers=linguist.headers).status_code == 404
+    assert client.get(f"{API}/jobs/{job['id']}/downloads", headers=outsider.headers).status_code == 404
+    languages = {**job["languages"], "fr": {**job["languages"]["fr"], "state": "assigned", "linguist_id": linguist.id}}
+    world.store.update(f"jobs/{job['id']}", {"languages": languages,
+                                             "access_keys": access.job_keys({**job, "languages": languages})})
+    items = client.get(f"{API}/jobs/{job['id']}/downloads", headers=linguist.headers).json["items"]
+    assert {i["language"] for i in items} == {"en", "fr"}  # their language and the source, not German
+    assert client.get(f"{API}/jobs/{job['id']}/downloads?lang=de", headers=linguist.headers).status_code == 403
+
+
+def test_edit_state_and_moving_a_pause_point_rerenders(world, client, runner):
+    production = world.person("production")
+    job = world.job()
+    world.with_accessible_video(job["id"], "fr")
+    base = f"{API}/jobs/{job['id']}/accessible-video/fr"
+    state = client.get(f"{base}/edit-state", headers=production.headers)
+    assert state.status_code == 200, state.json
+    assert state.json["render_status"] == "current" and state.json["media_duration"] == 12.0
+    assert state.json["description_version"] == 1
+    assert [p["cue_index"] for p in state.json["pause_points"]] == [0, 1]
+    assert state.json["pause_points"][0] == {"cue_index": 0, "at": 3.1, "pause_duration": 1.5,
+                                             "description_text": "A door opens."}
+    assert [c["text"] for c in state.json["description_cues"]] == ["A door opens.", "She smiles."]
+
+    moved = client.patch(f"{base}/pause-points/1", json={"at": 6.4}, headers=production.headers)
+    assert moved.status_code == 200, moved.json
+    assert moved.json["pause_points"][1]["at"] == 6.4 and moved.json["render_status"] == "rendering"
+    assert runner.started == [(job["id"], ["fr"], ["render"])]
+    saved = world.storage.read_json(f"jobs/{job['id']}/outputs/fr/pause_points.json")
+    assert saved[1]["at"] == 6.4 and saved[0]["at"] == 3.1
+    runner.state = "SUCCEEDED"
+    assert client.get(f"{base}/edit-state", headers=production.headers).json["render_status"] == "current"
+    runner.state = "FAILED"
+    assert client.get(f"{base}/edit-state", headers=production.headers).json["render_status"] == "failed"
+    audit = world.store.find("audit_logs", [("action", "==", "accessible_video.pause_point")])
+    assert audit[0]["after"] == {"cue_index": 1, "from": 6.1, "to": 6.4}
+
+
+def test_pause_point_validation(world, client, runner):
+    production, client_user = world.person("production"), world.person("client")
+    job = world.job(creator=client_user)
+    world.with_accessible_video(job["id"], "fr")
+    base = f"{API}/jobs/{job['id']}/accessible-video/fr/pause-points"
+    assert client.patch(f"{base}/0", json={"at": 12.5}, headers=production.headers).status_code == 422
+    assert client.patch(f"{base}/0", json={"at": -1}, headers=production.headers).status_code == 422
+    assert client.patch(f"{base}/0", json={}, headers=production.headers).status_code == 422
+    assert client.patch(f"{base}/7", json={"at": 1.0}, headers=production.headers).status_code == 404
+    assert client.patch(f"{base}/x", json={"at": 1.0}, headers=production.headers).status_code == 404
+    assert client.patch(f"{base}/0", json={"at": 1.0}, headers=client_user.headers).status_code == 403
+    no_video = f"{API}/jobs/{job['id']}/accessible-video/de"
+    assert client.get(f"{no_video}/edit-state", headers=production.headers).status_code == 404
+    world.store.update(f"jobs/{job['id']}", {"status": "complete"})
+    assert client.patch(f"{base}/0", json={"at": 1.0}, headers=production.headers).status_code == 409
+    assert runner.started == []
+
+
+def test_editing_descriptions_marks_the_video_stale(world, client, runner):
+    production = world.person("production")
+    job = world.job()
+    world.with_accessible_video(job["id"], "fr")
+    current = client.get(f"{API}/jobs/{job['id']}/vtt?lang=fr&kind=descriptions", headers=production.headers).json
+    edited = current["content"].replace("She smiles.", "She smiles warmly.")
+    resp = client.patch(f"{API}/jobs/{job['id']}/vtt", json={"lang": "fr", "kind": "descriptions", "content": edited,
+                                                             "base_version": 1}, headers=production.headers)
+    assert resp.status_code == 200 and resp.json["qc"] is None
+    state = client.get(f"{API}/jobs/{job['id']}/accessible-video/fr/edit-state", headers=production.headers).json
+    assert state["render_status"] == "stale" and state["description_version"] == 2
+    assert state["description_cues"][1]["text"] == "She smiles warmly."
