@@ -1,7 +1,7 @@
 from flask import Blueprint
 
 from avp.bootstrap import container
-from avp.domain import audit, users
+from avp.domain import audit, production, stats, users
 from avp.web import audit_meta, authenticated, json_body, no_content, ok, query_args, sibling
 
 schemas = sibling(__file__, "schemas")
@@ -85,3 +85,33 @@ def audit_logs_security():
 def audit_cleanup():
     q = query_args(schemas.CleanupQuery())
     return ok({"deleted": audit.cleanup(container().store, audit_meta(), q["older_than_days"])})
+
+
+@bp.get("/stats")
+@admin_only
+def platform_stats():
+    return ok(stats.platform_stats(container().store))
+
+
+@bp.get("/jobs/stats")
+@admin_only
+def job_stats():
+    q = query_args(schemas.JobStatsQuery())
+    return ok(stats.job_stats(container().store, start=q["start"], end=q["end"], org_id=q["org_id"]))
+
+
+@bp.get("/health/detailed")
+@admin_only
+def health_detailed():
+    c = container()
+    report = stats.health(c.store, c.storage, lambda: c.workflows, asr_local=c.settings.asr_provider == "local",
+                          mode="local" if c.settings.is_local else "cloud")
+    return ok(report, 503 if report["status"] == "down" else 200)
+
+
+@bp.post("/maintenance/reprocess-job/<job_id>")
+@admin_only
+def reprocess_job(job_id: str):
+    body = json_body(schemas.ReprocessRequest())
+    c = container()
+    return ok(production.reprocess_job(c.store, c.workflows, audit_meta(), job_id, body["from_step"]), 202)

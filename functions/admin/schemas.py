@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from avp.auth.tokens import ROLES
+from avp.pipeline.plan import STEPS
 from avp.schemas import PageQuery
 
 
@@ -33,3 +34,13 @@ class AuditQuery(PageQuery):
 
 class CleanupQuery(Schema):
     older_than_days = fields.Integer(load_default=365, validate=validate.Range(min=1, max=36500))
+
+
+class JobStatsQuery(Schema):
+    org_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    start = fields.AwareDateTime(data_key="from", load_default=None)
+    end = fields.AwareDateTime(data_key="to", load_default=None)
+
+
+class ReprocessRequest(Schema):
+    from_step = fields.String(load_default=None, validate=validate.OneOf(STEPS))

@@ -13,7 +13,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import datetime as dt
+
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -58,11 +61,22 @@ def error_response(status: int, detail: Any, headers: dict[str, str] | None = No
     return resp
 
 
+class IsoJSONProvider(DefaultJSONProvider):
+    """Times leave the API as ISO 8601 (the contract's date-time), not Flask's HTTP-date default."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, dt.datetime):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(name: str, blueprints: Iterable[Any] = ()) -> Flask:
     """A function's Flask app with avp's error envelope, request ids and JSON logs."""
     app = Flask(f"avp.{name}")
+    app.json = IsoJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = container().settings.max_direct_upload_bytes + 1024 * 1024
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     logs.configure(container().settings.log_level)
 
     @app.before_request
