@@ -97,7 +97,7 @@ def visible_job_filter(store: Store, principal: Principal) -> list[tuple[str, st
     keys = principal_keys(store, principal)
     if keys is None:
         return []
-    return [("access_keys", "array-contains-any", keys)] if keys else None
+    return [("access_keys", "array_contains_any", keys)] if keys else None
 
 
 def can_see_job(store: Store, principal: Principal, job: dict[str, Any]) -> bool:

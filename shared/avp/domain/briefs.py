@@ -1,0 +1,234 @@
+"""Briefs: a client's request for work, before any video arrives.
+
+States: draft -> submitted -> approved. A draft changes freely; after submit it is frozen
+(409). Approval belongs to a PM of the brief's client (or an admin).
+
+Who sees a brief (DOMAIN.md's job rules, narrowed to the people a request for work concerns):
+- admin: all;
+- production: every brief of their organizations (they plan the work);
+- project_manager: briefs of the clients they are PM of, and briefs they created;
+- client: briefs of the clients whose teams they belong to, and briefs they created;
+- reviewer, linguist: none (they work on jobs, not on requests; they cannot create briefs).
+Like jobs, each brief carries access keys (`org:`, `client:`, `user:`) and a caller's keys come
+from their role, so listing stays one `array-contains-any` query. Invisible answers 404.
+
+Who may act: create — the roles that may create jobs (client, project_manager, production,
+admin), where they may put a job; a client user must name a client of their teams. Update and
+submit — the creator, a PM of the client, an admin. Approve — a PM of the client, an admin.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from avp.auth.tokens import Principal
+from avp.domain import access, audit, jobs, uploads
+from avp.domain.audit import AuditMeta
+from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
+from avp.storage import Storage
+from avp.store import Page, Store, new_id, now
+
+STATES = ("draft", "submitted", "approved")
+# Where `/files/signed-upload` puts files a brief may point at.
+ATTACHMENT_PREFIXES = ("files/briefs/", "files/reference/")
+MAX_ATTACHMENTS = 50
+VIEW_FIELDS = ("id", "org_id", "client_id", "project_id", "title", "description", "status", "requested_outputs",
+               "source_language", "due_date", "attachments", "created_by", "created_at", "updated_at", "submitted_at",
+               "approved_by", "approved_at")
+
+
+def brief_view(brief: dict[str, Any]) -> dict[str, Any]:
+    """A brief as the API shows it."""
+    return {k: brief.get(k) for k in VIEW_FIELDS}
+
+
+def brief_keys(brief: dict[str, Any]) -> list[str]:
+    keys = {f"org:{brief['org_id']}", f"user:{brief['created_by']}"}
+    if brief.get("client_id"):
+        keys.add(f"client:{brief['client_id']}")
+    return sorted(keys)
+
+
+def reader_keys(store: Store, principal: Principal) -> list[str] | None:
+    """The caller's brief access keys; None means all (admin)."""
+    if principal.is_admin:
+        return None
+    user = access.user_record(store, principal)
+    keys = [f"user:{principal.user_id}"]
+    role = user["role"]
+    if role == "production":
+        keys += [f"org:{o}" for o in user.get("org_ids", [])]
+    elif role == "project_manager":
+        keys += [f"client:{c}" for c in user.get("pm_client_ids", [])]
+    elif role == "client":
+        keys += [f"client:{c}" for c in user.get("team_client_ids", [])]
+    return sorted(set(keys))[:access.MAX_KEYS]
+
+
+def _is_pm(store: Store, principal: Principal, client_id: str | None) -> bool:
+    if not client_id or principal.role != "project_manager":
+        return False
+    client = store.get(f"clients/{client_id}") or {}
+    return principal.user_id in client.get("pm_ids", [])
+
+
+def require_brief(store: Store, principal: Principal, brief_id: str, action: str = "view") -> dict[str, Any]:
+    """The brief if the caller may see it (else 404) and take `action` on it (`view`, `edit`,
+    `approve`; else 403)."""
+    brief = store.get(f"briefs/{brief_id}")
+    keys = reader_keys(store, principal)
+    if brief is None or (keys is not None and not set(keys) & set(brief.get("access_keys", []))):
+        raise NotFound("brief not found")
+    if action == "view" or principal.is_admin:
+        return brief
+    is_pm = _is_pm(store, principal, brief.get("client_id"))
+    if action == "edit" and (brief["created_by"] == principal.user_id or is_pm):
+        return brief
+    if action == "approve" and is_pm:
+        return brief
+    raise Forbidden("only a PM of the brief's client or an admin may approve it" if action == "approve"
+                    else "only the brief's creator, a PM of its client or an admin may change it")
+
+
+# -- validation of what a brief points at --------------------------------------------
+def _scope(store: Store, principal: Principal, org_id: str | None, client_id: str | None,
+           project_id: str | None) -> dict[str, Any]:
+    scope = jobs.resolve_placement(store, principal, org_id, client_id, project_id)
+    if principal.role == "client" and not scope["client_id"]:
+        raise Unprocessable({"client_id": ["a client user's brief names one of their clients"]})
+    return scope
+
+
+def _attachments(storage: Storage, uris: list[str]) -> list[str]:
+    if len(uris) > MAX_ATTACHMENTS:
+        raise Unprocessable({"attachments": [f"at most {MAX_ATTACHMENTS} attachments"]})
+    problems = {}
+    prefix = storage.uri("")
+    for i, uri in enumerate(uris):
+        path = uri[len(prefix):] if uri.startswith(prefix) else None
+        if path is None or not path.startswith(ATTACHMENT_PREFIXES) or ".." in path.split("/"):
+            problems[str(i)] = [f"not a file uploaded through /files/signed-upload: {uri[:200]!r}"]
+        elif not storage.exists(path):
+            problems[str(i)] = [f"no such file (upload it first): {uri[:200]!r}"]
+    if problems:
+        raise Unprocessable({"attachments": problems})
+    return list(dict.fromkeys(uris))
+
+
+def _due_date(value: dt.date | None) -> str | None:
+    if value is None:
+        return None
+    if value < now().date():
+        raise Unprocessable({"due_date": ["the due date is in the past"]})
+    return value.isoformat()
+
+
+def _content(storage: Storage, fields: dict[str, Any]) -> dict[str, Any]:
+    """The checked, normalised form of the editable content fields present in `fields`."""
+    out: dict[str, Any] = {}
+    if "title" in fields:
+        out["title"] = fields["title"].strip()
+    if "description" in fields:
+        out["description"] = fields["description"]
+    if "requested_outputs" in fields:
+        out["requested_outputs"] = uploads.parse_requested_outputs(fields["requested_outputs"] or {})
+    if "source_language" in fields:
+        out["source_language"] = uploads.language(fields["source_language"], "source_language") if fields[
+            "source_language"] else None
+    if "due_date" in fields:
+        out["due_date"] = _due_date(fields["due_date"])
+    if "attachments" in fields:
+        out["attachments"] = _attachments(storage, fields["attachments"] or [])
+    return out
+
+
+# -- commands ------------------------------------------------------------------------
+def create_brief(store: Store, storage: Storage, principal: Principal, meta: AuditMeta, fields: dict[str, Any]) -> dict[str, Any]:
+    """Create a draft brief in an organization (and client/project) the caller may use."""
+    jobs.require_creator(principal)
+    scope = _scope(store, principal, fields.get("org_id"), fields.get("client_id"), fields.get("project_id"))
+    brief = {"title": "", "description": None, "requested_outputs": uploads.parse_requested_outputs({}),
+             "source_language": None, "due_date": None, "attachments": [], **_content(storage, fields), **scope,
+             "status": "draft", "created_by": principal.user_id, "created_at": now(), "updated_at": now(),
+             "submitted_at": None, "approved_by": None, "approved_at": None}
+    brief["access_keys"] = brief_keys(brief)
+    ref = store.ref(f"briefs/{new_id()}")
+
+    def txn_fn(txn):
+        txn.create(ref, brief)
+        audit.record(store, meta, "brief.create", ref.path, after={"title": brief["title"], "org_id": brief["org_id"]},
+                     transaction=txn)
+
+    store.transaction(txn_fn)
+    return brief_view({**brief, "id": ref.id})
+
+
+def _change(store: Store, meta: AuditMeta, brief_id: str, action: str, expected: str, changes: dict[str, Any],
+            note: str | None = None) -> dict[str, Any]:
+    """Apply `changes` in a transaction if the brief is still `expected` (409 otherwise), with an audit entry."""
+    ref = store.ref(f"briefs/{brief_id}")
+
+    def txn_fn(txn):
+        snap = ref.get(transaction=txn)
+        if not snap.exists:
+            raise NotFound("brief not found")
+        brief = {**snap.to_dict(), "id": brief_id}
+        if brief["status"] != expected:
+            raise Conflict(f"cannot {action} a brief in state {brief['status']}")
+        update = {**changes, "updated_at": now()}
+        txn.update(ref, update)
+        before = {k: brief.get(k) for k in update if k != "updated_at"}
+        audit.record(store, meta, f"brief.{action}", ref.path, before=before,
+                     after={k: v for k, v in update.items() if k != "updated_at"}, reason=note, transaction=txn)
+        return {**brief, **update}
+
+    return brief_view(store.transaction(txn_fn))
+
+
+def update_brief(store: Store, storage: Storage, principal: Principal, meta: AuditMeta, brief_id: str,
+                 fields: dict[str, Any]) -> dict[str, Any]:
+    """Change a draft (409 once submitted). Moving it to another client or project re-checks the scope."""
+    brief = require_brief(store, principal, brief_id, "edit")
+    changes = _content(storage, fields)
+    if "client_id" in fields or "project_id" in fields:
+        client_id = fields.get("client_id", brief.get("client_id"))
+        project_id = fields.get("project_id", brief.get("project_id") if "client_id" not in fields else None)
+        scope = _scope(store, principal, brief["org_id"], client_id, project_id)
+        changes.update(client_id=scope["client_id"], project_id=scope["project_id"])
+        changes["access_keys"] = brief_keys({**brief, **changes})
+    return _change(store, meta, brief_id, "update", "draft", changes)
+
+
+def submit_brief(store: Store, principal: Principal, meta: AuditMeta, brief_id: str, note: str | None = None) -> dict[str, Any]:
+    """draft -> submitted: the brief goes to the client's PMs for approval."""
+    brief = require_brief(store, principal, brief_id, "edit")
+    if not brief.get("title"):
+        raise Unprocessable({"title": ["a brief needs a title before it is submitted"]})
+    return _change(store, meta, brief_id, "submit", "draft", {"status": "submitted", "submitted_at": now()}, note)
+
+
+def approve_brief(store: Store, principal: Principal, meta: AuditMeta, brief_id: str, note: str | None = None) -> dict[str, Any]:
+    """submitted -> approved, by a PM of the brief's client or an admin."""
+    require_brief(store, principal, brief_id, "approve")
+    return _change(store, meta, brief_id, "approve", "submitted",
+                   {"status": "approved", "approved_by": principal.user_id, "approved_at": now()}, note)
+
+
+# -- queries -------------------------------------------------------------------------
+def get_brief(store: Store, principal: Principal, brief_id: str) -> dict[str, Any]:
+    return brief_view(require_brief(store, principal, brief_id))
+
+
+def list_briefs(store: Store, principal: Principal, *, page: int, size: int, sort: str, org_id: str | None = None,
+                client_id: str | None = None, status: str | None = None, cursor: str | None = None) -> Page:
+    """Briefs the caller may see, filtered by organization, client and state, sorted by `sort`
+    (`created_at`, `updated_at` or `title`; a leading `-` sorts descending)."""
+    keys = reader_keys(store, principal)
+    if keys == []:
+        return Page([], 0, page, size)
+    filters: list[tuple[str, str, Any]] = [] if keys is None else [("access_keys", "array_contains_any", keys)]
+    filters += [(f, "==", v) for f, v in (("org_id", org_id), ("client_id", client_id), ("status", status)) if v]
+    order = (sort.lstrip("-"), "desc" if sort.startswith("-") else "asc")
+    result = store.paginate("briefs", filters, order, page, size, cursor)
+    result.items = [brief_view(b) for b in result.items]
+    return result

@@ -1,0 +1,183 @@
+"""Platform figures for admins and production: counts, pipeline timings, queue state and health.
+
+Every count is a Firestore aggregation (count / sum / avg run by the database), never a read of
+every document, so the cost does not grow with the data. There is no Celery, Redis or worker
+pool in this system: work runs as Cloud Workflows executions whose steps are Cloud Run Job
+executions (the local executor on one machine), and job state lives in Firestore.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from avp.auth.tokens import ROLES
+from avp.domain import jobs
+from avp.storage import Storage
+from avp.store import Filter, Store, new_id, now
+
+NO_QUEUE_BROKER = ("avp has no Celery, Redis or worker pool: each job's pipeline is one Cloud Workflows execution "
+                   "(the local executor on one machine) running its steps as Cloud Run Job executions; "
+                   "the figures come from the jobs in Firestore.")
+STAGES = (*jobs.PIPELINE_STEPS, "translate")
+
+
+def _aggregate(store: Store, collection: str, filters: Sequence[Filter], kind: str, field: str) -> float | None:
+    query = store.query(collection, filters)
+    result = (query.sum(field) if kind == "sum" else query.avg(field)).get()
+    value = result[0][0].value
+    return None if value is None else float(value)
+
+
+def _live(filters: Sequence[Filter] = ()) -> list[Filter]:
+    return [("deleted", "==", False), *filters]
+
+
+def platform_stats(store: Store) -> dict[str, Any]:
+    """Users (and per role), organizations, clients, jobs (and per status), and the bytes of the
+    uploaded source videos (a sum over jobs' `size_bytes`; deliverables are not included)."""
+    by_role = {role: store.count("users", _live([("role", "==", role)])) for role in ROLES}
+    by_status = {s: store.count("jobs", _live([("status", "==", s)])) for s in jobs.STATES}
+    storage_bytes = _aggregate(store, "jobs", _live(), "sum", "size_bytes")
+    return {"users": sum(by_role.values()), "users_by_role": by_role,
+            "organizations": store.count("organizations", _live()), "clients": store.count("clients", _live()),
+            "jobs": sum(by_status.values()), "jobs_by_status": by_status,
+            "storage_bytes": int(storage_bytes or 0), "storage_bytes_scope": "uploaded source videos",
+            "generated_at": now()}
+
+
+def job_stats(store: Store, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
+              org_id: str | None = None) -> dict[str, Any]:
+    """For jobs created in [start, end) (default: the last 30 days), optionally of one organization:
+    counts per status, processing jobs per stage, failures per step, and the mean seconds of each
+    pipeline step (from `step_seconds`, which the steps record)."""
+    end = end or now()
+    start = start or end - dt.timedelta(days=30)
+    scope: list[Filter] = _live([("created_at", ">=", start), ("created_at", "<", end)])
+    if org_id:
+        scope.append(("org_id", "==", org_id))
+    by_status = {s: store.count("jobs", [*scope, ("status", "==", s)]) for s in jobs.STATES}
+    by_stage = {s: store.count("jobs", [*scope, ("status", "==", "processing"), ("stage", "==", s)]) for s in STAGES}
+    failures = {s: store.count("jobs", [*scope, ("status", "==", "failed"), ("failed_step", "==", s)]) for s in STAGES}
+    step_means = {s: _aggregate(store, "jobs", scope, "avg", f"step_seconds.{s}") for s in jobs.PIPELINE_STEPS}
+    return {"from": start, "to": end, "org_id": org_id, "by_status": by_status,
+            "processing_by_stage": {s: n for s, n in by_stage.items() if n},
+            "created": sum(by_status.values()), "completed": by_status["complete"], "failed": by_status["failed"],
+            "failures_by_step": {s: n for s, n in failures.items() if n},
+            # No step takes 0 s: a 0 mean is "no job ran it" (the emulator answers 0 where Firestore answers null).
+            "mean_step_seconds": {s: round(v, 3) for s, v in step_means.items() if v},
+            # Firestore aggregates sums and means, not medians; a median would mean reading every job.
+            "median_processing_seconds": None}
+
+
+def queue_stats(store: Store, runner: Any) -> dict[str, Any]:
+    """What is waiting and what runs: queued jobs (and the oldest), processing jobs per stage (each
+    is one running workflow execution), failures of the last 24 hours, and the local executor's
+    own count of active executions when this process runs it."""
+    queued = store.count("jobs", _live([("status", "==", "queued")]))
+    oldest = store.find("jobs", _live([("status", "==", "queued")]), order_by=[("updated_at", "asc")], limit=1)
+    running = {s: store.count("jobs", _live([("status", "==", "processing"), ("stage", "==", s)])) for s in STAGES}
+    processing = store.count("jobs", _live([("status", "==", "processing")]))
+    failed_24h = store.count("jobs", _live([("status", "==", "failed"), ("updated_at", ">=", now() - dt.timedelta(hours=24))]))
+    return {"executions_running": processing, "jobs_queued": queued, "steps_running": {s: n for s, n in running.items() if n},
+            "failed_last_24h": failed_24h, "oldest_queued_at": oldest[0].get("updated_at") if oldest else None,
+            "executor": executor_state(runner), "broker": None, "note": NO_QUEUE_BROKER, "generated_at": now()}
+
+
+def executor_state(runner: Any) -> dict[str, Any]:
+    """The workflow executor: local (with its active executions) or Cloud Workflows."""
+    from avp.pipeline.runner import LocalRunner
+
+    if isinstance(runner, LocalRunner):
+        executions = runner.manager.list()
+        return {"kind": "local", "active_executions": sum(e.state.value == "ACTIVE" for e in executions),
+                "executions_seen": len(executions)}
+    return {"kind": "cloud-workflows", "active_executions": None}
+
+
+# -- health ------------------------------------------------------------------------------
+def _timed(check: Callable[[], str | None]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        detail = check()
+        status = "ok"
+    except Exception as exc:  # a health check reports every failure, whatever it is
+        detail, status = f"{type(exc).__name__}: {exc}"[:300], "down"
+    return {"status": status, "latency_ms": round((time.perf_counter() - started) * 1000, 1), "detail": detail}
+
+
+def _firestore_round_trip(store: Store) -> str:
+    path = f"health/{new_id()}"
+    store.set(path, {"at": now()})
+    try:
+        if store.get(path) is None:
+            raise RuntimeError("written document not read back")
+    finally:
+        store.delete(path)
+    return "write, read and delete of one document"
+
+
+def _storage_round_trip(storage: Storage) -> str:
+    path = f"health/{new_id()}.txt"
+    payload = new_id().encode()
+    storage.write_bytes(path, payload, "text/plain")
+    try:
+        if storage.read_bytes(path) != payload:
+            raise RuntimeError("object read back differs from what was written")
+    finally:
+        storage.delete(path)
+    return f"write, read and delete of one object in {storage.bucket_name}"
+
+
+def _ffmpeg() -> str:
+    from avp.media.ffmpeg import ffmpeg_exe, run
+
+    exe = ffmpeg_exe()
+    version = run(["-version"], timeout=20).stdout.splitlines()[0]
+    return f"{version} ({exe})"
+
+
+def _model_cache(needed: bool) -> Callable[[], str]:
+    def check() -> str:
+        from avp.providers.asr.model_store import MODEL_SHA256, default_cache_dir, packaged_model_source
+
+        folder: Path = default_cache_dir() / f"whisper-base-{MODEL_SHA256[:16]}"
+        if (folder / "model.bin").is_file():
+            return f"Whisper base model assembled in {folder}"
+        if not needed:
+            return "the local recognizer is not configured; no model needed"
+        packaged_model_source()  # raises when the model packages are missing
+        return "Whisper base model packages installed; assembled on first transcription"
+
+    return check
+
+
+def _executor(runner: Any) -> Callable[[], str]:
+    def check() -> str:
+        state = executor_state(runner)
+        if state["kind"] == "local":
+            return f"local executor: {state['active_executions']} active of {state['executions_seen']} executions"
+        return "Cloud Workflows (executions are listed in the Cloud console)"
+
+    return check
+
+
+def health(store: Store, storage: Storage, runner_factory: Callable[[], Any], *, asr_local: bool, mode: str) -> dict[str, Any]:
+    """Round trips to Firestore and Cloud Storage, ffmpeg, the speech model cache and the workflow
+    executor, each with its latency. `status` is ok, degraded (something down but the database is
+    up) or down (the database is down)."""
+    checks = {
+        "firestore": _timed(lambda: _firestore_round_trip(store)),
+        "storage": _timed(lambda: _storage_round_trip(storage)),
+        "ffmpeg": _timed(_ffmpeg),
+        "model_cache": _timed(_model_cache(asr_local)),
+        "workflows": _timed(lambda: _executor(runner_factory())()),
+        "queue_broker": {"status": "ok", "latency_ms": None, "detail": "none: " + NO_QUEUE_BROKER},
+    }
+    if checks["firestore"]["status"] == "down":
+        overall = "down"
+    else:
+        overall = "degraded" if any(c["status"] != "ok" for c in checks.values()) else "ok"
+    return {"status": overall, "checks": checks, "mode": mode}
