@@ -18,7 +18,7 @@ def _embedder() -> Embedder:
     s = container().settings
     # Offline the lexical local embedder, in the cloud Gemini; settings.extra["embed_provider"] overrides
     # (config.py has no environment variable for it yet).
-    provider = s.extra.get("embed_provider") or ("local" if s.is_local else "gemini")
+    provider = s.embed_provider or ("local" if s.is_local else "gemini")
     return embedder_for(provider, {"api_key": s.gemini_api_key})
 
 

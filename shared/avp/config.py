@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -49,6 +49,7 @@ class Settings:
     describe_provider: str = "local"
     tts_provider: str = "local"
     translate_provider: str = "none"
+    embed_provider: str = ""  # empty: local in local mode, gemini in the cloud
     gemini_api_key: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -56,7 +57,6 @@ class Settings:
     smtp_password: str | None = None
     mail_from: str = "avp <no-reply@avp.local>"
     log_level: str = "INFO"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
@@ -108,6 +108,7 @@ class Settings:
             describe_provider=e.get("AVP_DESCRIBE_PROVIDER", d.describe_provider),
             tts_provider=e.get("AVP_TTS_PROVIDER", d.tts_provider),
             translate_provider=e.get("AVP_TRANSLATE_PROVIDER", d.translate_provider),
+            embed_provider=e.get("AVP_EMBED_PROVIDER", d.embed_provider),
             gemini_api_key=e.get("GEMINI_API_KEY") or None,
             smtp_host=e.get("AVP_SMTP_HOST") or None,
             smtp_port=int(e.get("AVP_SMTP_PORT", d.smtp_port)),

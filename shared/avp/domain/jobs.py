@@ -235,13 +235,9 @@ SUMMARY_FIELDS = ("id", "title", "status", "stage", "progress", "source_language
 ASSET_KINDS = ("captions_vtt", "description_vtt", "description_mp3", "accessible_mp4", "qc_report")
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
-
-
 def summary_view(job: dict[str, Any]) -> dict[str, Any]:
     """A job as lists show it."""
-    out = {k: _iso(job.get(k)) for k in SUMMARY_FIELDS}
+    out = {k: job.get(k) for k in SUMMARY_FIELDS}
     out["languages"] = list((job.get("requested_outputs") or {}).get("languages") or [])
     if job.get("deleted"):
         out["deleted"] = True
@@ -283,7 +279,7 @@ def output_map(job: dict[str, Any]) -> dict[str, Any]:
         for kind in ASSET_KINDS:
             asset = stored.get(kind)
             entry[kind] = ({"status": asset.get("status", "ready"), "gcs_uri": asset.get("gcs_uri"),
-                            "version": asset.get("version"), "updated_at": _iso(asset.get("updated_at"))}
+                            "version": asset.get("version"), "updated_at": asset.get("updated_at")}
                            if isinstance(asset, dict) else {"status": "pending"})
         result[lang] = entry
     return result
@@ -613,7 +609,7 @@ def bulk_download(store: Store, storage: Storage, principal: Principal, job_ids:
                 shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
     stat = storage.stat(path)
     return {"download_url": storage.signed_url(path, expires=DOWNLOAD_TTL, filename="avp-jobs.zip"),
-            "expires_at": _iso(now() + dt.timedelta(seconds=DOWNLOAD_TTL)), "size_bytes": stat["size"] if stat else None,
+            "expires_at": now() + dt.timedelta(seconds=DOWNLOAD_TTL), "size_bytes": stat["size"] if stat else None,
             "job_ids": included}
 
 
