@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = sub.add_parser("demo", help="run the whole pipeline on a video and write every deliverable")
     demo.add_argument("video", nargs="?")
-    demo.add_argument("--language", default=None)
+    demo.add_argument("--language", default="en", help="the source language (BCP-47)")
     demo.add_argument("--out", default="demo-out")
     demo.add_argument("--data-dir", default=".avp")
     demo.add_argument("--port", type=int, default=0)

@@ -311,9 +311,6 @@ def list_jobs(store: Store, principal: Principal, query: JobQuery) -> Page:
     visible = access.visible_job_filter(store, principal)
     if visible is None:
         return Page([], 0, query.page, query.size)
-    # access.visible_job_filter spells the operator "array-contains-any"; the Firestore client only
-    # knows "array_contains_any". (Reported; drop this once access.py says it the client's way.)
-    visible = [(f, op.replace("-", "_") if op.startswith("array") else op, v) for f, op, v in visible]
     filters: list[tuple[str, str, Any]] = [*visible, ("deleted", "==", False)]
     if query.statuses:
         keys = len(visible[0][2]) if visible else 1

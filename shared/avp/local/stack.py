@@ -15,7 +15,7 @@ from avp.bootstrap import Container, container, use_container
 from avp.config import Settings
 from avp.domain.users import ensure_first_admin
 from avp.local.emulators import FirestoreEmulator, StorageEmulator
-from avp.local.gateway import Gateway
+from avp.local.gateway import Gateway, project_root
 
 log = logs.get("local.stack")
 
@@ -26,7 +26,8 @@ class LocalStack:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.project_id = project_id or os.environ.get("GOOGLE_CLOUD_PROJECT", "avp-local")
-        self.firestore = FirestoreEmulator(firestore_port, self.data_dir / "firestore",
+        rules = project_root() / "infra" / "firestore.rules"
+        self.firestore = FirestoreEmulator(firestore_port, self.data_dir / "firestore", rules=rules if rules.exists() else None,
                                            log_file=self.data_dir / "firestore-emulator.log", project_id=self.project_id)
         self.events = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gcs-event")
         self.storage = StorageEmulator(storage_port, self.data_dir / "storage", on_finalize=self._object_finalized)

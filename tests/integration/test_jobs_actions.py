@@ -1,0 +1,176 @@
+"""Job API beyond uploads: view, edit, soft delete and restore, cancel, review actions with their
+roles and states, retry_tts, clone, validate, bulk operations and the bulk ZIP."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from avp.auth.tokens import Principal
+from avp.domain import access, audit, jobs, status
+from tests.helpers import API, bearer, token_for
+from tests.integration.test_upload import FakeRunner, make_media
+
+
+@pytest.fixture
+def runner(container) -> FakeRunner:
+    fake = FakeRunner()
+    container.__dict__["workflows"] = fake
+    return fake
+
+
+@pytest.fixture
+def team(client, container):
+    """An organization with a client, and one signed-in user per role that can see its jobs."""
+    store = container.store
+    store.set("organizations/org-1", {"name": "Org", "deleted": False})
+    store.set("clients/cl-1", {"org_id": "org-1", "name": "Client", "deleted": False})
+    store.set("clients/cl-1/projects/pr-1", {"client_id": "cl-1", "org_id": "org-1", "name": "P", "deleted": False,
+                                             "archived": False})
+    fields = {"production": {"org_ids": ["org-1"]}, "reviewer": {"org_ids": ["org-1"]},
+              "project_manager": {"org_ids": ["org-1"], "pm_client_ids": ["cl-1"]},
+              "client": {"org_ids": ["org-1"], "team_client_ids": ["cl-1"]}, "linguist": {"org_ids": ["org-1"]}}
+    people = {}
+    for role in ("admin", *fields):
+        token, user = token_for(client, container, role)
+        if role in fields:
+            store.update(f"users/{user['id']}", fields[role])
+        people[role] = (bearer(token), user)
+    return people
+
+
+def seed(container, status_: str = "pending_qc", source: str = "en", languages=("fr",), **extra) -> dict:
+    job = jobs.new_job(Principal("someone", "production"), org_id="org-1", client_id="cl-1", project_id=None,
+                       title="Seeded", filename="a.mp4", content_type="video/mp4", size_bytes=1, source_language=source,
+                       requested_outputs={"languages": list(languages), "audio_description_vtt": True})
+    job.update(status=status_, **extra)
+    job["access_keys"] = access.job_keys(job)
+    container.store.transaction(lambda txn: status.create(container.store, txn, job))
+    return job
+
+
+def test_view_edit_delete_and_admin_restore(client, container, runner, team):
+    job = seed(container, "processing", execution_id="exec-9")
+    prod, _ = team["production"]
+    view = client.get(f"{API}/jobs/{job['id']}", headers=prod).json
+    assert view["outputs"]["fr"]["captions_vtt"] == {"status": "pending"} and view["outputs"]["en"]["is_source"]
+    renamed = client.patch(f"{API}/jobs/{job['id']}", json={"title": "Renamed", "notes": "n"}, headers=prod)
+    assert renamed.status_code == 200 and renamed.json["title"] == "Renamed"
+    assert container.store.get(f"job_status/{job['id']}")["title"] == "Renamed"
+    late = client.patch(f"{API}/jobs/{job['id']}", json={"requested_outputs": {"languages": ["de"]}}, headers=prod)
+    assert late.status_code == 409 and "processing" in late.json["detail"]
+    moved = client.patch(f"{API}/jobs/{job['id']}", json={"project_id": "pr-1"}, headers=prod)
+    assert moved.status_code == 200 and moved.json["project_id"] == "pr-1"
+    assert client.patch(f"{API}/jobs/{job['id']}", json={}, headers=prod).status_code == 422
+    assert client.patch(f"{API}/jobs/{job['id']}", json={"title": "x"}, headers=team["linguist"][0]).status_code == 404
+    assert client.patch(f"{API}/jobs/{job['id']}", json={"title": "x"}, headers=team["reviewer"][0]).status_code == 403
+
+    assert client.delete(f"{API}/jobs/{job['id']}", headers=prod).status_code == 409  # processing: cancel first
+    cancelled = client.post(f"{API}/jobs/{job['id']}/cancel", json={"note": "wrong file"}, headers=prod)
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled" and runner.cancelled == ["exec-9"]
+    assert client.delete(f"{API}/jobs/{job['id']}", headers=prod).status_code == 204
+    assert client.get(f"{API}/jobs/{job['id']}", headers=prod).status_code == 404
+    assert client.get(f"{API}/jobs", headers=prod).json["total"] == 0
+    admin, _ = team["admin"]
+    assert client.patch(f"{API}/jobs/{job['id']}", json={"deleted": False}, headers=prod).status_code == 404
+    assert client.get(f"{API}/jobs/{job['id']}", headers=admin).json["deleted"] is True
+    assert client.patch(f"{API}/jobs/{job['id']}", json={"deleted": False}, headers=admin).status_code == 200
+    assert client.get(f"{API}/jobs", headers=prod).json["total"] == 1
+
+
+def test_review_actions_follow_roles_and_the_state_machine(client, container, runner, team):
+    job = seed(container, source="es", languages=("en", "fr"))
+    url = f"{API}/jobs/{job['id']}/actions"
+    assert client.post(f"{url}/approve_source", headers=team["client"][0]).status_code == 403
+    assert client.post(f"{url}/approve_source", headers=team["linguist"][0]).status_code == 404
+    assert client.post(f"{url}/reject", json={}, headers=team["reviewer"][0]).status_code == 422
+    early = client.post(f"{url}/complete", headers=team["project_manager"][0])
+    assert early.status_code == 409 and "pending_qc" in early.json["detail"]
+    english = client.post(f"{url}/approve_english", headers=team["reviewer"][0])
+    assert english.status_code == 200 and english.json["status"] == "language_qc"
+    assert english.json["outputs"]["en"]["qc_status"] == "approved" and english.json["outputs"]["fr"]["qc_status"] == "unassigned"
+    assert container.store.get(f"job_status/{job['id']}")["languages"] == {"en": "approved", "fr": "unassigned"}
+    jobs.transition(container.store, audit.SYSTEM, job["id"], "languages_approved")
+    bad = client.post(f"{url}/reject_final", json={"languages": ["de"], "reason": "r"}, headers=team["project_manager"][0])
+    assert bad.status_code == 422
+    reopened = client.post(f"{url}/reject_final", json={"languages": ["fr"], "reason": "typos"}, headers=team["project_manager"][0])
+    assert reopened.status_code == 200 and reopened.json["status"] == "language_qc"
+    assert reopened.json["outputs"]["fr"]["qc_status"] == "in_progress"
+    jobs.transition(container.store, audit.SYSTEM, job["id"], "languages_approved")
+    back = client.post(f"{url}/return_to_qc", json={"reason": "source timing"}, headers=team["admin"][0])
+    assert back.status_code == 200 and back.json["status"] == "pending_qc"
+    rejected = client.post(f"{url}/reject", json={"reason": "wrong video"}, headers=team["production"][0])
+    assert rejected.json["status"] == "rejected" and rejected.json["rejection_reason"] == "wrong video"
+    english_source = seed(container)
+    assert client.post(f"{API}/jobs/{english_source['id']}/actions/approve_english", headers=team["reviewer"][0]).status_code == 409
+    entries = container.store.find("audit_logs", [("target", "==", f"jobs/{job['id']}")])
+    assert {"job.approve_english", "job.reject_final", "job.return_to_qc", "job.reject"} <= {e["action"] for e in entries}
+
+
+def test_blocked_promote_and_retry_tts(client, container, runner, team):
+    job = seed(container, "processing", execution_id="exec-3")
+    url = f"{API}/jobs/{job['id']}/actions"
+    prod = team["production"][0]
+    assert client.post(f"{url}/blocked_on_source", json={"reason": "audio missing"}, headers=prod).json["status"] == "blocked_on_source"
+    assert client.post(f"{url}/promote_to_qc", headers=prod).json["status"] == "pending_qc"
+    tts = client.post(f"{url}/retry_tts", json={"language": "fr", "tts_preferences": {"provider": "local"}}, headers=prod)
+    assert tts.status_code == 202 and runner.languages == [(job["id"], ["fr"], ["synthesize", "render"])]
+    assert client.post(f"{url}/retry_tts", json={"language": "ja"}, headers=prod).status_code == 422
+    assert client.post(f"{url}/retry_tts", json={"language": "fr", "tts_preferences": {"provider": "acme"}},
+                       headers=prod).status_code == 422
+    assert client.post(f"{url}/retry_tts", json={"language": "fr"}, headers=team["reviewer"][0]).status_code == 403
+    assert client.post(f"{API}/jobs/{job['id']}/retry", headers=prod).status_code == 409  # only from failed
+
+
+def test_bulk_operations_report_each_id(client, container, runner, team):
+    ready, other = seed(container), seed(container)
+    busy = seed(container, "processing")
+    hidden = jobs.new_job(Principal("x", "production"), org_id="org-2", client_id=None, project_id=None, title="h",
+                          filename="a.mp4", content_type="video/mp4", size_bytes=1, source_language="en", requested_outputs={})
+    container.store.transaction(lambda txn: status.create(container.store, txn, hidden))
+    rev = team["reviewer"][0]
+    result = client.post(f"{API}/jobs/bulk/approve", json={"job_ids": [ready["id"], busy["id"], hidden["id"], other["id"]]},
+                         headers=rev).json
+    assert result["succeeded"] == [ready["id"], other["id"]]
+    assert {(f["job_id"], f["status"]) for f in result["failed"]} == {(busy["id"], 409), (hidden["id"], 404)}
+    back = client.post(f"{API}/jobs/bulk/return-to-qc", json={"job_ids": [ready["id"]]}, headers=team["project_manager"][0]).json
+    assert back["failed"][0]["status"] == 422  # a reason is required
+    gone = client.delete(f"{API}/jobs/bulk?job_ids={ready['id']},{busy['id']},nope", headers=team["production"][0]).json
+    assert gone["succeeded"] == [ready["id"]] and {f["status"] for f in gone["failed"]} == {409, 404}
+
+
+@pytest.mark.slow  # a real MP4 made with ffmpeg goes into the ZIP
+def test_validate_bulk_download_and_clone(client, container, runner, team, tmp_path):
+    storage = container.storage
+    video = make_media(tmp_path / "v.mp4", seconds=1).read_bytes()
+    job = seed(container, "pending_qc", size_bytes=len(video))
+    storage.write_bytes(job["source_path"], video, "video/mp4")
+    storage.write_text(f"jobs/{job['id']}/en/captions.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n", "text/vtt")
+    storage.write_bytes(f"jobs/{job['id']}/en/description.mp3", b"", "audio/mpeg")
+    outputs = {"en": {"captions_vtt": {"status": "ready", "path": f"jobs/{job['id']}/en/captions.vtt", "version": 1},
+                      "description_mp3": {"status": "ready", "gcs_uri": storage.uri(f"jobs/{job['id']}/en/description.mp3")},
+                      "description_vtt": {"status": "ready", "path": f"jobs/{job['id']}/en/description.vtt"}}}
+    container.store.update(f"jobs/{job['id']}", {"outputs": outputs, "source_uri": storage.uri(job["source_path"])})
+    prod = team["production"][0]
+    report = client.get(f"{API}/jobs/{job['id']}/validate", headers=prod).json
+    assert report["checked"] == 3 and not report["ok"]
+    assert {(m["language"], m["kind"]) for m in report["missing"]} == {("en", "description_mp3"), ("en", "description_vtt")}
+
+    zipped = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job["id"], "nope"]}, headers=team["client"][0])
+    assert zipped.status_code == 200, zipped.json
+    assert zipped.json["job_ids"] == [job["id"]] and "X-Goog-Signature" in zipped.json["download_url"]
+    archives = storage.list("downloads/")
+    with zipfile.ZipFile(io.BytesIO(storage.read_bytes(archives[0]))) as archive:
+        assert sorted(archive.namelist()) == [f"{job['id']}/en/captions_vtt.vtt", f"{job['id']}/en/source_video.mp4"]
+        assert archive.read(f"{job['id']}/en/source_video.mp4") == video
+    only = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job["id"]], "kinds": ["qc_report"]}, headers=prod)
+    assert only.status_code == 422
+
+    reused = client.post(f"{API}/jobs/{job['id']}/clone", json={"title": "Again"}, headers=prod)
+    assert reused.status_code == 201 and "upload" not in reused.json
+    assert reused.json["job"]["status"] == "processing" and reused.json["job"]["source_gcs_uri"] == storage.uri(job["source_path"])
+    fresh = client.post(f"{API}/jobs/{job['id']}/clone", json={"upload": {"filename": "new.mov", "content_type": "video/quicktime",
+                                                                         "size_bytes": 1000}}, headers=prod)
+    assert fresh.status_code == 201 and fresh.json["job"]["status"] == "uploading"
+    assert fresh.json["upload"]["gcs_uri"].endswith("/source.mov") and fresh.json["job"]["languages"] == ["fr"]
