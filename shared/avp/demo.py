@@ -58,7 +58,8 @@ def upload(api: Api, video: Path, org_id: str, language: str | None, requested: 
     content_type = CONTENT_TYPES.get(video.suffix.lower(), "video/mp4")
     size = video.stat().st_size
     init = api.call("POST", "/jobs/upload/init", json={"filename": video.name, "content_type": content_type,
-                                                         "size_bytes": size, "org_id": org_id, "title": video.stem})
+                                                         "size_bytes": size, "org_id": org_id, "title": video.stem,
+                                                         "source_language": language, "requested_outputs": requested})
     with video.open("rb") as f:
         offset = 0
         while offset < size:
@@ -110,7 +111,7 @@ def summarize(job: dict[str, Any], files: list[Path], seconds: float) -> dict[st
     from avp.media.probe import probe
 
     summary: dict[str, Any] = {"job_id": job["id"], "status": job["status"], "failure": job.get("failure_reason"),
-                               "source_duration": (job.get("media") or {}).get("duration"),
+                               "source_duration": job.get("duration_s"),
                                "step_seconds": job.get("step_seconds"), "total_seconds": round(seconds, 1),
                                "caption_qc": job.get("caption_qc"), "fit_report": job.get("fit_report"), "files": {}}
     for path in files:

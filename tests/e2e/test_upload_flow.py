@@ -100,3 +100,18 @@ def test_refusals_are_clear_and_leave_jobs_uploading(api):
     assert huge.status_code == 413 and str(LIMIT) in huge.json()["detail"]
     wrong = _init(api, 100, content_type="text/plain")
     assert wrong.status_code == 415 and "text/plain" in wrong.json()["detail"]
+
+
+def test_outputs_given_only_at_complete_are_not_lost_to_the_finalize_event(api, video):
+    base, session, org_id = api
+    upload = session.post(f"{base}/jobs/upload/init", timeout=10, json={
+        "filename": "clip.mp4", "content_type": "video/mp4", "size_bytes": len(video), "org_id": org_id}).json()
+    put_chunks(upload["upload_url"], video)
+    time.sleep(1.0)  # the finalize event has been delivered by now
+    job = session.get(f"{base}/jobs/{upload['job_id']}", timeout=10).json()
+    assert job["status"] == "uploading"  # it waits for the outputs that complete carries
+    done = session.post(f"{base}/jobs/upload/complete", timeout=30, json={
+        "gcs_uri": upload["gcs_uri"], "filename": "clip.mp4", "source_language": "en",
+        "requested_outputs": {"accessible_video_mp4": True}})
+    assert done.status_code == 202, done.text
+    assert done.json()["requested_outputs"]["accessible_video_mp4"] is True

@@ -44,7 +44,7 @@ def test_preview_shows_only_who_invited_whom_to_what(client, container, setup):
                          "existing_account"}
     assert (body["email"], body["org_name"], body["role"], body["invited_by_name"], body["client_name"], body["team_name"],
             body["existing_account"]) == ("invitee@example.com", "Studio", "client", "Ada Admin", "Acme", "Editors", False)
-    expires = dt.datetime.strptime(body["expires_at"], "%a, %d %b %Y %H:%M:%S %Z").replace(tzinfo=dt.timezone.utc)
+    expires = dt.datetime.fromisoformat(body["expires_at"])
     assert abs((expires - dt.datetime.now(dt.timezone.utc)).total_seconds() - 7 * 24 * 3600) < 60
     assert client.post(f"{API}/invitations/preview", json={"token": "x" * 43}).status_code == 404
     assert client.post(f"{API}/invitations/preview", json={"token": "short"}).status_code == 422

@@ -248,7 +248,10 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
     """A job with its full per-language output map."""
     return {
         **summary_view(job), "filename": job.get("filename"), "source_gcs_uri": job.get("source_uri"),
-        "duration_s": (job.get("media") or {}).get("duration_s"), "requested_outputs": job.get("requested_outputs") or {},
+        "duration_s": (job.get("media") or {}).get("duration"), "requested_outputs": job.get("requested_outputs") or {},
+        "media": job.get("media"), "detected_language": job.get("detected_language"),
+        "pipeline_notes": job.get("notes_pipeline") or [], "step_seconds": job.get("step_seconds") or {},
+        "caption_qc": job.get("caption_qc"), "fit_report": job.get("fit_report"), "render_stats": job.get("render_stats"),
         "outputs": output_map(job), "failed_step": job.get("failed_step"), "failure_reason": job.get("failure_reason"),
         "rejection_reason": job.get("rejection_reason"), "notes": job.get("notes"), "brief_id": job.get("brief_id"),
         "glossary_id": job.get("glossary_id"), "workflow_execution": job.get("execution_id"),

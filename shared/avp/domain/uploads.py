@@ -304,9 +304,13 @@ def prepare_job(store: Store, principal: Principal, req: UploadRequest, max_byte
     placement = jobs.resolve_placement(store, None if trusted else principal, req.org_id, req.client_id, req.project_id)
     requested = parse_requested_outputs(req.requested_outputs or {})
     source_language = language(req.source_language, "source_language") if req.source_language else None
-    return jobs.new_job(principal, **placement, title=req.title, filename=safe_filename(req.filename),
-                        content_type=media_type, size_bytes=req.size_bytes, source_language=source_language,
-                        requested_outputs=requested, notes=req.notes)
+    job = jobs.new_job(principal, **placement, title=req.title, filename=safe_filename(req.filename),
+                       content_type=media_type, size_bytes=req.size_bytes, source_language=source_language,
+                       requested_outputs=requested, notes=req.notes)
+    # Only a job whose outputs were declared up front may be completed by the storage event alone;
+    # otherwise the client's `complete` (which carries them) must not lose the race to the event.
+    job["outputs_declared"] = req.requested_outputs is not None
+    return job
 
 
 def store_job(store: Store, storage: Storage, meta: AuditMeta, job: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -470,6 +474,9 @@ def handle_finalized(store: Store, storage: Storage, runner: WorkflowRunner, max
         job = store.get(f"jobs/{match['job_id']}")
         if job is None or job.get("source_path") != name or job["status"] != "uploading":
             return None  # a clone's shared source, a job gone, or already completed: nothing to do
+        if not job.get("outputs_declared", True):
+            store.update(f"jobs/{job['id']}", {"upload_finalized_at": now()})
+            return None  # its outputs come with the client's complete call
         return _complete_quietly(store, storage, runner, meta, job["id"])
     if name.startswith(INBOX_PREFIX) and not name.endswith("/"):
         return _ingest_inbox(store, storage, runner, max_bytes, name, obj)
