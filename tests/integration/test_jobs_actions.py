@@ -91,6 +91,8 @@ def test_review_actions_follow_roles_and_the_state_machine(client, container, ru
     assert english.status_code == 200 and english.json["status"] == "language_qc"
     assert english.json["outputs"]["en"]["qc_status"] == "approved" and english.json["outputs"]["fr"]["qc_status"] == "unassigned"
     assert container.store.get(f"job_status/{job['id']}")["languages"] == {"en": "approved", "fr": "unassigned"}
+    # Approving the English pivot starts the languages workflow for what is still open.
+    assert runner.languages == [(job["id"], ["fr"], ["translate"])]
     jobs.transition(container.store, audit.SYSTEM, job["id"], "languages_approved")
     bad = client.post(f"{url}/reject_final", json={"languages": ["de"], "reason": "r"}, headers=team["project_manager"][0])
     assert bad.status_code == 422

@@ -149,3 +149,38 @@ def test_a_step_killed_mid_way_and_run_again_gives_whole_outputs(container):
     local = Path(container.settings.data_dir) / "m.mp4"
     container.storage.download_file(f"{prefix}mezzanine.mp4", local)
     assert probe(local).duration == pytest.approx(30.0, abs=0.1)
+
+
+def test_silence_gives_an_empty_valid_vtt_and_still_reaches_qc(container, tmp_path):
+    from avp.media.ffmpeg import run
+
+    silent = tmp_path / "silent.mp4"
+    run(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=6", "-f", "lavfi", "-i",
+         "anoisesrc=color=pink:amplitude=0.02:duration=6", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+         "-shortest", "-y", silent])
+    job = _queued_job(container, silent, requested={"captions_vtt": True})
+    _, result = _run(container, job)
+    assert result["state"] == "SUCCEEDED", result
+    job = jobs.get_job(container.store, job["id"])
+    assert job["status"] == "pending_qc"
+    assert any("no speech found" in note for note in job["notes_pipeline"])
+    doc = parse_vtt(container.storage.read_text(job["outputs"]["en"]["captions_vtt"]))
+    assert doc.cues == []
+
+
+def test_approving_the_source_makes_every_target_language(container):
+    requested = {**ALL, "accessible_video_mp4": False, "languages": ["fr"]}
+    job = _queued_job(container, SAMPLE, requested=requested)
+    runner, result = _run(container, job)
+    assert result["state"] == "SUCCEEDED", result
+    admin = Principal("u-test", "admin")
+    approved = jobs.take_action(container.store, runner, admin, SYSTEM, job["id"], "approve_source")
+    assert approved["status"] == "language_qc"
+    languages = runner.wait(approved["languages_execution_id"], 300)
+    assert languages["state"] == "SUCCEEDED", languages
+    job = jobs.get_job(container.store, job["id"])
+    fr = job["outputs"]["fr"]
+    cues = parse_vtt(container.storage.read_text(fr["captions_vtt"])).cues
+    assert cues and all(c.data.get("untranslated") for c in cues)  # no offline translator: drafts, flagged
+    assert job["languages"]["fr"]["machine_translated"] is False and "no translation provider" in job["languages"]["fr"]["translation_note"]
+    assert container.storage.exists(fr["audio_description_mp3"])

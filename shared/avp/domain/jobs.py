@@ -489,10 +489,12 @@ def take_action(store: Store, runner: WorkflowRunner, principal: Principal, meta
     if action in REASON_REQUIRED and not (reason or "").strip():
         raise Unprocessable({"reason": ["a reason is required"]})
     if action == "approve_source":
-        return transition(store, meta, job_id, action, reason=note, changes=_with_language_states)
+        job = transition(store, meta, job_id, action, reason=note, changes=_with_language_states)
+        return _start_languages(store, runner, job)
     if action == "approve_english":
-        return transition(store, meta, job_id, action, reason=note, check=_check_english_pivot,
-                          changes=lambda job: _with_language_states(job, {"en": "approved"}))
+        job = transition(store, meta, job_id, action, reason=note, check=_check_english_pivot,
+                         changes=lambda job: _with_language_states(job, {"en": "approved"}))
+        return _start_languages(store, runner, job)
     if action == "reject":
         return transition(store, meta, job_id, action, reason=reason, changes={"rejection_reason": reason})
     if action == "reject_final":
@@ -510,6 +512,16 @@ def take_action(store: Store, runner: WorkflowRunner, principal: Principal, meta
         _stop_execution(runner, job)  # a manual promotion ends whatever run was still going
         return job
     return transition(store, meta, job_id, action, reason=reason or note)
+
+
+def _start_languages(store: Store, runner: WorkflowRunner, job: dict[str, Any]) -> dict[str, Any]:
+    """Once the source is approved, make every open target language's tracks (languages workflow)."""
+    open_langs = [lang for lang in _targets(job) if ((job.get("languages") or {}).get(lang) or {}).get("state") != "approved"]
+    if not open_langs:
+        return job
+    execution_id = runner.start_languages(job["id"], open_langs, plan.language_steps_for(job.get("requested_outputs") or {}))
+    store.update(f"jobs/{job['id']}", {"languages_execution_id": execution_id})
+    return {**job, "languages_execution_id": execution_id}
 
 
 def retry_tts(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str, language: str,

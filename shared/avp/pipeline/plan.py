@@ -17,3 +17,12 @@ def steps_for(requested: dict[str, Any], *, audio_only: bool = False, done: list
     if (requested.get("audio_description_mp3") or requested.get("accessible_video_mp4")) and not audio_only:
         wanted.add("render")
     return [s for s in STEPS if s in wanted and s not in done]
+
+
+def language_steps_for(requested: dict[str, Any]) -> list[str]:
+    """The per-language steps: every target language gets its tracks; voicing and rendering follow
+    what was asked for, as for the source."""
+    steps = ["translate"]
+    if requested.get("audio_description_mp3") or requested.get("accessible_video_mp4"):
+        steps += ["synthesize", "render"]
+    return steps
