@@ -107,21 +107,17 @@ def transition(store: Store, meta: AuditMeta, job_id: str, action: str, *, reaso
 
 
 def update_progress(store: Store, job_id: str, *, stage: str | None = None, progress: float | None = None,
-                    changes: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Record pipeline progress (stage, 0..1 progress, and step results) through the status writer."""
+                    changes: dict[str, Any] | None = None) -> None:
+    """Record pipeline progress (stage, 0..1 progress, and step results) through the status writer.
 
-    def txn_fn(txn):
-        snap = store.ref(f"jobs/{job_id}").get(transaction=txn)
-        if not snap.exists:
-            raise NotFound("job not found")
-        update = dict(changes or {})
-        if stage is not None:
-            update["stage"] = stage
-        if progress is not None:
-            update["progress"] = round(max(0.0, min(1.0, progress)), 4)
-        return status.apply(store, txn, {**snap.to_dict(), "id": job_id}, update)
-
-    return store.transaction(txn_fn)
+    Not a state change, so no transaction: parallel steps reporting progress on one job would
+    otherwise contend for it (the emulator serialises such transactions for seconds)."""
+    update = dict(changes or {})
+    if stage is not None:
+        update["stage"] = stage
+    if progress is not None:
+        update["progress"] = round(max(0.0, min(1.0, progress)), 4)
+    status.record(store, job_id, update)
 
 
 def new_job(principal: Principal, *, org_id: str, client_id: str | None, project_id: str | None, title: str,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.api_core.exceptions import NotFound as MissingDocument
+
+from avp.errors import NotFound
 from avp.store import Store, now
 
 MIRRORED = ("status", "stage", "progress", "failed_step", "failure_reason", "org_id", "client_id", "title", "access_keys")
@@ -32,3 +35,16 @@ def create(store: Store, transaction, job: dict[str, Any]) -> None:
     data = {k: v for k, v in job.items() if k != "id"}
     transaction.create(store.ref(f"jobs/{job['id']}"), data)
     transaction.set(store.ref(f"job_status/{job['id']}"), status_doc(job))
+
+
+def record(store: Store, job_id: str, changes: dict[str, Any]) -> None:
+    """Write `changes` that are not a state change (stage, progress, step results) to the job and
+    the mirrored ones to its status document, in one atomic batch without reading either."""
+    changes = {**changes, "updated_at": now()}
+    batch = store.client.batch()
+    batch.update(store.ref(f"jobs/{job_id}"), changes)
+    batch.update(store.ref(f"job_status/{job_id}"), {k: v for k, v in changes.items() if k in (*MIRRORED, "updated_at")})
+    try:
+        batch.commit()
+    except MissingDocument as exc:
+        raise NotFound("job not found") from exc

@@ -46,7 +46,7 @@ class StepContext:
 
     def progress(self, fraction: float) -> None:
         """Report progress within this step (0..1) through the status writer."""
-        self._job = jobs.update_progress(self.store, self.job_id, stage=self.step, progress=fraction)
+        jobs.update_progress(self.store, self.job_id, stage=self.step, progress=fraction)
 
     def work_path(self, name: str) -> str:
         """The storage path of an intermediate artifact of this job."""

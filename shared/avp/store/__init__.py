@@ -8,13 +8,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import random
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from google.api_core.exceptions import Aborted
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -219,12 +222,18 @@ class Store:
         return Page(items, total, page, size, next_cursor)
 
     # -- transactions ------------------------------------------------------
-    def transaction(self, fn: Callable[[Any], T]) -> T:
-        """Run `fn(transaction)` in a Firestore transaction (retried on contention)."""
-        txn = self.client.transaction()
+    def transaction(self, fn: Callable[[Any], T], attempts: int = 4) -> T:
+        """Run `fn(transaction)` in a Firestore transaction. The client retries a conflicting commit
+        at once; when that is exhausted (contention), try again after a random, growing pause so
+        that racing writers spread out instead of colliding again."""
 
         @firestore.transactional
         def run(transaction):
             return fn(transaction)
 
-        return run(txn)
+        for attempt in range(attempts - 1):
+            try:
+                return run(self.client.transaction())
+            except Aborted:
+                time.sleep(random.uniform(0.05, 0.25) * 2**attempt)
+        return run(self.client.transaction())
