@@ -29,7 +29,7 @@ def main() -> int:
     args = parser.parse_args()
     video = Path(args.video)
     decode = baseline_decode(video)
-    code = demo_main(argparse.Namespace(video=str(video), language=None, out=args.out, data_dir=args.data_dir, port=0))
+    code = demo_main(argparse.Namespace(video=str(video), language="en", out=args.out, data_dir=args.data_dir, port=0))
     summary = json.loads((Path(args.out) / "summary.json").read_text())
     duration = summary["source_duration"]
     print(f"\nvideo {video.name}: {duration:.1f} s; baseline decode {decode:.2f} s")

@@ -46,6 +46,7 @@ class Settings:
     ms_jwks_url: str = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
     invitation_ttl: int = 7 * 24 * 3600
     asr_provider: str = "local"
+    asr_vad: bool = True  # local recognizer: decode only what the voice detector marks as speech
     describe_provider: str = "local"
     tts_provider: str = "local"
     translate_provider: str = "none"
@@ -66,7 +67,8 @@ class Settings:
         """The variables a child process (a pipeline step) needs to see the same deployment."""
         env = {"AVP_ENV": self.env, "GOOGLE_CLOUD_PROJECT": self.project_id, "AVP_REGION": self.region,
                "AVP_DATA_DIR": str(self.data_dir), "AVP_BUCKET": self.bucket, "AVP_PUBLIC_URL": self.public_url,
-               "AVP_ASR_PROVIDER": self.asr_provider, "AVP_DESCRIBE_PROVIDER": self.describe_provider,
+               "AVP_ASR_PROVIDER": self.asr_provider, "AVP_ASR_VAD": str(self.asr_vad).lower(),
+               "AVP_DESCRIBE_PROVIDER": self.describe_provider,
                "AVP_TTS_PROVIDER": self.tts_provider, "AVP_LOG_LEVEL": self.log_level}
         if self.firestore_host:
             env["FIRESTORE_EMULATOR_HOST"] = self.firestore_host
@@ -105,6 +107,7 @@ class Settings:
             ms_jwks_url=e.get("AVP_MS_JWKS_URL", d.ms_jwks_url),
             invitation_ttl=int(e.get("AVP_INVITATION_TTL", d.invitation_ttl)),
             asr_provider=e.get("AVP_ASR_PROVIDER", d.asr_provider),
+            asr_vad=_bool(e.get("AVP_ASR_VAD"), d.asr_vad),
             describe_provider=e.get("AVP_DESCRIBE_PROVIDER", d.describe_provider),
             tts_provider=e.get("AVP_TTS_PROVIDER", d.tts_provider),
             translate_provider=e.get("AVP_TRANSLATE_PROVIDER", d.translate_provider),
