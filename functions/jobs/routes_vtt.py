@@ -2,6 +2,8 @@
 from flask import Blueprint, Response, request
 
 from avp.bootstrap import container
+from avp.captions.formats import MEDIA_TYPES, export
+from avp.captions.vtt import parse_vtt
 from avp.domain import deliverables, tracks
 from avp.errors import NotFound
 from avp.web import audit_meta, authenticated, current_user, json_body, ok, query_args, sibling
@@ -35,7 +37,21 @@ def _document(job_id: str, q: dict, version: int | None) -> Response:
 @authenticated()
 def get_vtt(job_id: str):
     q = query_args(schemas.VttQuery())
+    if q["format"] in ("srt", "ttml"):
+        return _exported(job_id, q)
     return _document(job_id, q, q["version"])
+
+
+def _exported(job_id: str, q: dict) -> Response:
+    """The track in another caption format (SRT, or TTML in the IMSC1 text profile), same cues."""
+    c = container()
+    tracks.require_read(c.store, current_user(), job_id, q["lang"])
+    meta, content = tracks.get_version(c.store, c.storage, job_id, q["lang"], q["kind"], q["version"])
+    body = export(parse_vtt(content, strict=False).cues, q["format"], q["lang"])
+    resp = Response(body, mimetype=MEDIA_TYPES[q["format"]])
+    resp.headers["Content-Disposition"] = f'attachment; filename="{job_id}.{q["lang"]}.{q["kind"]}.{q["format"]}"'
+    resp.headers["ETag"] = f'"{meta["version"]}"'
+    return resp
 
 
 @bp.patch("/<job_id>/vtt")

@@ -16,6 +16,7 @@ class Track(Schema):
 
 class VttQuery(Track):
     version = fields.Integer(load_default=None, validate=VERSION)
+    format = fields.String(load_default=None, validate=validate.OneOf(("vtt", "srt", "ttml")))
 
 
 class VersionListQuery(Track, PageQuery):

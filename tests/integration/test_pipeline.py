@@ -72,15 +72,20 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     assert status["status"] == "pending_qc"
 
 
-def test_a_renamed_text_file_fails_with_a_reason_and_no_retries(container, tmp_path):
-    fake = tmp_path / "notes.mp4"
-    fake.write_text("these are meeting notes, not a video\n" * 50)
+@pytest.mark.parametrize("kind, reason", [("text", "not a video or audio file"), ("corrupt", "")])
+def test_broken_uploads_fail_with_a_reason_and_no_retries(container, tmp_path, kind, reason):
+    fake = tmp_path / "upload.mp4"
+    if kind == "text":
+        fake.write_text("these are meeting notes, not a video\n" * 50)
+    else:  # the middle of a real video: no header, damaged data
+        data = SAMPLE.read_bytes()
+        fake.write_bytes(data[len(data) // 3: 2 * len(data) // 3])
     job = _queued_job(container, fake)
     runner, result = _run(container, job, steps=["ingest", "transcribe", "captions"])
     assert result["state"] == "FAILED"
     job = jobs.get_job(container.store, job["id"])
     assert job["status"] == "failed" and job["failed_step"] == "ingest"
-    assert "not a video or audio file" in job["failure_reason"]
+    assert reason in job["failure_reason"] and len(job["failure_reason"]) > 20
     log = runner.manager.get(result["id"]).log
     assert sum("starting ingest" in line for line in log) == 1  # permanent: never retried
     assert container.store.get(f"job_status/{job['id']}")["status"] == "failed"

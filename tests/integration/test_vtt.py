@@ -33,6 +33,21 @@ def test_read_json_and_raw(world, client):
     assert client.get(vtt(job["id"]) + "?lang=fr&kind=captions").status_code == 401
 
 
+def test_export_as_srt_and_ttml(world, client):
+    import xml.etree.ElementTree as ET
+
+    pm = world.person("production")
+    job = world.job()
+    srt = client.get(vtt(job["id"]) + "?lang=fr&kind=captions&format=srt", headers=pm.headers)
+    assert srt.status_code == 200 and srt.mimetype == "application/x-subrip"
+    assert srt.text.startswith("1\n") and " --> " in srt.text and "How are you today?" in srt.text
+    ttml = client.get(vtt(job["id"]) + "?lang=fr&kind=captions&format=ttml", headers=pm.headers)
+    assert ttml.status_code == 200 and ttml.mimetype == "application/ttml+xml"
+    root = ET.fromstring(ttml.data)
+    assert root.tag.endswith("tt") and len([e for e in root.iter() if e.tag.endswith("}p")]) == 3
+    assert client.get(vtt(job["id"]) + "?lang=fr&kind=captions&format=docx", headers=pm.headers).status_code == 422
+
+
 def test_save_creates_versions_and_keeps_old_ones(world, client):
     pm = world.person("production")
     job = world.job()
