@@ -6,14 +6,13 @@ import pytest
 from avp.store import now
 from tests.helpers import API
 from tests.integration.ops_world import build, make_job
-from tests.integration.workflow_fake import RecordingRunner
 
 ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True, "accessible_video_mp4": True}
 
 
 @pytest.fixture
-def world(client, container):
-    container.__dict__["workflows"] = RecordingRunner()
+def world(client, container, runner):
+    runner.allow_languages = False
     return build(container)
 
 

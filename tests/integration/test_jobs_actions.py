@@ -10,14 +10,7 @@ import pytest
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, status
 from tests.helpers import API, bearer, token_for
-from tests.integration.test_upload import FakeRunner, make_media
-
-
-@pytest.fixture
-def runner(container) -> FakeRunner:
-    fake = FakeRunner()
-    container.__dict__["workflows"] = fake
-    return fake
+from tests.integration.test_upload import make_media
 
 
 @pytest.fixture

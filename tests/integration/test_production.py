@@ -6,15 +6,14 @@ import pytest
 from avp.store import now
 from tests.helpers import API
 from tests.integration.ops_world import build, make_job
-from tests.integration.workflow_fake import RecordingRunner
 
 ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True, "accessible_video_mp4": True}
 VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThe harbour at dawn.\n\n00:00:04.000 --> 00:00:06.000\nA bell rings.\n"
 
 
 @pytest.fixture
-def world(client, container):
-    container.__dict__["workflows"] = RecordingRunner()
+def world(client, container, runner):
+    runner.allow_languages = False
     return build(container)
 
 

@@ -15,38 +15,10 @@ from avp.domain import audit, tenancy, uploads
 from avp.local.events import finalized_event, ingest_function
 from avp.media.ffmpeg import run
 from tests.helpers import API, bearer, token_for
+from tests.integration.workflow_fake import FakeRunner, install
 
 pytestmark = pytest.mark.slow  # real media made with ffmpeg, real resumable sessions
 CHUNK = 256 * 1024
-
-
-class FakeRunner:
-    """Records what would have run; optionally fails to start, like an unreachable Workflows API."""
-
-    def __init__(self, fail: Exception | None = None):
-        self.started: list[tuple[str, list[str]]] = []
-        self.languages: list[tuple[str, list[str], list[str]]] = []
-        self.cancelled: list[str] = []
-        self.fail = fail
-
-    def start_pipeline(self, job_id: str, steps: list[str]) -> str:
-        if self.fail:
-            raise self.fail
-        self.started.append((job_id, list(steps)))
-        return f"exec-{len(self.started)}"
-
-    def start_languages(self, job_id: str, languages: list[str], steps: list[str]) -> str:
-        self.languages.append((job_id, list(languages), list(steps)))
-        return f"lang-exec-{len(self.languages)}"
-
-    def cancel(self, execution_id: str) -> None:
-        self.cancelled.append(execution_id)
-
-    def get(self, execution_id: str) -> dict:
-        return {"id": execution_id, "state": "ACTIVE"}
-
-    def shutdown(self) -> None:
-        pass
 
 
 def make_media(path: Path, seconds: float = 3) -> Path:
@@ -83,13 +55,6 @@ def put_chunks(url: str, data: bytes, chunk: int = CHUNK, drop_after: int | None
 @pytest.fixture(scope="module")
 def video(tmp_path_factory) -> bytes:
     return make_media(tmp_path_factory.mktemp("media") / "clip.mp4").read_bytes()
-
-
-@pytest.fixture
-def runner(container) -> FakeRunner:
-    fake = FakeRunner()
-    container.__dict__["workflows"] = fake
-    return fake
 
 
 @pytest.fixture
@@ -241,14 +206,13 @@ def test_direct_create_streams_the_file_and_queues_the_job(client, container, ru
 
 
 def test_a_runner_that_cannot_start_leaves_the_job_failed_and_retryable(client, container, producer, video):
-    container.__dict__["workflows"] = FakeRunner(fail=RuntimeError("workflows unreachable"))
+    install(container, FakeRunner(fail=RuntimeError("workflows unreachable")))
     headers, _ = producer
     session = init(client, headers, len(video))
     put_chunks(session["upload_url"], video)
     job = complete(client, headers, session).json
     assert job["status"] == "failed" and "workflows unreachable" in job["failure_reason"] and job["failed_step"] == "ingest"
-    fixed = FakeRunner()
-    container.__dict__["workflows"] = fixed
+    fixed = install(container)
     retried = client.post(f"{API}/jobs/{job['id']}/retry", headers=headers)
     assert retried.status_code == 202 and retried.json["status"] == "processing" and len(fixed.started) == 1
 

@@ -1,12 +1,13 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
 import pytest
 
-from fake_http import FakeService, serve
+from tests.contract.fake_http import FakeService, running
 
 
 @pytest.fixture
-def fake() -> FakeService:
-    service = FakeService()
-    server = serve(service)
-    yield service
-    server.shutdown()
-    server.server_close()
+def fake() -> Iterator[FakeService]:
+    with running(FakeService()) as service:
+        yield service

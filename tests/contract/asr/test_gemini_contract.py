@@ -12,7 +12,7 @@ from google.genai import types
 
 from avp.providers.asr.base import NO_SPEECH, AsrError
 from avp.providers.asr.gemini import GeminiTranscriber, parse_answer
-from fake_http import Reply, replies
+from tests.contract.fake_http import Reply, replies
 
 GENERATE = "/v1/models/gemini-2.5-flash:generateContent"
 WORDS = [{"text": "ask", "start": 0.9, "end": 1.2}, {"text": "Hello,", "start": 0.1, "end": 0.5, "speaker": "A"}]

@@ -7,7 +7,7 @@ from google.cloud import videointelligence
 
 from avp.providers.asr.base import NO_SPEECH, AsrError
 from avp.providers.asr.video_intelligence import VideoIntelligenceTranscriber
-from fake_http import Reply, replies
+from tests.contract.fake_http import Reply, replies
 
 OPERATION = "projects/p/locations/us-east1/operations/42"
 RESPONSE_TYPE = "type.googleapis.com/google.cloud.videointelligence.v1.AnnotateVideoResponse"

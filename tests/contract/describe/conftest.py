@@ -5,9 +5,10 @@ from collections.abc import Iterator
 import pytest
 from fake_describe_api import FakeGeminiText
 
+from tests.contract.fake_http import running
+
 
 @pytest.fixture
 def fake_gemini() -> Iterator[FakeGeminiText]:
-    api = FakeGeminiText()
-    yield api
-    api.close()
+    with running(FakeGeminiText()) as api:
+        yield api

@@ -3,26 +3,12 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 
 import pytest
 
 from avp.captions.model import Cue
 from avp.providers.describe import DescribeError, DescribeInput, Keyframe, get_describer
-
-
-@dataclass
-class Shot:
-    start: float
-    end: float
-    keyframe_time: float
-    text: str = ""
-
-
-@dataclass
-class Gap:
-    start: float
-    end: float
+from tests.describe_samples import Gap, Shot
 
 
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"

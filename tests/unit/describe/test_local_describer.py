@@ -1,24 +1,9 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from avp.providers.describe import get_describer
 from avp.providers.describe.base import DescribeInput
 from avp.providers.describe.local import LocalDescriber
-
-
-@dataclass
-class Shot:
-    start: float
-    end: float
-    keyframe_time: float
-    text: str = ""
-
-
-@dataclass
-class Gap:
-    start: float
-    end: float
+from tests.describe_samples import Gap, Shot
 
 
 def describe(shots, gaps=(), duration=42.4):

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from avp.media import ffmpeg
+from avp.media.vad import SAMPLE_RATE, read_pcm16
 from avp.providers.asr.base import AsrError
-
-SAMPLE_RATE = 16_000
 
 
 def load_audio(path: Path) -> np.ndarray:
@@ -37,11 +36,8 @@ def load_audio(path: Path) -> np.ndarray:
 
 
 def _read_pcm16_wav(path: Path) -> np.ndarray | None:
+    """`read_pcm16`, or None when `path` is not a 16 kHz mono 16-bit WAV."""
     try:
-        with wave.open(str(path), "rb") as wav:
-            if (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) != (SAMPLE_RATE, 1, 2):
-                return None
-            raw = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError):
+        return read_pcm16(path)
+    except (ValueError, wave.Error, EOFError):
         return None
-    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0

@@ -1,12 +1,19 @@
-"""A scripted stand-in for a cloud service's HTTP API, served on 127.0.0.1 for contract tests."""
+"""A scripted stand-in for a cloud service's HTTP API, served on 127.0.0.1 for contract tests.
+
+`FakeService` routes each request to the first (method, path prefix) that matches and keeps
+every request so tests can check what the adapter sent; `running` serves one for a fixture.
+API-specific fakes subclass `FakeService`, register their routes in `__post_init__`, and may
+override `record` to keep requests in the shape their tests read.
+"""
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -27,24 +34,37 @@ class Reply:
 Route = Callable[[Request], Reply]
 
 
+def error(status: int, message: str, grpc_status: str | None = None) -> Reply:
+    """A Google-API-style JSON error reply."""
+    detail: dict[str, Any] = {"code": status, "message": message}
+    if grpc_status:
+        detail["status"] = grpc_status
+    return Reply(status, {"error": detail})
+
+
 @dataclass
 class FakeService:
     """Answers each request with the first route whose (method, path prefix) matches; keeps
     every request so tests can check what the adapter sent."""
 
     routes: list[tuple[str, str, Route]] = field(default_factory=list)
-    requests: list[Request] = field(default_factory=list)
+    requests: list[Any] = field(default_factory=list)
     url: str = ""
 
     def on(self, method: str, path_prefix: str, route: Route) -> None:
+        """Add a route; routes added later take precedence."""
         self.routes.insert(0, (method, path_prefix, route))
 
+    def record(self, request: Request) -> Any:
+        """What `requests` keeps for `request`; subclasses may keep a simpler shape."""
+        return request
+
     def reply(self, request: Request) -> Reply:
-        self.requests.append(request)
+        self.requests.append(self.record(request))
         for method, prefix, route in self.routes:
             if request.method == method and request.path.startswith(prefix):
                 return route(request)
-        return Reply(404, {"error": {"code": 404, "message": f"no fake route for {request.path}", "status": "NOT_FOUND"}})
+        return error(404, f"no fake route for {request.path}", "NOT_FOUND")
 
 
 def replies(*sequence: Reply) -> Route:
@@ -80,7 +100,7 @@ def serve(service: FakeService) -> ThreadingHTTPServer:
 
         do_GET = do_POST = _handle
 
-        def log_message(self, *args: Any) -> None:
+        def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -88,3 +108,17 @@ def serve(service: FakeService) -> ThreadingHTTPServer:
     service.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
+
+
+S = TypeVar("S", bound=FakeService)
+
+
+@contextmanager
+def running(service: S) -> Iterator[S]:
+    """Serve `service` for the duration of the block, then shut the server down."""
+    server = serve(service)
+    try:
+        yield service
+    finally:
+        server.shutdown()
+        server.server_close()
