@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import secrets
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from avp.config import Settings, settings as env_settings
@@ -103,7 +103,3 @@ def use_container(c: Container | None) -> None:
     global _current
     with _current_lock:
         _current = c
-
-
-def with_settings(c: Container, **changes) -> Container:
-    return Container(replace(c.settings, **changes))

@@ -259,9 +259,7 @@ def verify_source(storage: Storage, job: dict[str, Any], checksums: dict[str, st
         declared = checksums.get(field)
         if declared and _b64(declared, length, field) != stat[field]:
             raise Unprocessable({field: [f"the stored file's {field} is {stat[field]}, not {declared}"]})
-    with storage.open_read(job["source_path"]) as reader:
-        head = reader.read(SNIFF_BYTES)
-    return check_media_bytes(head, job["content_type"])
+    return check_media_bytes(storage.read_head(job["source_path"], SNIFF_BYTES), job["content_type"])
 
 
 # -- resumable upload ------------------------------------------------------------
@@ -533,8 +531,7 @@ def _ingest_inbox(store: Store, storage: Storage, runner: WorkflowRunner, max_by
         logs.event(log, "inbox object refused", object=name, status=exc.status, detail=jobs.describe_error(exc))
         return None
     store_job(store, storage, meta, job, "inbox")
-    with storage.open_read(name) as src, storage.open_write(job["source_path"], job["content_type"]) as dst:
-        shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
+    storage.copy(name, job["source_path"])
     storage.delete(name)
     return _complete_quietly(store, storage, runner, meta, job["id"])
 

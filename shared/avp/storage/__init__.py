@@ -95,6 +95,17 @@ class Storage:
     def list(self, prefix: str) -> list[str]:
         return [b.name for b in self.client.list_blobs(self.bucket_name, prefix=prefix)]
 
+    def read_head(self, path: str, length: int) -> bytes:
+        """The first `length` bytes of an object (one ranged request, not a whole download)."""
+        blob = self.bucket.blob(path)
+        if not blob.exists():
+            raise NotFound(f"object {path} not found")
+        return blob.download_as_bytes(start=0, end=max(0, length - 1))
+
+    def copy(self, source: str, target: str) -> None:
+        """A server-side copy: no bytes pass through this process."""
+        self.bucket.copy_blob(self.bucket.blob(source), self.bucket, target)
+
     def open_read(self, path: str):
         return self.bucket.blob(path).open("rb")
 
