@@ -39,6 +39,8 @@ def find_firestore_emulator() -> str:
     """The cloud_firestore_emulator launcher shipped with the Google Cloud CLI."""
     explicit = os.environ.get("AVP_FIRESTORE_EMULATOR")
     if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise EmulatorError(f"AVP_FIRESTORE_EMULATOR={explicit} is not an executable file.\n{INSTALL_HINT}")
         return explicit
     roots = list(SDK_GUESSES)
     gcloud = shutil.which("gcloud")
