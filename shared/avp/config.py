@@ -69,7 +69,8 @@ class Settings:
                "AVP_DATA_DIR": str(self.data_dir), "AVP_BUCKET": self.bucket, "AVP_PUBLIC_URL": self.public_url,
                "AVP_ASR_PROVIDER": self.asr_provider, "AVP_ASR_VAD": str(self.asr_vad).lower(),
                "AVP_DESCRIBE_PROVIDER": self.describe_provider,
-               "AVP_TTS_PROVIDER": self.tts_provider, "AVP_LOG_LEVEL": self.log_level}
+               "AVP_TTS_PROVIDER": self.tts_provider, "AVP_TRANSLATE_PROVIDER": self.translate_provider,
+               "AVP_LOG_LEVEL": self.log_level}
         if self.firestore_host:
             env["FIRESTORE_EMULATOR_HOST"] = self.firestore_host
         if self.storage_host:

@@ -220,26 +220,61 @@ def _track_cues(ctx: StepContext, lang: str, output: str) -> list[Cue]:
     return parse_vtt(ctx.fetch(path).read_text()).cues if path else []
 
 
+def _glossary_terms(ctx: StepContext, source: str, lang: str) -> dict[str, str]:
+    """Source -> `lang` terms of the job's glossary's active version ({} when there is none): the
+    terms translated into `lang` (through their `lang:<tag>` search key) and the do-not-translate ones."""
+    glossary_id = ctx.job.get("glossary_id")
+    glossary = ctx.store.get(f"glossaries/{glossary_id}") if glossary_id else None
+    if not glossary or not glossary.get("active_version_id"):
+        return {}
+    if (glossary.get("source_language") or source).split("-")[0] != source.split("-")[0]:
+        return {}
+    terms_path = f"glossaries/{glossary_id}/versions/{glossary['active_version_id']}/terms"
+    terms: dict[str, str] = {}
+    for filters in ([("do_not_translate", "==", True)], [("search", "array_contains", f"lang:{lang}")]):
+        for snapshot in ctx.store.query(terms_path, filters).select(["source", "translations"]).stream():
+            term = snapshot.to_dict()
+            terms[term["source"]] = (term.get("translations") or {}).get(lang) or term["source"]
+    return terms
+
+
 def translate(ctx: StepContext) -> dict[str, Any]:
-    """Start a target language's tracks from the source ones. With no translation provider (the
-    offline default) they are untranslated drafts, flagged so, for the linguist to translate."""
+    """Start a target language's tracks from the source ones: machine-translated drafts with a
+    translation provider (the job's glossary terms passed along); with none (the offline default)
+    untranslated drafts, flagged so, for the linguist to translate."""
+    from avp.providers.translate import TranslateError, get_translator
+
     lang, source = ctx.language, _source_language(ctx)
     if not lang:
         raise PermanentStepError("translate needs --language")
     provider = ctx.container.settings.translate_provider
-    if provider != "none":
-        raise PermanentStepError(f"translation provider {provider!r} is not available in this build")
-    note = f"no translation provider configured: the {lang} tracks are untranslated {source} drafts for the linguist"
     captions_cues = _track_cues(ctx, source, "captions_vtt")
-    for cue in captions_cues:
-        cue.data = {**cue.data, "untranslated": True}
-    _save_track(ctx, lang, "captions", captions_cues)
     descriptions = _track_cues(ctx, source, "audio_description_vtt")
+    if provider == "none":
+        machine_translated, flags = False, {"untranslated": True}
+        note = f"no translation provider configured: the {lang} tracks are untranslated {source} drafts for the linguist"
+    else:
+        glossary = _glossary_terms(ctx, source, lang)
+        try:
+            translator = get_translator(provider, {"api_key": ctx.container.settings.gemini_api_key})
+            for cues in (captions_cues, descriptions):
+                texts = translator.translate([c.text for c in cues], source=source, target=lang, glossary=glossary)
+                for cue, text in zip(cues, texts, strict=True):
+                    cue.text = text
+        except TranslateError as exc:
+            if exc.permanent:
+                raise PermanentStepError(f"translation failed: {exc}") from exc
+            raise
+        machine_translated, flags = True, {"machine_translated": True}
+        note = f"machine-translated from {source} by {provider}: drafts for the linguist to check"
+    for cue in captions_cues:
+        cue.data = {**cue.data, **flags}
+    _save_track(ctx, lang, "captions", captions_cues)
     if descriptions:
         for cue in descriptions:
-            cue.data = {**cue.data, "untranslated": True, "draft": True}
+            cue.data = {**cue.data, **flags, "draft": True}
         _save_track(ctx, lang, "descriptions", descriptions)
-    return {f"languages.{lang}.machine_translated": False, f"languages.{lang}.cues_total": len(captions_cues),
+    return {f"languages.{lang}.machine_translated": machine_translated, f"languages.{lang}.cues_total": len(captions_cues),
             f"languages.{lang}.translation_note": note}
 
 
