@@ -1,13 +1,13 @@
 import pytest
 
 from avp.providers.asr.base import AsrError
-from avp.providers.asr.retry import error_for_status, with_retries
+from avp.providers.retry import error_for_status, with_retries
 
 
 @pytest.mark.parametrize(("status", "permanent"), [
     (400, True), (403, True), (404, True), (408, False), (429, False), (500, False), (503, False), (None, False)])
 def test_status_mapping(status, permanent):
-    assert error_for_status(status, "x").permanent is permanent
+    assert error_for_status(status, "x", AsrError).permanent is permanent
 
 
 def test_transient_errors_are_retried_with_backoff():

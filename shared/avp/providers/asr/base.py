@@ -6,18 +6,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from avp.captions.model import Word
+from avp.providers.retry import ProviderError
 
 NO_SPEECH = "no speech found"
 PROVIDERS = ("local", "video-intelligence", "gemini")
 
 
-class AsrError(RuntimeError):
+class AsrError(ProviderError):
     """Recognition failed. `permanent` tells the pipeline whether a retry can help
     (bad input, rejected request) or not (service busy, timeout)."""
-
-    def __init__(self, message: str, *, permanent: bool):
-        super().__init__(message)
-        self.permanent = permanent
 
 
 @dataclass

@@ -15,7 +15,7 @@ import numpy as np
 from avp.captions.model import Word
 from avp.providers.asr.audio import SAMPLE_RATE, load_audio
 from avp.providers.asr.base import NO_SPEECH, AsrError, Transcript
-from avp.providers.asr.retry import error_for_status, with_retries
+from avp.providers.retry import error_for_status, with_retries
 
 if TYPE_CHECKING:
     from google import genai
@@ -111,7 +111,7 @@ class GeminiTranscriber:
         try:
             response = self.client.models.generate_content(model=self.model, contents=contents, config=config)
         except errors.APIError as exc:
-            raise error_for_status(exc.code, f"Gemini refused the request: {exc.message}") from exc
+            raise error_for_status(exc.code, f"Gemini refused the request: {exc.message}", AsrError) from exc
         except timeouts as exc:
             raise AsrError(f"Gemini did not answer within {self.timeout:g} s", permanent=False) from exc
         except transport_errors as exc:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from avp.captions.model import Word
 from avp.providers.asr.base import NO_SPEECH, AsrError, Transcript
-from avp.providers.asr.retry import error_for_status, with_retries
+from avp.providers.retry import error_for_status, with_retries
 
 if TYPE_CHECKING:
     from google.cloud import videointelligence
@@ -94,7 +94,8 @@ class VideoIntelligenceTranscriber:
             # retry=None: the client's built-in retry would multiply ours (with_retries).
             return self.client.annotate_video(request=request, retry=None, timeout=60.0)
         except exceptions.GoogleAPICallError as exc:
-            raise error_for_status(_status(exc), f"Video Intelligence refused the request: {exc.message}") from exc
+            raise error_for_status(_status(exc), f"Video Intelligence refused the request: {exc.message}",
+                                   AsrError) from exc
         except exceptions.GoogleAPIError as exc:
             raise AsrError(f"Video Intelligence unreachable: {exc}", permanent=False) from exc
 
@@ -108,7 +109,8 @@ class VideoIntelligenceTranscriber:
         except concurrent.futures.TimeoutError as exc:
             raise AsrError(f"Video Intelligence did not finish within {self.timeout:g} s", permanent=False) from exc
         except exceptions.GoogleAPICallError as exc:
-            raise error_for_status(_status(exc), f"Video Intelligence transcription failed: {exc.message}") from exc
+            raise error_for_status(_status(exc), f"Video Intelligence transcription failed: {exc.message}",
+                                   AsrError) from exc
 
 
 def _status(exc: Any) -> int | None:
@@ -123,7 +125,7 @@ def _transcript(response: Any, language_code: str, notes: list[str]) -> Transcri
     duration = 0.0
     for result in response.annotation_results:
         if result.error and result.error.code:
-            raise error_for_status(None, f"Video Intelligence transcription failed: {result.error.message}")
+            raise error_for_status(None, f"Video Intelligence transcription failed: {result.error.message}", AsrError)
         if result.segment:
             duration = max(duration, _seconds(result.segment.end_time_offset))
         for transcription in result.speech_transcriptions:

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from avp.providers.retry import ProviderError
 
-class TranslateError(RuntimeError):
+
+class TranslateError(ProviderError):
     """Translation failed. `permanent` tells the pipeline whether a retry can help (service
     busy, malformed answer) or not (rejected request, no credentials)."""
-
-    def __init__(self, message: str, permanent: bool):
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class Translator(Protocol):

@@ -11,9 +11,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-# The shared retry helper speaks AsrError; translation errors are converted at this adapter's edge.
-from avp.providers.asr.base import AsrError
-from avp.providers.asr.retry import error_for_status, with_retries
+from avp.providers.retry import error_for_status, with_retries
 from avp.providers.translate.base import TranslateError
 
 T = TypeVar("T")
@@ -64,10 +62,7 @@ class GeminiTranslator:
         return translated
 
     def _retrying(self, call: Callable[[], T]) -> T:
-        try:
-            return with_retries(call, **self._retry_options)
-        except AsrError as exc:
-            raise TranslateError(str(exc), permanent=exc.permanent) from exc
+        return with_retries(call, **self._retry_options)
 
     def _generate(self, prompt: str, count: int) -> str:
         config = types.GenerateContentConfig(
@@ -79,12 +74,13 @@ class GeminiTranslator:
         try:
             response = self._client.models.generate_content(model=self.model, contents=prompt, config=config)
         except genai_errors.APIError as exc:
-            raise error_for_status(exc.code, f"Gemini refused the translation request: {exc.message}") from exc
+            raise error_for_status(exc.code, f"Gemini refused the translation request: {exc.message}",
+                                   TranslateError) from exc
         except httpx.HTTPError as exc:  # timeouts and connection failures
-            raise AsrError(f"Gemini unreachable: {exc}", permanent=False) from exc
+            raise TranslateError(f"Gemini unreachable: {exc}", permanent=False) from exc
         if not response.text:
             reason = response.candidates[0].finish_reason if response.candidates else "no candidates"
-            raise AsrError(f"Gemini returned no translation ({reason})", permanent=False)
+            raise TranslateError(f"Gemini returned no translation ({reason})", permanent=False)
         return response.text
 
 
@@ -106,11 +102,11 @@ def parse_answer(text: str, expected: int) -> list[str]:
     try:
         items = json.loads(text)
     except ValueError as exc:
-        raise AsrError(f"Gemini answered without JSON: {exc}", permanent=False) from exc
+        raise TranslateError(f"Gemini answered without JSON: {exc}", permanent=False) from exc
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        raise AsrError("Gemini answered with something other than a list of strings", permanent=False)
+        raise TranslateError("Gemini answered with something other than a list of strings", permanent=False)
     if len(items) != expected:
-        raise AsrError(f"Gemini returned {len(items)} translations for {expected} cues", permanent=False)
+        raise TranslateError(f"Gemini returned {len(items)} translations for {expected} cues", permanent=False)
     return items
 
 

@@ -1,0 +1,42 @@
+"""Retrying cloud provider calls: transient failures (5xx, 429, timeouts) are retried with
+exponential backoff, permanent ones (other 4xx) fail at once. One root error for every
+provider kind, so each adapter raises its own kind and this helper retries them all."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+E = TypeVar("E", bound="ProviderError")
+
+
+class ProviderError(RuntimeError):
+    """A provider call failed; `permanent` says whether a retry can help."""
+
+    def __init__(self, message: str, *, permanent: bool):
+        super().__init__(message)
+        self.permanent = permanent
+
+_TRANSIENT_CLIENT_STATUSES = {408, 429}
+
+
+def error_for_status(status: int | None, message: str, kind: type[E]) -> E:
+    """A `kind` error for an HTTP-style status: 4xx is permanent except timeouts and rate
+    limits; 5xx and unknown statuses (connection failures) are worth retrying."""
+    permanent = status is not None and 400 <= status < 500 and status not in _TRANSIENT_CLIENT_STATUSES
+    return kind(f"{message} (status {status})" if status else message, permanent=permanent)
+
+
+def with_retries(call: Callable[[], T], *, attempts: int = 3, backoff: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run `call`, retrying on transient `ProviderError`s up to `attempts` times in all, waiting
+    `backoff`, 2×`backoff`, 4×`backoff`... between tries; the last error propagates."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except ProviderError as exc:
+            if exc.permanent or attempt == attempts:
+                raise
+            sleep(backoff * 2 ** (attempt - 1))
+    raise ValueError("attempts must be at least 1")
