@@ -2,6 +2,7 @@
 detection, Microsoft identity-platform ID tokens."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +101,7 @@ def start_session(store: Store, settings: Settings, key: str, user: dict[str, An
 def _new_refresh(store: Store, settings: Settings, user_id: str, family: str, transaction=None) -> str:
     secret = new_secret()
     doc = {"user_id": user_id, "family": family, "used": False, "revoked": False, "created_at": now(),
-           "expires_at": time.time() + settings.refresh_ttl}
+           "expires_at": now() + dt.timedelta(seconds=settings.refresh_ttl)}  # a timestamp: TTL clears it
     ref = store.ref(f"refresh_tokens/{secret_hash(secret)}")
     if transaction is not None:
         transaction.create(ref, doc)
@@ -126,7 +127,7 @@ def refresh(store: Store, settings: Settings, key: str, secret: str | None, meta
         if not snap.exists:
             return ("invalid", None, None)
         data = snap.to_dict()
-        if data.get("revoked") or data.get("expires_at", 0) < time.time():
+        if data.get("revoked") or data["expires_at"] < now():
             return ("invalid", data, None)
         if data.get("used"):
             return ("reused", data, None)

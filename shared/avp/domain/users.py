@@ -1,6 +1,7 @@
 """Users: accounts, roles, passwords."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -135,7 +136,8 @@ def send_password_reset(store: Store, meta: AuditMeta, mailer, public_url: str, 
     """Mail the user a single-use reset link (the token is stored only as a hash)."""
     user = get_user(store, user_id)
     token = new_secret()
-    store.set(f"password_resets/{secret_hash(token)}", {"user_id": user_id, "expires_at": now().timestamp() + ttl, "used": False})
+    store.set(f"password_resets/{secret_hash(token)}",
+              {"user_id": user_id, "expires_at": now() + dt.timedelta(seconds=ttl), "used": False})
     mailer.send(user["email"], "Reset your avp password",
                 f"Someone asked to reset your avp password.\n\nSet a new one here (valid {ttl // 60} minutes):\n"
                 f"{public_url}/reset-password?token={token}\n\nIf it was not you, ignore this message.")
