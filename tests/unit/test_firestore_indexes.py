@@ -56,7 +56,8 @@ RANGE_OPS = {"<", "<=", ">", ">=", "!=", "not-in"}
 DEFAULT_SINGLE_FIELD = frozenset({("COLLECTION", ASC), ("COLLECTION", DESC), ("COLLECTION", CONTAINS)})
 
 # Expiries meant for clean-up: Firestore's TTL policy deletes the document once the time has passed.
-TTL_FIELDS = {("rate_limits", "expires_at"), ("password_resets", "expires_at"), ("refresh_tokens", "expires_at")}
+TTL_FIELDS = {("rate_limits", "expires_at"), ("password_resets", "expires_at"), ("refresh_tokens", "expires_at"),
+              ("login_throttle", "expires_at")}
 
 
 # -- the index file -------------------------------------------------------------------------------

@@ -60,6 +60,8 @@ def _note_failure(store: Store, ref, limit: int, lockout: int, window: int = 360
             data["locked_until"] = t + lockout
             data["failures"] = 0
             data["window_start"] = t
+        # When the window and any lockout are over the document means nothing: TTL clears it.
+        data["expires_at"] = now() + dt.timedelta(seconds=max(window, lockout))
         txn.set(ref, data)
         return locked
 
