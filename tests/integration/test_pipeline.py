@@ -11,8 +11,9 @@ import pytest
 
 import avp
 from avp.auth.tokens import Principal
-from avp.captions.vtt import parse_vtt
-from avp.domain import jobs
+from avp.captions.model import Cue
+from avp.captions.vtt import parse_vtt, write_vtt
+from avp.domain import jobs, tracks
 from avp.domain.audit import SYSTEM
 from avp.media.probe import probe
 from avp.pipeline import plan
@@ -70,6 +71,18 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     assert probe(mp3).duration == pytest.approx(30.0, abs=0.15)
     status = container.store.get(f"job_status/{job['id']}")
     assert status["status"] == "pending_qc"
+
+    # A describer rewrites the drafts; re-voicing (what retry_tts starts) speaks their words.
+    edited = [Cue(c.start, c.end, f"A lighthouse beam sweeps the water {i}.", data=dict(c.data))
+              for i, c in enumerate(descriptions)]
+    tracks.save_version(container.store, container.storage, SYSTEM, job["id"], "en", "descriptions",
+                        write_vtt(edited, kind="descriptions"), source="edit")
+    runner = LocalRunner(container.settings.project_id, container.settings.region, env=container.settings.to_env())
+    revoice = runner.wait(runner.start_languages(job["id"], ["en"], ["synthesize", "render"]), 300)
+    assert revoice["state"] == "SUCCEEDED", revoice
+    job = jobs.get_job(container.store, job["id"])
+    voiced = parse_vtt(container.storage.read_text(job["outputs"]["en"]["audio_description_vtt"])).cues
+    assert [c.text for c in voiced] == [c.text for c in edited]
 
 
 @pytest.mark.parametrize("kind, reason", [("text", "not a video or audio file"), ("corrupt", "")])

@@ -191,15 +191,16 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
     lang = ctx.language or _source_language(ctx)
     data = ctx.get_json(ctx.work_path(DESCRIPTIONS))
     gaps = [Gap(**g) for g in data["gaps"]]
-    if lang == _source_language(ctx):
+    if lang == _source_language(ctx) and not _edited_by_people(ctx, lang, "descriptions"):
         descriptions = [Description(**d) for d in data["descriptions"]]
-    else:  # a target language voices its own (translated, or linguist-edited) description track
+    else:  # voice the language's own track: translated, or edited by a describer or linguist
         descriptions = [Description(start_target=float(c.data.get("target", c.start)), text=c.text,
                                     priority=int(c.data.get("priority", 2)), draft=bool(c.data.get("draft", False)),
                                     source=str(c.data.get("source", "track")))
                         for c in _track_cues(ctx, lang, "audio_description_vtt")]
     tts, voice = _tts(ctx)
-    result = fit_descriptions(descriptions, [g for g in gaps if g.usable], lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
+    result = fit_descriptions(descriptions, [g for g in gaps if g.usable],
+                              lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
                               duration=ctx.job["media"]["duration"])
     ctx.progress(0.7)
     for index, placed in enumerate(result.placed):
@@ -211,6 +212,17 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
     outputs = {f"outputs.{lang}.pause_points": ctx.output_path(lang, "pause_points.json"),
                f"outputs.{lang}.fit_report": ctx.output_path(lang, "fit_report.json")}
     return {**outputs, "fit_report": result.report.to_json()}
+
+
+def _edited_by_people(ctx: StepContext, lang: str, kind: str) -> bool:
+    """Whether the track's current version came from a person (an edit, upload, restore...), not
+    from the pipeline: re-voicing must then speak what they wrote, not the original drafts."""
+    from avp.domain import tracks
+
+    if tracks.latest_version(ctx.store, ctx.job_id, lang, kind) is None:
+        return False
+    meta, _ = tracks.get_version(ctx.store, ctx.storage, ctx.job_id, lang, kind)
+    return meta["origin"] != "pipeline"
 
 
 def _track_cues(ctx: StepContext, lang: str, output: str) -> list[Cue]:
