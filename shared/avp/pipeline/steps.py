@@ -62,6 +62,16 @@ def ingest(ctx: StepContext) -> dict[str, Any]:
     return {"media": media}
 
 
+def _asr_options(ctx: StepContext, provider: str) -> dict[str, Any]:
+    if provider == "local":
+        return {"vad_filter": ctx.container.settings.asr_vad}
+    if provider == "video-intelligence":
+        # The speech WAV is already in the job's bucket: the service reads it from there.
+        uri = ctx.storage.uri(ctx.work_path(SPEECH_WAV))
+        return {"stage_audio": lambda _path: uri}
+    return {}
+
+
 def transcribe(ctx: StepContext) -> dict[str, Any]:
     """Speech to timed words with the job's (or the deployment's) recognizer."""
     from avp.providers.asr.base import AsrError, get_transcriber
@@ -71,8 +81,7 @@ def transcribe(ctx: StepContext) -> dict[str, Any]:
     try:
         # Decoding only voiced stretches is several times faster on films with long silences (60 s
         # 720p example: 5.8 s instead of 39 s) and keeps word times (see LocalSettings.vad_filter).
-        options = {"vad_filter": ctx.container.settings.asr_vad} if provider == "local" else {}
-        transcriber = get_transcriber(provider, **options)
+        transcriber = get_transcriber(provider, **_asr_options(ctx, provider))
     except ValueError as exc:  # a configuration mistake: no retry will fix it
         raise PermanentStepError(str(exc)) from exc
     try:
@@ -103,6 +112,8 @@ def shots(ctx: StepContext) -> dict[str, Any]:
     frames = extract_keyframes(mezzanine, found, ctx.workdir / "keyframes")
     texts = detect_text(frames)
     found = [dataclasses.replace(s, text=t.text) for s, t in zip(found, texts)]
+    for frame in frames:  # kept for describers that look at the pictures
+        ctx.put(ctx.work_path(f"keyframes/{frame.name}"), frame, "image/jpeg")
     ctx.put_json(ctx.work_path(SHOTS), [dataclasses.asdict(s) for s in found])
     return {"shot_count": len(found)}
 
@@ -146,7 +157,7 @@ def captions(ctx: StepContext) -> dict[str, Any]:
 def describe(ctx: StepContext) -> dict[str, Any]:
     """Draft descriptions for the dialogue gaps (local drafter or a vision model)."""
     from avp.media.gaps import dialogue_gaps, speech_regions
-    from avp.providers.describe import get_describer
+    from avp.providers.describe import DescribeError, get_describer
     from avp.providers.describe.base import DescribeInput
 
     duration = ctx.job["media"]["duration"]
@@ -154,13 +165,29 @@ def describe(ctx: StepContext) -> dict[str, Any]:
     gaps = dialogue_gaps(words, speech_regions(ctx.fetch(ctx.work_path(SPEECH_WAV))), duration)
     ctx.progress(0.3)
     provider = _requested(ctx).get("describe_provider") or ctx.container.settings.describe_provider
-    material = DescribeInput(duration=duration, shots=_shots(ctx), gaps=gaps, language=_source_language(ctx))
-    descriptions = get_describer(provider).describe(material)
+    shots = _shots(ctx)
+    keyframes = [] if provider == "local" else _keyframes(ctx, shots)  # the local drafter reads only OCR text
+    material = DescribeInput(duration=duration, shots=shots, gaps=gaps, language=_source_language(ctx),
+                             transcript=_track_cues(ctx, _source_language(ctx), "captions_vtt"), keyframes=keyframes)
+    settings = {"api_key": ctx.container.settings.gemini_api_key or ""} if provider == "gemini" else None
+    try:
+        descriptions = get_describer(provider, settings).describe(material)
+    except DescribeError as exc:
+        if exc.permanent:
+            raise PermanentStepError(f"description provider: {exc}") from exc
+        raise
     ctx.put_json(ctx.work_path(DESCRIPTIONS), {
         "gaps": [dataclasses.asdict(g) for g in gaps],
         "descriptions": [dataclasses.asdict(d) for d in descriptions],
     })
     return {"description_count": len(descriptions)}
+
+
+def _keyframes(ctx: StepContext, shots: list) -> list:
+    from avp.providers.describe.base import Keyframe
+
+    return [Keyframe(time=s.keyframe_time, jpeg=ctx.storage.read_bytes(ctx.work_path(f"keyframes/shot_{s.index:04d}.jpg")))
+            for s in shots if ctx.storage.exists(ctx.work_path(f"keyframes/shot_{s.index:04d}.jpg"))]
 
 
 def _tts(ctx: StepContext):

@@ -21,4 +21,4 @@ def get_describer(provider: str, settings: Mapping[str, str] | None = None) -> D
         return GeminiDescriber(
             api_key=settings.get("api_key"), base_url=settings.get("base_url"), model=settings.get("model", DEFAULT_MODEL)
         )
-    raise DescribeError(f"unknown describer {provider!r} (local, gemini)")
+    raise DescribeError(f"unknown describer {provider!r} (local, gemini)", permanent=True)

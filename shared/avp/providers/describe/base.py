@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from avp.captions.model import Cue
+from avp.providers.retry import ProviderError
 
 # Lower number = more important; the fitter and the human describer use it to choose.
 PRIORITY_ESSENTIAL, PRIORITY_USEFUL, PRIORITY_OPTIONAL = 1, 2, 3
 
 
-class DescribeError(RuntimeError):
-    """The describer could not produce descriptions (service failure or unusable answer)."""
+class DescribeError(ProviderError):
+    """The describer could not produce descriptions (service failure or unusable answer);
+    `permanent` says whether a retry can help."""
 
 
 class ShotLike(Protocol):

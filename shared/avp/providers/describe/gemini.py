@@ -15,6 +15,7 @@ from avp.providers.describe.base import (
     DescribeInput,
     Description,
 )
+from avp.providers.retry import error_for_status
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 
@@ -55,12 +56,14 @@ class GeminiDescriber:
                 model=self._model, contents=build_contents(material), config=config
             )
             items = json.loads(response.text or "")
-        except (genai_errors.APIError, httpx.HTTPError) as exc:
-            raise DescribeError(f"Gemini describe failed: {exc}") from exc
+        except genai_errors.APIError as exc:
+            raise error_for_status(exc.code, f"Gemini describe failed: {exc.message}", DescribeError) from exc
+        except httpx.HTTPError as exc:
+            raise DescribeError(f"Gemini unreachable: {exc}", permanent=False) from exc
         except json.JSONDecodeError as exc:
-            raise DescribeError(f"Gemini answered without JSON: {exc}") from exc
+            raise DescribeError(f"Gemini answered without JSON: {exc}", permanent=False) from exc
         if not isinstance(items, list):
-            raise DescribeError("Gemini answered with something other than a list")
+            raise DescribeError("Gemini answered with something other than a list", permanent=False)
         return _descriptions(items, material.duration)
 
 
