@@ -133,7 +133,8 @@ def accessible_mp4(
     smart: bool = True,
 ) -> RenderStats:
     """The video with a freeze frame at each pause point, descriptions over freezes and ducked
-    programme elsewhere, captions as a mov_text track on the paused timeline, +faststart.
+    programme elsewhere, captions and the description text as mov_text tracks on the paused
+    timeline, +faststart.
 
     Assumes a constant-frame-rate source starting at 0 (the mezzanine). `smart=False` (or a
     non-H.264 source) re-encodes the whole picture in one pass instead of copying spans.
@@ -147,6 +148,9 @@ def accessible_mp4(
         work = Path(tmp)
         subs = work / "captions.vtt"
         subs.write_text(_webvtt(shift_cues_for_pauses(captions_cues, snapped_points)), encoding="utf-8")
+        # The description text too, as its own track: screen readers and braille displays read it.
+        described = work / "descriptions.vtt"
+        described.write_text(_webvtt([Cue(t, t + p.audio.duration, p.cue.text) for t, p in clips]), encoding="utf-8")
         if smart and info.codec == "h264":
             stats = _smart_video(mezzanine, info, pauses, work)
             # Input 0 is the joined pieces (video only); the programme audio comes from input 1.
@@ -164,10 +168,13 @@ def accessible_mp4(
         sub_index = clip_input + extra.count("-i")
         _run_graph(
             work,
-            [*video_in, *extra, "-i", subs],
+            [*video_in, *extra, "-i", subs, "-i", described],
             video_graph + audio_graph,
             [*video_out, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
-             "-map", f"{sub_index}:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "handler_name=Captions",
+             "-map", f"{sub_index}:s:0", "-map", f"{sub_index + 1}:s:0", "-c:s", "mov_text",
+             "-metadata:s:s:0", "handler_name=Captions", "-metadata:s:s:0", "title=Captions",
+             "-metadata:s:s:1", "handler_name=Descriptions", "-metadata:s:s:1", "title=Descriptions",
+             "-disposition:s:0", "default", "-disposition:s:1", "descriptions",
              "-movflags", "+faststart"],
             out_mp4,
         )  # fmt: skip

@@ -81,6 +81,15 @@ def test_captions_are_a_mov_text_track_on_the_paused_timeline(rendered, tmp_path
     assert "00:09.000 --> 00:09.500\nsecond beep" in text
 
 
+def test_the_description_text_is_a_second_track(rendered, tmp_path):
+    probe = run(["-i", rendered[0]], check=False).stderr
+    assert len(re.findall(r"Subtitle: mov_text", probe)) == 2 and "Descriptions" in probe
+    vtt = tmp_path / "descriptions.vtt"
+    run(["-i", rendered[0], "-map", "0:s:1", "-f", "webvtt", "-y", vtt], timeout=30)
+    text = vtt.read_text()  # each where its voice plays: the extended one over the freeze
+    assert "00:05.000 --> 00:07.000\n500 Hz" in text and "00:10.000 --> 00:11.000\n700 Hz" in text
+
+
 def test_faststart_puts_the_index_first(rendered):
     head = rendered[0].read_bytes()[:4096]
     assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
