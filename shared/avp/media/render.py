@@ -123,6 +123,17 @@ def description_track(program_audio_or_video: Path, placed: Sequence[Placed], ou
         )
 
 
+# MP4 tags languages with ISO 639-2 codes; players show them in their track menus.
+ISO_639_2 = {"en": "eng", "fr": "fra", "de": "deu", "es": "spa", "it": "ita", "pt": "por", "nl": "nld", "sv": "swe",
+             "da": "dan", "fi": "fin", "nb": "nob", "no": "nor", "pl": "pol", "cs": "ces", "ru": "rus", "uk": "ukr",
+             "tr": "tur", "el": "ell", "ar": "ara", "he": "heb", "hi": "hin", "ja": "jpn", "ko": "kor", "zh": "zho"}
+
+
+def mp4_language(tag: str | None) -> str:
+    """The ISO 639-2 code of a BCP-47 tag's language ("und" when unknown)."""
+    return ISO_639_2.get((tag or "").split("-")[0].lower(), "und")
+
+
 def accessible_mp4(
     mezzanine: Path,
     placed: Sequence[Placed],
@@ -131,6 +142,7 @@ def accessible_mp4(
     out_mp4: Path,
     *,
     smart: bool = True,
+    language: str | None = None,
 ) -> RenderStats:
     """The video with a freeze frame at each pause point, descriptions over freezes and ducked
     programme elsewhere, captions and the description text as mov_text tracks on the paused
@@ -175,6 +187,9 @@ def accessible_mp4(
              "-metadata:s:s:0", "handler_name=Captions", "-metadata:s:s:0", "title=Captions",
              "-metadata:s:s:1", "handler_name=Descriptions", "-metadata:s:s:1", "title=Descriptions",
              "-disposition:s:0", "default", "-disposition:s:1", "descriptions",
+             "-metadata:s:a:0", f"language={mp4_language(language)}",
+             "-metadata:s:s:0", f"language={mp4_language(language)}",
+             "-metadata:s:s:1", f"language={mp4_language(language)}",
              "-movflags", "+faststart"],
             out_mp4,
         )  # fmt: skip

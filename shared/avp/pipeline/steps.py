@@ -353,7 +353,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
             (ctx.job["outputs"].get(_source_language(ctx)) or {}).get("captions_vtt")
         caption_cues = parse_vtt(ctx.fetch(captions_path).read_text()).cues if captions_path else []
         mp4 = ctx.local(f"{lang}/accessible.mp4")
-        stats = accessible_mp4(mezzanine, placed, pauses, caption_cues, mp4)
+        stats = accessible_mp4(mezzanine, placed, pauses, caption_cues, mp4, language=lang)
         changes[f"outputs.{lang}.accessible_video_mp4"] = ctx.put(ctx.output_path(lang, "accessible.mp4"), mp4, "video/mp4")
         changes["render_stats"] = dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else stats
     return changes

@@ -35,7 +35,7 @@ CAPTIONS = [Cue(7.0, 7.5, "second beep"), Cue(4.0, 6.0, "across the pause")]
 @pytest.fixture(scope="module")
 def rendered(source_12s: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("mp4") / "accessible.mp4"
-    stats = accessible_mp4(source_12s, [EXTENDED, STANDARD], PAUSES, CAPTIONS, out)
+    stats = accessible_mp4(source_12s, [EXTENDED, STANDARD], PAUSES, CAPTIONS, out, language="fr-FR")
     return out, stats
 
 
@@ -84,6 +84,7 @@ def test_captions_are_a_mov_text_track_on_the_paused_timeline(rendered, tmp_path
 def test_the_description_text_is_a_second_track(rendered, tmp_path):
     probe = run(["-i", rendered[0]], check=False).stderr
     assert len(re.findall(r"Subtitle: mov_text", probe)) == 2 and "Descriptions" in probe
+    assert len(re.findall(r"\(fra\)", probe)) == 3  # audio and both text tracks say their language
     vtt = tmp_path / "descriptions.vtt"
     run(["-i", rendered[0], "-map", "0:s:1", "-f", "webvtt", "-y", vtt], timeout=30)
     text = vtt.read_text()  # each where its voice plays: the extended one over the freeze
