@@ -8,6 +8,7 @@ import pytest
 
 from avp.captions.presets import get_preset
 from avp.captions.qc import check_vtt
+from avp.media.ffmpeg import run
 from avp.media.probe import probe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -32,4 +33,6 @@ def test_demo_writes_every_deliverable(tmp_path):
     added = summary["fit_report"]["added_time"]
     assert probe(mp4).duration == pytest.approx(summary["source_duration"] + added, abs=1 / 24 + 0.01)
     assert summary["fit_report"]["overlaps_speech"] == 0
+    decoded = run(["-v", "error", "-i", mp4, "-f", "null", "-"])  # the MP4 plays: every frame and sample decodes
+    assert decoded.stderr.strip() == ""
     assert set(summary["step_seconds"]) == {"ingest", "transcribe", "shots", "captions", "describe", "synthesize", "render"}
