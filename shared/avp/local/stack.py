@@ -110,7 +110,8 @@ def run(data_dir: Path, port: int) -> int:
         generated = stack.start()
         c = container()
         if generated:
-            print(f"first admin: {c.settings.admin_email} / {generated}  (shown once; set AVP_ADMIN_PASSWORD to choose)", flush=True)
+            print(f"first admin: {c.settings.admin_email} / {generated}  (kept in {stack.data_dir / 'first-admin-password'};"
+                  " set AVP_ADMIN_PASSWORD to choose one)", flush=True)
         print(f"avp ready on {stack.url}", flush=True)
         stack.serve_forever()
     except KeyboardInterrupt:
