@@ -74,15 +74,6 @@ def cleanup(store: Store, meta: AuditMeta, older_than_days: int) -> int:
     """Delete entries older than `older_than_days` (at least the retention minimum); returns how many."""
     days = max(RETENTION_DAYS_MIN, older_than_days)
     cutoff = now() - dt.timedelta(days=days)
-    deleted = 0
-    while True:
-        batch_docs = list(store.query("audit_logs", [("at", "<", cutoff)], limit=400).stream())
-        if not batch_docs:
-            break
-        batch = store.client.batch()
-        for snap in batch_docs:
-            batch.delete(snap.reference)
-        batch.commit()
-        deleted += len(batch_docs)
+    deleted = store.delete_where("audit_logs", [("at", "<", cutoff)])
     record(store, meta, "audit.cleanup", "audit_logs", after={"deleted": deleted, "older_than_days": days})
     return deleted

@@ -42,7 +42,6 @@ MAX_TERMS = 20_000
 MAX_CELL_CHARS = 1000
 MAX_ROW_ERRORS = 100
 SEARCH_PREFIX_CHARS = 20
-BATCH_WRITES = 400  # below Firestore's 500 writes per batch
 # A running embedding older than this is taken as crashed, so `reembed` may start it again.
 EMBEDDING_STALE = dt.timedelta(minutes=15)
 SOURCE_HEADERS = {"source", "term", "source term", "source_term"}
@@ -319,18 +318,6 @@ def _versions(store: Store, glossary_id: str) -> list[dict[str, Any]]:
 
 
 # -- writing versions --------------------------------------------------------------------
-def _batched(store: Store, writes: Iterable[tuple[str, dict[str, Any]]], merge: bool = False) -> None:
-    batch, pending = store.client.batch(), 0
-    for path, data in writes:
-        batch.set(store.ref(path), data, merge=merge)
-        pending += 1
-        if pending == BATCH_WRITES:
-            batch.commit()
-            batch, pending = store.client.batch(), 0
-    if pending:
-        batch.commit()
-
-
 def _stage_version(store: Store, storage: Storage, principal: Principal, glossary_id: str, upload: XlsxUpload,
                    parsed: ParsedGlossary, note: str | None) -> dict[str, Any]:
     """Write the workbook and the terms of a new version; returns its (not yet stored) record. Until
@@ -339,7 +326,7 @@ def _stage_version(store: Store, storage: Storage, principal: Principal, glossar
     path = f"glossaries/{glossary_id}/versions/{version_id}/{uploads.safe_filename(upload.filename)}"
     storage.write_bytes(path, upload.data, XLSX_TYPE)
     terms_path = f"glossaries/{glossary_id}/versions/{version_id}/terms"
-    _batched(store, ((f"{terms_path}/{new_id()}", {
+    store.set_many(((f"{terms_path}/{new_id()}", {
         "row": t.row, "source": t.source, "translations": t.translations, "notes": t.notes,
         "do_not_translate": t.do_not_translate, "case_sensitive": t.case_sensitive, "search": search_keys(t),
     }) for t in parsed.terms))
@@ -441,7 +428,7 @@ def embed_version(store: Store, embedder: Embedder, meta: AuditMeta, glossary_id
         logs.event(log, "embedding failed", glossary_id=glossary_id, version_id=version_id, error=str(exc))
         store.update(path, {"embedding_status": "failed", "embedding_error": str(exc)[:500]})
     else:
-        _batched(store, ((t.reference.path, {"embedding": v, "embedding_model": embedder.model})
+        store.set_many(((t.reference.path, {"embedding": v, "embedding_model": embedder.model})
                          for t, v in zip(terms, vectors)), merge=True)
         store.update(path, {"embedding_status": "ready", "embedding_model": embedder.model,
                             "embedding_dimensions": embedder.dimensions, "embedded_at": now()})

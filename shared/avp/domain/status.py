@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.api_core.exceptions import NotFound as MissingDocument
-
 from avp.errors import NotFound
 from avp.store import Store, now
 
@@ -41,10 +39,8 @@ def record(store: Store, job_id: str, changes: dict[str, Any]) -> None:
     """Write `changes` that are not a state change (stage, progress, step results) to the job and
     the mirrored ones to its status document, in one atomic batch without reading either."""
     changes = {**changes, "updated_at": now()}
-    batch = store.client.batch()
-    batch.update(store.ref(f"jobs/{job_id}"), changes)
-    batch.update(store.ref(f"job_status/{job_id}"), {k: v for k, v in changes.items() if k in (*MIRRORED, "updated_at")})
+    mirrored = {k: v for k, v in changes.items() if k in (*MIRRORED, "updated_at")}
     try:
-        batch.commit()
-    except MissingDocument as exc:
+        store.update_together({f"jobs/{job_id}": changes, f"job_status/{job_id}": mirrored})
+    except NotFound as exc:
         raise NotFound("job not found") from exc

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from google.api_core.exceptions import Aborted
+from google.api_core.exceptions import NotFound as MissingDocument
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from avp.errors import BadRequest
+from avp.errors import BadRequest, NotFound
 
 T = TypeVar("T")
+BATCH_LIMIT = 500  # Firestore's limit on writes in one batch
 Filter = tuple[str, str, Any]
 
 DELETE_FIELD = firestore.DELETE_FIELD
@@ -144,6 +146,44 @@ class Store:
 
     def delete(self, path: str) -> None:
         self.client.document(path).delete()
+
+    # -- several documents at once ------------------------------------------
+    def set_many(self, writes: Iterable[tuple[str, dict[str, Any]]], merge: bool = False) -> int:
+        """Write many documents in batches of at most BATCH_LIMIT (each batch atomic); returns how many."""
+        batch, pending, total = self.client.batch(), 0, 0
+        for path, data in writes:
+            batch.set(self.client.document(path), data, merge=merge)
+            pending += 1
+            if pending == BATCH_LIMIT:
+                batch.commit()
+                total += pending
+                batch, pending = self.client.batch(), 0
+        if pending:
+            batch.commit()
+        return total + pending
+
+    def update_together(self, updates: dict[str, dict[str, Any]]) -> None:
+        """Update several existing documents atomically, without reading them (NotFound if one is missing)."""
+        batch = self.client.batch()
+        for path, data in updates.items():
+            batch.update(self.client.document(path), data)
+        try:
+            batch.commit()
+        except MissingDocument as exc:
+            raise NotFound("document not found") from exc
+
+    def delete_where(self, collection: str, filters: Sequence[Filter], chunk: int = 400) -> int:
+        """Delete every document of `collection` matching `filters`, a batch at a time; returns how many."""
+        deleted = 0
+        while True:
+            snaps = list(self.query(collection, filters, limit=chunk).stream())
+            if not snaps:
+                return deleted
+            batch = self.client.batch()
+            for snap in snaps:
+                batch.delete(snap.reference)
+            batch.commit()
+            deleted += len(snaps)
 
     # -- queries -----------------------------------------------------------
     def query(
