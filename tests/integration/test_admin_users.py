@@ -47,3 +47,15 @@ def test_audit_logs(client, container):
     assert any(e["action"] == "user.create" for e in entries)
     sec = client.get(f"{API}/admin/audit-logs/security", headers=bearer(token)).json["items"]
     assert all(e["security"] for e in sec) and any(e["action"] == "auth.login" for e in sec)
+
+
+def test_audit_cleanup_purges_only_old_entries(client, container):
+    import datetime as dt
+
+    token, _ = token_for(client, container, "admin")
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
+    container.store.set_many((f"audit_logs/old-{i}", {"action": "x.old", "at": old, "security": False}) for i in range(3))
+    resp = client.delete(f"{API}/admin/audit-logs/cleanup?older_than_days=365", headers=bearer(token))
+    assert resp.status_code == 200 and resp.json["deleted"] == 3
+    remaining = {e["action"] for e in container.store.find("audit_logs")}
+    assert "x.old" not in remaining and "auth.login" in remaining and "audit.cleanup" in remaining
