@@ -47,9 +47,13 @@ def settings(emulators, tmp_path):
 
 @pytest.fixture
 def container(settings):
+    """The composition root of one test. Its workflow runner records what would run: a test that
+    wants real pipeline executions builds a LocalRunner itself (tests/integration/test_pipeline.py)."""
     from avp.bootstrap import Container, use_container
+    from tests.integration.workflow_fake import install
 
     c = Container(settings)
+    install(c)
     use_container(c)
     yield c
     use_container(None)
