@@ -13,7 +13,7 @@ import avp
 from avp.auth.tokens import Principal
 from avp.captions.model import Cue
 from avp.captions.vtt import parse_vtt, write_vtt
-from avp.domain import jobs, tracks
+from avp.domain import deliverables, jobs, tracks
 from avp.domain.audit import SYSTEM
 from avp.media.probe import probe
 from avp.pipeline import plan
@@ -83,6 +83,18 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     job = jobs.get_job(container.store, job["id"])
     voiced = parse_vtt(container.storage.read_text(job["outputs"]["en"]["audio_description_vtt"])).cues
     assert [c.text for c in voiced] == [c.text for c in edited]
+
+    # A pause point moved in the editor re-renders that language's accessible video.
+    pauses = container.storage.read_json(out["pause_points"])
+    moved = deliverables.move_pause_point(container.store, container.storage, runner, SYSTEM, Principal("u-test", "admin"),
+                                          job["id"], "en", pauses[-1]["cue_index"], 12.0)
+    assert moved["render_status"] == "rendering"
+    rerender = runner.wait(jobs.get_job(container.store, job["id"])["renders"]["en"]["execution_id"], 300)
+    assert rerender["state"] == "SUCCEEDED", rerender
+    assert deliverables.render_status(jobs.get_job(container.store, job["id"]), "en", runner) == "current"
+    assert [p["at"] for p in container.storage.read_json(out["pause_points"])][-1] == 12.0
+    container.storage.download_file(out["accessible_video_mp4"], mp4)
+    assert probe(mp4).duration == pytest.approx(30.0 + sum(p["duration"] for p in pauses), abs=0.1)
 
 
 @pytest.mark.parametrize("kind, reason", [("text", "not a video or audio file"), ("corrupt", "")])
