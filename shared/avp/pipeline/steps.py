@@ -190,23 +190,26 @@ def _keyframes(ctx: StepContext, shots: list) -> list:
             for s in shots if ctx.storage.exists(ctx.work_path(f"keyframes/shot_{s.index:04d}.jpg"))]
 
 
-def _tts(ctx: StepContext):
-    from avp.providers.tts import get_tts
+def _tts(ctx: StepContext, lang: str):
+    """The speech synthesizer and the voice for `lang`: the job's voice for that language, its
+    default voice for the source language, else the provider's first voice of the language."""
+    from avp.providers.tts import TtsError, get_tts
+    from avp.providers.tts.base import voice_for_language
 
     prefs = _requested(ctx).get("tts_preferences") or {}
     provider = prefs.get("provider") or ctx.container.settings.tts_provider
     tts = get_tts(provider, {"api_key": ctx.container.settings.gemini_api_key or "", "model": prefs.get("model") or ""}
                   if provider == "gemini" else None)
-    voice = prefs.get("default_voice") or _default_voice(tts, _source_language(ctx))
-    return tts, voice
-
-
-def _default_voice(tts, language: str) -> str:
+    voice = (prefs.get("voices") or {}).get(lang) or (prefs.get("default_voice") if lang == _source_language(ctx) else None)
+    if voice:
+        return tts, voice
     voices = list(tts.voices())
-    for v in voices:
-        if v.language.split("-")[0] == language.split("-")[0]:
-            return v.id
-    return voices[0].id
+    if all(v.language == "multi" for v in voices):  # Gemini's voices speak every language
+        return tts, voices[0].id
+    try:
+        return tts, voice_for_language(voices, lang).id
+    except TtsError as exc:
+        raise PermanentStepError(f"{exc} in {provider}; choose one in tts_preferences.voices") from exc
 
 
 def synthesize(ctx: StepContext) -> dict[str, Any]:
@@ -225,7 +228,7 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
                                     priority=int(c.data.get("priority", 2)), draft=bool(c.data.get("draft", False)),
                                     source=str(c.data.get("source", "track")))
                         for c in _track_cues(ctx, lang, "audio_description_vtt")]
-    tts, voice = _tts(ctx)
+    tts, voice = _tts(ctx, lang)
     result = fit_descriptions(descriptions, [g for g in gaps if g.usable],
                               lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
                               duration=ctx.job["media"]["duration"])

@@ -8,7 +8,8 @@ import pytest
 
 from avp.providers.tts import TtsError, get_tts
 from avp.providers.tts.cache import PreviewCache, preview_key
-from avp.providers.tts.local import EspeakTts, _parse_voice_table, voice_for_language
+from avp.providers.tts.base import voice_for_language
+from avp.providers.tts.local import EspeakTts, _parse_voice_table
 
 SENTENCE = "A woman in a red coat crosses the square and hands a letter to the guard."
 
@@ -102,3 +103,14 @@ def test_factory():
     assert get_tts("local").name == "local"
     with pytest.raises(TtsError):
         get_tts("nope")
+
+
+def test_every_listed_voice_speaks(tts):
+    # Ids are languages ("fr-fr"); each must load, whatever eSpeak's voice file is called.
+    failures = []
+    for voice in tts.voices():
+        try:
+            assert tts.synthesize("Un, deux.", voice=voice.id).duration > 0.1
+        except Exception as exc:  # collect them all for one readable failure
+            failures.append(f"{voice.id}: {exc}")
+    assert not failures, failures

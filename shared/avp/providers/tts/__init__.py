@@ -17,11 +17,10 @@ def get_tts(provider: str, settings: Mapping[str, str] | None = None) -> TtsProv
 
         return EspeakTts()
     if provider == "gemini":
-        from avp.providers.tts.gemini import DEFAULT_MODEL, GeminiTts
+        from avp.providers.tts.gemini import DEFAULT_MODEL, MODEL_ALIASES, GeminiTts
 
-        return GeminiTts(
-            api_key=settings.get("api_key"), base_url=settings.get("base_url"), model=settings.get("model", DEFAULT_MODEL)
-        )
+        model = settings.get("model") or DEFAULT_MODEL
+        return GeminiTts(api_key=settings.get("api_key"), base_url=settings.get("base_url"), model=MODEL_ALIASES.get(model, model))
     if provider == "google":
         from avp.providers.tts.google import GoogleTts
 

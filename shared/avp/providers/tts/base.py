@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,3 +91,21 @@ def check_request(text: str, rate: float) -> str:
     if not 0.25 <= rate <= 4.0:
         raise TtsError(f"rate {rate} outside 0.25–4.0")
     return cleaned
+
+
+def voice_for_language(voices: Sequence[Voice], language: str) -> Voice:
+    """The best voice for a BCP-47 tag: exact match, else the same base language."""
+    tag = language.lower()
+    base = re.split(r"[-_]", tag)[0]
+    by_id = {v.id.lower(): v for v in voices}
+    if tag in by_id:
+        return by_id[tag]
+    if base in by_id:
+        return by_id[base]
+    # "fr" should find French (France), not whichever regional voice eSpeak lists first.
+    if f"{base}-{base}" in by_id:
+        return by_id[f"{base}-{base}"]
+    for v in voices:
+        if v.language.lower().startswith(base + "-"):
+            return v
+    raise TtsError(f"no voice for language {language!r}")

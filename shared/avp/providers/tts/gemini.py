@@ -12,6 +12,8 @@ from avp.providers.tts._audio import change_tempo
 from avp.providers.tts.base import Synthesis, TtsError, Voice, check_request
 
 DEFAULT_MODEL = "gemini-2.5-flash-preview-tts"
+# The API's short names (tts_preferences.model "flash" / "pro") for the TTS models.
+MODEL_ALIASES = {"flash": DEFAULT_MODEL, "pro": "gemini-2.5-pro-preview-tts"}
 SAMPLE_RATE = 24_000
 # The prebuilt voices and their published genders (the same names as Cloud TTS Chirp 3 HD).
 _VOICES = {

@@ -129,6 +129,7 @@ class _LibraryEngine:
         self._callback = _SYNTH_CALLBACK(self._collect)
         self._lib.espeak_SetSynthCallback(self._callback)
         self._lock = threading.Lock()
+        self._files: dict[str, str] = {}
         self._voices = self._list_voices()
 
     def _collect(self, samples: ctypes.Array, count: int, _events: int) -> int:
@@ -152,6 +153,8 @@ class _LibraryEngine:
                     provider="local",
                 )
             )
+            # Voice ids are languages ("fr-fr"); eSpeak loads a voice by its file ("roa/fr").
+            self._files[language.lower()] = entry.identifier.decode()
             i += 1
         return voices
 
@@ -162,7 +165,7 @@ class _LibraryEngine:
         data = text.encode()
         with self._lock:
             self._chunks = []
-            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            if self._lib.espeak_SetVoiceByName(self._files.get(voice.lower(), voice).encode()) != 0:
                 raise TtsError(f"eSpeak could not load voice {voice!r}")
             self._lib.espeak_SetParameter(_ESPEAK_RATE, wpm, 0)
             status = self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
@@ -176,21 +179,3 @@ class _LibraryEngine:
 @functools.cache
 def _library_engine() -> _LibraryEngine:
     return _LibraryEngine()
-
-
-def voice_for_language(voices: Sequence[Voice], language: str) -> Voice:
-    """The best voice for a BCP-47 tag: exact match, else the same base language."""
-    tag = language.lower()
-    base = re.split(r"[-_]", tag)[0]
-    by_id = {v.id.lower(): v for v in voices}
-    if tag in by_id:
-        return by_id[tag]
-    if base in by_id:
-        return by_id[base]
-    # "fr" should find French (France), not whichever regional voice eSpeak lists first.
-    if f"{base}-{base}" in by_id:
-        return by_id[f"{base}-{base}"]
-    for v in voices:
-        if v.language.lower().startswith(base + "-"):
-            return v
-    raise TtsError(f"no voice for language {language!r}")
