@@ -341,8 +341,8 @@ def complete_upload(store: Store, storage: Storage, runner: WorkflowRunner, meta
 
 
 # The API call and the storage event for one upload usually arrive together. Across instances the
-# transaction decides; inside one process (the local stack) they take turns, because the Firestore
-# emulator deadlocks two transactions that read and then write the same document.
+# transaction decides (the store retries contention); inside one process they take turns, so the
+# caller that loses still answers with the job as the winner left it: queued with its execution.
 _COMPLETING = [threading.Lock() for _ in range(64)]
 
 

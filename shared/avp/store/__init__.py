@@ -262,10 +262,10 @@ class Store:
         return Page(items, total, page, size, next_cursor)
 
     # -- transactions ------------------------------------------------------
-    def transaction(self, fn: Callable[[Any], T], attempts: int = 4) -> T:
-        """Run `fn(transaction)` in a Firestore transaction. The client retries a conflicting commit
-        at once; when that is exhausted (contention), try again after a random, growing pause so
-        that racing writers spread out instead of colliding again."""
+    def transaction(self, fn: Callable[[Any], T], attempts: int = 6) -> T:
+        """Run `fn(transaction)` in a Firestore transaction, retrying contention after a random,
+        growing pause. (The client's own retries are immediate, so two writers that collided
+        collide again; the emulator even deadlocks them until its lock timeout.)"""
 
         @firestore.transactional
         def run(transaction):
@@ -273,7 +273,10 @@ class Store:
 
         for attempt in range(attempts - 1):
             try:
-                return run(self.client.transaction())
-            except Aborted:
-                time.sleep(random.uniform(0.05, 0.25) * 2**attempt)
-        return run(self.client.transaction())
+                return run(self.client.transaction(max_attempts=1))
+            except (Aborted, ValueError) as exc:
+                # The client reports exhausted attempts as a ValueError caused by the Aborted commit.
+                if not isinstance(exc, Aborted) and not isinstance(exc.__cause__, Aborted):
+                    raise
+                time.sleep(random.uniform(0.05, 0.3) * 2**attempt)
+        return run(self.client.transaction(max_attempts=1))
