@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import API
-from tests.integration.qc_world import make_world
 
 QC = f"{API}/language-qc"
 
-
-@pytest.fixture
-def world(container, client):
-    return make_world(container, client)
 
 
 @pytest.fixture

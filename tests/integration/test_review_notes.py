@@ -1,15 +1,9 @@
 """Review notes through the gateway: timestamped notes, who may change and delete them."""
 from __future__ import annotations
 
-import pytest
 
 from tests.helpers import API
-from tests.integration.qc_world import make_world
 
-
-@pytest.fixture
-def world(container, client):
-    return make_world(container, client)
 
 
 def notes_url(job_id: str, suffix: str = "") -> str:

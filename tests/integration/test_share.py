@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 
 from avp.auth.tokens import secret_hash
 from avp.domain import share
 from tests.helpers import API
-from tests.integration.qc_world import make_world
 
 SHARE = f"{API}/share"
 
-
-@pytest.fixture
-def world(container, client):
-    return make_world(container, client)
 
 
 def test_create_list_open_revoke(world, client):

@@ -1,17 +1,12 @@
 """VTT editing through the gateway: reading, saving new versions, timing, history, diff, restore."""
 from __future__ import annotations
 
-import pytest
 
 from tests.helpers import API
-from tests.integration.qc_world import SOURCE_VTT, make_world
+from tests.integration.qc_world import SOURCE_VTT
 
 EDITED = SOURCE_VTT.replace("How are you today?", "How are you doing today?")
 
-
-@pytest.fixture
-def world(container, client):
-    return make_world(container, client)
 
 
 def vtt(job_id: str, suffix: str = "") -> str:

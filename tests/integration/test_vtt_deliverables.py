@@ -3,16 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 
 from avp.domain import access
 from tests.helpers import API
-from tests.integration.qc_world import make_world
 
-
-@pytest.fixture
-def world(container, client):
-    return make_world(container, client)
 
 
 def test_downloads_sign_every_existing_deliverable(world, client):

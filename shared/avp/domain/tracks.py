@@ -193,9 +193,8 @@ def latest_version(store: Store, job_id: str, lang: str, kind: str) -> int | Non
     return counter.get("latest") or None
 
 
-def get_version(store: Store, storage: Storage, job_id: str, lang: str, kind: str,
-                n: int | None = None) -> tuple[dict[str, Any], str]:
-    """A version (as `version_view`) and its content; the current version when `n` is None."""
+def version_meta(store: Store, job_id: str, lang: str, kind: str, n: int | None = None) -> dict[str, Any]:
+    """A version's stored metadata (the current version when `n` is None), without its content."""
     _check_kind(kind)
     n = n or latest_version(store, job_id, lang, kind)
     if n is None:
@@ -203,6 +202,13 @@ def get_version(store: Store, storage: Storage, job_id: str, lang: str, kind: st
     meta = store.get(f"{_track_doc(job_id, lang, kind)}/versions/{n}")
     if meta is None:
         raise NotFound(f"{lang} has no {kind} version {n}")
+    return meta
+
+
+def get_version(store: Store, storage: Storage, job_id: str, lang: str, kind: str,
+                n: int | None = None) -> tuple[dict[str, Any], str]:
+    """A version (as `version_view`) and its content; the current version when `n` is None."""
+    meta = version_meta(store, job_id, lang, kind, n)
     return version_view(meta), storage.read_text(meta["path"])
 
 

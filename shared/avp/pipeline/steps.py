@@ -186,8 +186,9 @@ def describe(ctx: StepContext) -> dict[str, Any]:
 def _keyframes(ctx: StepContext, shots: list) -> list:
     from avp.providers.describe.base import Keyframe
 
-    return [Keyframe(time=s.keyframe_time, jpeg=ctx.storage.read_bytes(ctx.work_path(f"keyframes/shot_{s.index:04d}.jpg")))
-            for s in shots if ctx.storage.exists(ctx.work_path(f"keyframes/shot_{s.index:04d}.jpg"))]
+    stored = set(ctx.storage.list(ctx.work_path("keyframes/")))  # one listing, then one read per frame
+    paths = {s.keyframe_time: ctx.work_path(f"keyframes/shot_{s.index:04d}.jpg") for s in shots}
+    return [Keyframe(time=t, jpeg=ctx.storage.read_bytes(path)) for t, path in paths.items() if path in stored]
 
 
 def _tts(ctx: StepContext, lang: str):
@@ -248,11 +249,12 @@ def _edited_by_people(ctx: StepContext, lang: str, kind: str) -> bool:
     """Whether the track's current version came from a person (an edit, upload, restore...), not
     from the pipeline: re-voicing must then speak what they wrote, not the original drafts."""
     from avp.domain import tracks
+    from avp.errors import NotFound
 
-    if tracks.latest_version(ctx.store, ctx.job_id, lang, kind) is None:
+    try:
+        return tracks.version_meta(ctx.store, ctx.job_id, lang, kind)["source"] != "pipeline"
+    except NotFound:
         return False
-    meta, _ = tracks.get_version(ctx.store, ctx.storage, ctx.job_id, lang, kind)
-    return meta["origin"] != "pipeline"
 
 
 def _track_cues(ctx: StepContext, lang: str, output: str) -> list[Cue]:
