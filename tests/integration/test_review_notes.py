@@ -1,7 +1,6 @@
 """Review notes through the gateway: timestamped notes, who may change and delete them."""
 from __future__ import annotations
 
-
 from tests.helpers import API
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-
 from avp.auth.tokens import secret_hash
 from avp.domain import share
 from tests.helpers import API

@@ -1,7 +1,6 @@
 """VTT editing through the gateway: reading, saving new versions, timing, history, diff, restore."""
 from __future__ import annotations
 
-
 from tests.helpers import API
 from tests.integration.qc_world import SOURCE_VTT
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-
 from avp.domain import access
 from tests.helpers import API
 
