@@ -132,11 +132,9 @@ def _storage_round_trip(storage: Storage) -> str:
 
 
 def _ffmpeg() -> str:
-    from avp.media.ffmpeg import ffmpeg_exe, run
+    from avp.media.ffmpeg import describe
 
-    exe = ffmpeg_exe()
-    version = run(["-version"], timeout=20).stdout.splitlines()[0]
-    return f"{version} ({exe})"
+    return describe()
 
 
 def _model_cache(needed: bool) -> Callable[[], str]:

@@ -61,6 +61,12 @@ def check_prerequisites() -> list[str]:
         missing.append(str(exc))
     if not shutil.which("java"):
         missing.append("Java is needed by the Firestore emulator: apt-get install default-jre-headless")
+    from avp.media.ffmpeg import FfmpegUnusable, ffmpeg_exe
+
+    try:
+        ffmpeg_exe()
+    except FfmpegUnusable as exc:
+        missing.append(str(exc))
     return missing
 
 
