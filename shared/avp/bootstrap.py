@@ -39,7 +39,7 @@ class Container:
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage as gcs
 
-        from avp.storage import Storage, local_signer
+        from avp.storage import IamSigner, Storage, local_signer
 
         s = self.settings
         if s.storage_host:
@@ -48,7 +48,10 @@ class Container:
             if not bucket.exists():
                 client.create_bucket(s.bucket)
             return Storage(client, s.bucket, signer=local_signer(s.data_dir, s.project_id), public_host=s.storage_host)
-        return Storage(gcs.Client(project=s.project_id), s.bucket)
+        import google.auth
+
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        return Storage(gcs.Client(project=s.project_id, credentials=credentials), s.bucket, signer=IamSigner(credentials))
 
     @functools.cached_property
     def jwt_key(self) -> str:

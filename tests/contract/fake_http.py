@@ -8,6 +8,7 @@ override `record` to keep requests in the shape their tests read.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,10 +78,26 @@ def replies(*sequence: Reply) -> Route:
     return route
 
 
-def serve(service: FakeService) -> ThreadingHTTPServer:
-    """Start `service` on a free port of 127.0.0.1 in a daemon thread; sets `service.url`."""
+def serve(service: FakeService, tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
+    """Start `service` on a free port of 127.0.0.1 in a daemon thread; sets `service.url`.
+
+    With `tls` the server is also an HTTPS proxy that terminates the tunnel itself: a client with
+    HTTPS_PROXY=service.url that trusts the context's certificate (REQUESTS_CA_BUNDLE) reaches this
+    service when a library calls a fixed `https://*.googleapis.com` URL it cannot be told to change."""
 
     class Handler(BaseHTTPRequestHandler):
+        def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+            if tls is None:
+                self.send_error(405)
+                return
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self.connection = tls.wrap_socket(self.connection, server_side=True)
+            self.rfile = self.connection.makefile("rb")
+            self.wfile = self.connection.makefile("wb")
+            self.close_connection = False  # the next requests arrive inside the tunnel
+
+
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -114,9 +131,9 @@ S = TypeVar("S", bound=FakeService)
 
 
 @contextmanager
-def running(service: S) -> Iterator[S]:
+def running(service: S, tls: ssl.SSLContext | None = None) -> Iterator[S]:
     """Serve `service` for the duration of the block, then shut the server down."""
-    server = serve(service)
+    server = serve(service, tls)
     try:
         yield service
     finally:

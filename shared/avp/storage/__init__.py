@@ -1,8 +1,9 @@
 """Cloud Storage access: object I/O, signed URLs and resumable upload sessions.
 
 Locally the same google-cloud-storage client talks to gcp-storage-emulator
-(STORAGE_EMULATOR_HOST); it does not verify signatures, so signed URLs are
-real V4 signatures made with a local key but only checked in the cloud.
+(STORAGE_EMULATOR_HOST) and signed URLs are V4 signatures made with a key generated into the
+data dir (`local_signer`); in the cloud the functions' own service account signs them through
+IAM signBlob (`IamSigner`), so no key file exists anywhere.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from google.cloud import storage
@@ -125,8 +127,43 @@ class Storage:
             kwargs["api_access_endpoint"] = self._public_host
         if filename:
             kwargs["response_disposition"] = f'attachment; filename="{filename}"'
+        if isinstance(self._signer, IamSigner):
+            kwargs.update(self._signer.signing_kwargs())
+        else:
+            kwargs["credentials"] = self._signer
         return blob.generate_signed_url(version="v4", expiration=dt.timedelta(seconds=expires), method=method,
-                                        content_type=content_type, credentials=self._signer, **kwargs)
+                                        content_type=content_type, **kwargs)
+
+
+class IamSigner:
+    """V4 URL signing in the cloud, where the runtime's credentials (the metadata server's) hold no
+    private key: google-cloud-storage sends each string-to-sign to the IAM Service Account
+    Credentials API (`POST https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/EMAIL:signBlob`,
+    body `{"payload": base64}`, answer `{"keyId", "signedBlob"}`;
+    https://cloud.google.com/iam/docs/reference/credentials/rest/v1/projects.serviceAccounts/signBlob)
+    when `generate_signed_url` is given `service_account_email` and `access_token`. The caller needs
+    `iam.serviceAccounts.signBlob` on that account: Terraform grants the functions'
+    account roles/iam.serviceAccountTokenCreator on itself (infra/terraform/modules/service_accounts)."""
+
+    def __init__(self, credentials, service_account_email: str | None = None, request=None):
+        self._credentials = credentials
+        self._email = service_account_email
+        self._request = request
+        self._lock = threading.Lock()
+
+    def signing_kwargs(self) -> dict[str, str]:
+        """The email and a live access token; the token is refreshed when it has expired (metadata
+        server credentials start without one and learn their email on the first refresh)."""
+        with self._lock:
+            if not self._credentials.valid:
+                from google.auth.transport.requests import Request
+
+                self._credentials.refresh(self._request or Request())
+            email = self._email or getattr(self._credentials, "service_account_email", None)
+            token = self._credentials.token
+        if not email or email == "default":
+            raise RuntimeError("no service account email to sign as: the credentials name none")
+        return {"service_account_email": email, "access_token": token}
 
 
 def local_signer(data_dir: Path, project_id: str):
