@@ -6,6 +6,7 @@ import pytest
 from avp.store import now
 from tests.helpers import API
 from tests.integration.ops_world import build, make_job
+from tests.integration.workflow_fake import FakeRunner, install
 
 ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True, "accessible_video_mp4": True}
 
@@ -54,18 +55,31 @@ def test_job_stats(client, world, container):
     assert client.get(f"{API}/admin/jobs/stats?from=yesterday", headers=world.h("admin")).status_code == 422
 
 
-def test_health_detailed(client, world):
+def test_health_detailed(client, world, container, settings):
+    from avp.pipeline.runner import LocalRunner
+
+    install(container, LocalRunner(settings.project_id, settings.region, env=settings.to_env()))
     resp = client.get(f"{API}/admin/health/detailed", headers=world.h("admin"))
     assert resp.status_code == 200, resp.json
     body = resp.json
     checks = body["checks"]
-    assert checks["firestore"]["status"] == checks["storage"]["status"] == checks["ffmpeg"]["status"] == "ok"
-    assert all(c["latency_ms"] is not None for name, c in checks.items() if name != "queue_broker")
+    # Only what exists: no queue broker, each check a real call with its latency.
+    assert set(checks) == {"firestore", "storage", "signing", "ffmpeg", "workflows", "model_cache"}
+    assert all(c["status"] == "ok" for name, c in checks.items() if name != "model_cache"), checks
+    assert all(isinstance(c["latency_ms"], float) and c["latency_ms"] >= 0 for c in checks.values())
     assert "ffmpeg version" in checks["ffmpeg"]["detail"]
-    assert "no Celery, Redis" in checks["queue_broker"]["detail"]
+    assert checks["workflows"]["detail"].startswith("local executor: 0 active")
     assert body["mode"] == "local" and body["status"] in ("ok", "degraded")
     assert body["status"] == ("ok" if all(c["status"] == "ok" for c in checks.values()) else "degraded")
     assert client.get(f"{API}/admin/health/detailed", headers=world.h("production")).status_code == 403
+
+
+def test_health_reports_an_unreachable_executor_as_down_with_the_reason(client, world, container):
+    install(container, FakeRunner(fail=ConnectionError("workflowexecutions.googleapis.com unreachable")))
+    body = client.get(f"{API}/admin/health/detailed", headers=world.h("admin")).json
+    assert body["status"] == "degraded" and body["checks"]["firestore"]["status"] == "ok"
+    workflows = body["checks"]["workflows"]
+    assert workflows["status"] == "down" and "unreachable" in workflows["detail"] and workflows["latency_ms"] is not None
 
 
 def test_reprocess_job(client, world, container):

@@ -38,6 +38,11 @@ class FakeRunner:
     def get(self, execution_id: str) -> dict[str, Any]:
         return {"id": execution_id, "state": self.state, "error": None, "result": None}
 
+    def probe(self) -> str:
+        if self.fail:
+            raise self.fail
+        return "fake runner"
+
     def shutdown(self) -> None:
         pass
 

@@ -152,28 +152,30 @@ def _model_cache(needed: bool) -> Callable[[], str]:
     return check
 
 
-def _executor(runner: Any) -> Callable[[], str]:
-    def check() -> str:
-        state = executor_state(runner)
-        if state["kind"] == "local":
-            return f"local executor: {state['active_executions']} active of {state['executions_seen']} executions"
-        return "Cloud Workflows (executions are listed in the Cloud console)"
+def _signing(storage: Storage) -> str:
+    storage.signed_url(f"health/{new_id()}", expires=60)
+    return "a V4 signed URL (IAM signBlob in the cloud, the local key on one machine)"
 
-    return check
+
+def _workflows(runner_factory: Callable[[], Any]) -> str:
+    return runner_factory().probe()
 
 
 def health(store: Store, storage: Storage, runner_factory: Callable[[], Any], *, asr_local: bool, mode: str) -> dict[str, Any]:
-    """Round trips to Firestore and Cloud Storage, ffmpeg, the speech model cache and the workflow
-    executor, each with its latency. `status` is ok, degraded (something down but the database is
-    up) or down (the database is down)."""
+    """Each real dependency of the API, with the latency of a real call to it: Firestore and Cloud
+    Storage round trips, URL signing, ffmpeg (TTS previews), the workflow executor (the Workflows
+    API in the cloud) and, on one machine where the steps run beside the API, the speech model.
+    Nothing is reported that does not exist (there is no queue broker: see NO_QUEUE_BROKER).
+    `status` is ok, degraded (something down but the database is up) or down (the database is down)."""
     checks = {
         "firestore": _timed(lambda: _firestore_round_trip(store)),
         "storage": _timed(lambda: _storage_round_trip(storage)),
+        "signing": _timed(lambda: _signing(storage)),
         "ffmpeg": _timed(_ffmpeg),
-        "model_cache": _timed(_model_cache(asr_local)),
-        "workflows": _timed(lambda: _executor(runner_factory())()),
-        "queue_broker": {"status": "ok", "latency_ms": None, "detail": "none: " + NO_QUEUE_BROKER},
+        "workflows": _timed(lambda: _workflows(runner_factory)),
     }
+    if mode == "local":  # in the cloud the model lives in the media job's image, not beside the API
+        checks["model_cache"] = _timed(_model_cache(asr_local))
     if checks["firestore"]["status"] == "down":
         overall = "down"
     else:

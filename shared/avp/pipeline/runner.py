@@ -17,6 +17,8 @@ class WorkflowRunner(Protocol):
 
     def get(self, execution_id: str) -> dict[str, Any]: ...
 
+    def probe(self) -> str: ...
+
     def shutdown(self) -> None: ...
 
 
@@ -54,6 +56,12 @@ class LocalRunner:
     def wait(self, execution_id: str, timeout: float | None = None) -> dict[str, Any]:
         self.manager.wait(execution_id, timeout)
         return self.get(execution_id)
+
+    def probe(self) -> str:
+        """What the health check reports: the executor's own count of executions."""
+        executions = self.manager.list()
+        active = sum(e.state.value == "ACTIVE" for e in executions)
+        return f"local executor: {active} active of {len(executions)} executions"
 
     def shutdown(self) -> None:
         for e in self.manager.list():
@@ -97,6 +105,15 @@ class CloudRunner:
         resp.raise_for_status()
         body = resp.json()
         return {"id": execution_id, "state": body.get("state"), "error": body.get("error"), "result": body.get("result")}
+
+    def probe(self) -> str:
+        """One real call to the Workflow Executions API (list the newest pipeline execution), which
+        the functions' roles/workflows.invoker allows; raises when the API or the workflow is unreachable."""
+        url = f"{self.API}/projects/{self.project_id}/locations/{self.region}/workflows/avp-pipeline/executions"
+        resp = self.session.get(url, params={"pageSize": 1}, timeout=10)
+        resp.raise_for_status()
+        newest = (resp.json().get("executions") or [{}])[0]
+        return f"Cloud Workflows avp-pipeline reachable; newest execution {newest.get('state', 'none')}"
 
     def shutdown(self) -> None:
         pass
