@@ -50,7 +50,9 @@ def _final_vtt() -> dict:
     if upload.mimetype not in VTT_TYPES or not (upload.filename or "").lower().endswith(".vtt"):
         raise UnsupportedMediaType(f"expected a .vtt file (text/vtt), got {upload.mimetype} {upload.filename!r}")
     try:
-        fields["content"] = upload.read(schemas.MAX_VTT_BYTES + 1).decode("utf-8-sig")
+        # Plain UTF-8: the WebVTT parser removes the one byte order mark the UTF-8 decoder
+        # would, so a file starting with two of them is refused as a browser refuses it.
+        fields["content"] = upload.read(schemas.MAX_VTT_BYTES + 1).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Unprocessable({"file": [f"a WebVTT file is UTF-8 text (byte {exc.start} is not)"]}) from exc
     if len(fields["content"]) > schemas.MAX_VTT_BYTES:

@@ -17,7 +17,16 @@ class CaptionFormatError(Unprocessable):
 
 
 class VttParseError(CaptionFormatError):
-    """A WebVTT file that the W3C parsing rules reject (or that strict mode refuses)."""
+    """A WebVTT file that the W3C parsing rules reject (or that strict mode refuses).
+    `problems` lists every (line, message) found, in line order; `line` and `message` are
+    the first of them."""
+
+    def __init__(self, message: str, line: int, problems: list[tuple[int, str]] | None = None) -> None:
+        self.problems = problems or [(line, message)]
+        super().__init__(message, line)
+        if len(self.problems) > 1:
+            self.detail = "; ".join(f"line {n}: {text}" for n, text in self.problems)
+            self.args = (self.detail,)
 
 
 class SrtParseError(CaptionFormatError):

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from avp.captions.cuetext import plain_text
-from avp.captions.errors import CaptionFormatError
+from avp.captions.errors import VttParseError
 from avp.captions.model import Cue
 from avp.captions.presets import StylePreset
 from avp.captions.vtt import parse_vtt
@@ -139,14 +139,14 @@ def check_cues(cues: Sequence[Cue], preset: StylePreset) -> QcReport:
 def check_vtt(text: str, preset: StylePreset, *, strict: bool = True,
               report_parse_errors: bool = False) -> QcReport:
     """Parse a WebVTT file and check its cues. A parse error raises `VttParseError`,
-    or, with `report_parse_errors`, comes back as the report's only error. Parser
-    warnings (lenient mode, unreadable settings) are listed in `warnings`."""
+    or, with `report_parse_errors`, comes back as the report's errors (one per problem).
+    Parser warnings (lenient mode, unreadable settings) are listed in `warnings`."""
     try:
         doc = parse_vtt(text, strict=strict)
-    except CaptionFormatError as error:
+    except VttParseError as error:
         if not report_parse_errors:
             raise
-        return QcReport(preset.name, 0, errors=[str(error)])
+        return QcReport(preset.name, 0, errors=[f"line {line}: {message}" for line, message in error.problems])
     report = check_cues(doc.cues, preset)
     report.warnings = [f"line {w.line}: {w.message}" for w in doc.warnings]
     return report

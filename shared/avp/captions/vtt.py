@@ -1,15 +1,23 @@
-"""WebVTT reading and writing, following the W3C WebVTT parsing rules.
+"""WebVTT reading and writing, following the W3C WebVTT parsing rules (section 6, "Parsing").
 
 The parser walks the file block by block exactly as the W3C algorithm does (the
-web-platform-tests `webvtt/parsing` suite is the reference). In lenient mode it skips what
-the W3C rules skip (a block whose timing line does not parse, a STYLE block after the first
-cue ...) and records each skip as a warning; in strict mode, for uploads, the first problem
-that loses content or breaks the syntax (a dropped block, a missing blank line, a cue out
-of order or ending before it starts) raises `VttParseError` with its line number. A cue
-setting players cannot read is a warning in both modes and is kept verbatim.
+web-platform-tests `webvtt/parsing` suite is the reference), so the lenient parse keeps
+what a browser keeps: a block whose timing line does not parse is dropped, a line with
+"-->" ends its block and starts the next cue, NULs become U+FFFD. Each such recovery is
+recorded as a problem with its line. Problems that lose content or break the syntax (a
+dropped block, a missing blank line, a NUL, cues out of order) are errors: strict mode,
+for uploads and edits, reads the whole file and then raises one `VttParseError` listing
+every error with its line. A cue setting a browser ignores is only a warning, in both modes.
 
-Round trips keep: the header line and header metadata lines, STYLE and REGION blocks,
-NOTE blocks at their place among the cues, cue identifiers and cue settings verbatim.
+Cue settings are processed in order as "parse the WebVTT cue settings" (6.3) says: a
+setting whose value is invalid is skipped and leaves any earlier valid value in place;
+`Cue.settings` holds the settings that take effect, so writing them back gives a browser
+the same cue. REGION blocks are read into `VttRegion`s (6.2) and a cue's `region` setting
+is kept only while it names a region and no later `vertical`, `line` or `size` takes the
+cue out of it; `VttDocument.layout` gives a cue's settings as a browser's VTTCue has them.
+
+Round trips keep: the header line and header metadata lines, STYLE blocks, REGION
+definitions, NOTE blocks at their place among the cues, cue identifiers and settings.
 A descriptions track says so with a `Kind: descriptions` header metadata line. Per-cue
 metadata (`Cue.data`) is written as `NOTE avp {json}` right before its cue; players ignore
 NOTE blocks and the parser puts the data back on the cue.
@@ -17,9 +25,11 @@ NOTE blocks and the parser puts the data back on the cue.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 from avp.captions.errors import VttParseError
 from avp.captions.model import Cue
@@ -28,23 +38,25 @@ SIGNATURE = "WEBVTT"
 DATA_NOTE_PREFIX = "NOTE avp "
 KIND_HEADER = "Kind"
 ARROW = "-->"
+BOM = "\ufeff"
 
-_WHITESPACE = " \t\f\r\n"
+_WHITESPACE = " \t\f\r\n"  # ASCII whitespace, as the W3C rules mean it
+_SPACES = re.compile(r"[ \t\f\r\n]+")
 _DIGITS = re.compile(r"[0-9]*")
-_PERCENTAGE = re.compile(r"[0-9]+(?:\.[0-9]+)?%")
-_LINE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_ALIGNMENTS = {
-    "line": ("start", "center", "end"),
-    "position": ("line-left", "center", "line-right"),
-}
+_PERCENTAGE = re.compile(r"[0-9]+(?:\.[0-9]+)?%")  # the syntax of a "WebVTT percentage"
+_LINE_ALIGNMENTS = ("start", "center", "end")
+_POSITION_ALIGNMENTS = ("line-left", "center", "line-right")
+_TEXT_ALIGNMENTS = ("start", "center", "end", "left", "right")
 
 
 @dataclass(frozen=True)
 class VttWarning:
-    """Something the W3C rules skip, at a 1-based line of the input."""
+    """Something the W3C rules skip or ignore, at a 1-based line of the input. `error`
+    problems lose content or break the syntax; strict mode refuses a file that has any."""
 
     line: int
     message: str
+    error: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,18 +68,62 @@ class VttNote:
     before_cue: int
 
 
+@dataclass(frozen=True)
+class VttRegion:
+    """A REGION definition as "collect WebVTT region settings" (W3C 6.2) reads it. Widths and
+    anchors are percentages; the defaults are the spec's (100% wide, 3 lines, both anchors
+    at 0%,100%, no scrolling)."""
+
+    id: str = ""
+    width: float = 100.0
+    lines: int = 3
+    region_anchor: tuple[float, float] = (0.0, 100.0)
+    viewport_anchor: tuple[float, float] = (0.0, 100.0)
+    scroll: str = ""  # "up" or "" (none)
+
+    def settings_text(self) -> str:
+        """The region's settings as a REGION block body writes them (defaults left out)."""
+        parts = [f"id:{self.id}"] if self.id else []
+        if self.width != 100:
+            parts.append(f"width:{_decimal(self.width)}%")
+        if self.lines != 3:
+            parts.append(f"lines:{self.lines}")
+        for name, (x, y) in (("regionanchor", self.region_anchor), ("viewportanchor", self.viewport_anchor)):
+            if (x, y) != (0, 100):
+                parts.append(f"{name}:{_decimal(x)}%,{_decimal(y)}%")
+        if self.scroll:
+            parts.append(f"scroll:{self.scroll}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class CueLayout:
+    """A cue's settings as the W3C parser sets them on a cue (the VTTCue attributes):
+    `line` and `position` are None for auto, `region` the region the cue is shown in."""
+
+    vertical: str = ""  # "" (horizontal), "rl" or "lr"
+    line: float | None = None
+    snap_to_lines: bool = True
+    line_align: str = "start"
+    position: float | None = None
+    position_align: str = "auto"
+    size: float = 100.0
+    align: str = "center"
+    region: VttRegion | None = None
+
+
 @dataclass
 class VttDocument:
     """A parsed WebVTT file. `header_text` is what follows "WEBVTT" on the first line;
-    `header_lines` the metadata lines under it (such as "Kind: descriptions"); `styles` and
-    `regions` the bodies of STYLE and REGION blocks, verbatim."""
+    `header_lines` the metadata lines under it (such as "Kind: descriptions"); `styles` the
+    bodies of STYLE blocks, verbatim; `regions` the REGION definitions in file order."""
 
     cues: list[Cue] = field(default_factory=list)
     header_text: str = ""
     header_lines: list[str] = field(default_factory=list)
     notes: list[VttNote] = field(default_factory=list)
     styles: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
+    regions: list[VttRegion] = field(default_factory=list)
     warnings: list[VttWarning] = field(default_factory=list)
 
     @property
@@ -78,10 +134,26 @@ class VttDocument:
                 return line.partition(":")[2].strip()
         return None
 
+    @property
+    def errors(self) -> list[VttWarning]:
+        """The problems that make strict mode refuse the file."""
+        return [w for w in self.warnings if w.error]
+
+    def layout(self, cue: Cue) -> CueLayout:
+        """The cue's settings as a browser applies them, its region resolved in this file."""
+        text = " ".join(f"{name}:{value}" for name, value in cue.settings.items())
+        return parse_cue_settings(text, self.regions)[1]
+
 
 def _is_kind_line(line: str) -> bool:
     name, colon, _ = line.partition(":")
     return bool(colon) and name.strip().casefold() == KIND_HEADER.casefold()
+
+
+def _decimal(value: float) -> str:
+    """A number without exponent, as WebVTT percentages and line numbers are written."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -142,65 +214,195 @@ def format_timestamp(seconds: float, separator: str = ".") -> str:
 # ----------------------------------------------------------------------------- settings
 
 
-def _setting_problem(name: str, value: str) -> str | None:
-    """Why a cue setting would be dropped by the W3C rules, or None when it is valid."""
-    if name == "vertical":
-        return None if value in ("rl", "lr") else "vertical must be rl or lr"
-    if name == "line":
-        position, comma, align = value.partition(",")
-        if comma and align not in _ALIGNMENTS["line"]:
-            return f"line alignment {align!r} is not start, center or end"
-        if not (_PERCENTAGE.fullmatch(position) or _LINE_NUMBER.fullmatch(position)):
-            return f"line position {position!r} is not a number or a percentage"
-        return _percentage_range(position)
-    if name == "position":
-        position, comma, align = value.partition(",")
-        if comma and align not in _ALIGNMENTS["position"]:
-            return f"position alignment {align!r} is not line-left, center or line-right"
-        if not _PERCENTAGE.fullmatch(position):
-            return f"position {position!r} is not a percentage"
-        return _percentage_range(position)
-    if name == "size":
-        return _percentage_range(value) if _PERCENTAGE.fullmatch(value) else "size is not a percentage"
-    if name == "align":
-        return None if value in ("start", "center", "end", "left", "right") else f"align {value!r} is unknown"
-    if name == "region":
+def split_on_spaces(text: str) -> list[str]:
+    """The tokens of `text` between runs of ASCII whitespace ("split a string on spaces";
+    other white space, such as a vertical tab, belongs to the tokens)."""
+    return [token for token in _SPACES.split(text) if token]
+
+
+def parse_percentage(text: str) -> float | None:
+    """W3C "parse a percentage string" (6.2): digits, optionally a dot and digits, then
+    "%", in 0..100; None when it fails."""
+    if not _PERCENTAGE.fullmatch(text):
         return None
-    return f"unknown cue setting {name!r}"
+    value = float(text[:-1])
+    return value if 0 <= value <= 100 else None
 
 
-def _percentage_range(text: str) -> str | None:
-    if text.endswith("%") and not 0 <= float(text[:-1]) <= 100:
-        return f"percentage {text} is outside 0-100%"
-    return None
+def _line_number(text: str) -> float | None:
+    """A `line` setting's number (6.3): an optional leading minus, digits and at most one dot
+    between digits, read as the HTML rules for floating-point numbers do. A number that
+    rounds beyond the largest double is an error there, so it is None here too."""
+    if any(c not in "-.0123456789" for c in text) or "-" in text[1:] or text.count(".") > 1:
+        return None
+    if "." in text:
+        dot = text.index(".")
+        if dot in (0, len(text) - 1) or not (text[dot - 1].isdigit() and text[dot + 1].isdigit()):
+            return None
+    value = float(text)
+    return None if math.isinf(value) else value + 0.0  # the HTML rules have no -0
+
+
+@dataclass
+class _Settings:
+    """The state of one run of "parse the WebVTT cue settings": the cue as set so far and,
+    per setting, the text that set it."""
+
+    layout: CueLayout = field(default_factory=CueLayout)
+    texts: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def leave_region(self, why: str) -> None:
+        if self.layout.region is not None:
+            self.problems.append(f"region:{self.layout.region.id} no longer applies: {why} takes the cue out of it")
+            self.layout = replace(self.layout, region=None)
+
+    def apply(self, name: str, value: str, regions: Sequence[VttRegion]) -> str | None:
+        """Apply one setting as the spec's per-name steps do; returns why it was skipped."""
+        layout = self.layout
+        if name == "region":
+            region = next((r for r in reversed(regions) if r.id == value), None)
+            self.layout = replace(layout, region=region)
+            return None if region else f"no REGION has id {value!r}, so the cue has no region"
+        if name == "vertical":
+            if value in ("rl", "lr"):
+                self.layout, self.texts[name] = replace(layout, vertical=value), value
+            if self.layout.vertical:
+                self.leave_region("a vertical cue")
+            return None if value in ("rl", "lr") else "vertical must be rl or lr"
+        if name == "line":
+            return self._line(value)
+        if name == "position":
+            position, comma, align = value.partition(",")
+            number = parse_percentage(position)
+            if number is None:
+                return f"position {position!r} is not a percentage in 0-100%"
+            if comma and align not in _POSITION_ALIGNMENTS:
+                return f"position alignment {align!r} is not line-left, center or line-right"
+            self.layout = replace(layout, position=number, position_align=align if comma else layout.position_align)
+            self.texts[name] = position
+            return None
+        if name == "size":
+            number = parse_percentage(value)
+            if number is None:
+                return f"size {value!r} is not a percentage in 0-100%"
+            self.layout, self.texts[name] = replace(layout, size=number), value
+            if number != 100:
+                self.leave_region("a size other than 100%")
+            return None
+        if name == "align":
+            if value not in _TEXT_ALIGNMENTS:
+                return f"align {value!r} is not start, center, end, left or right"
+            self.layout, self.texts[name] = replace(layout, align=value), value
+            return None
+        return f"unknown cue setting {name!r}"
+
+    def _line(self, value: str) -> str | None:
+        position, comma, align = value.partition(",")
+        if not any(c.isdigit() for c in position):
+            return f"line {position!r} has no digits"
+        percent = position.endswith("%")
+        number = parse_percentage(position) if percent else _line_number(position)
+        if number is None:
+            return f"line {position!r} is not " + ("a percentage in 0-100%" if percent else "a finite line number")
+        if comma and align not in _LINE_ALIGNMENTS:
+            return f"line alignment {align!r} is not start, center or end"
+        self.layout = replace(self.layout, line=number, snap_to_lines=not percent,
+                              line_align=align if comma else self.layout.line_align)
+        self.texts["line"] = position
+        self.leave_region("a line position")
+        return None
+
+    def effective(self) -> dict[str, str]:
+        """The settings that take effect, as text that gives a browser the same cue. The
+        region comes last: only a vertical, line or size after it could take the cue out."""
+        layout, out = self.layout, {}
+        for name in ("vertical", "line", "position", "size", "align"):
+            if name in self.texts:
+                out[name] = self.texts[name]
+        if layout.line_align != "start":
+            out["line"] += f",{layout.line_align}"
+        if layout.position_align != "auto":
+            out["position"] += f",{layout.position_align}"
+        if layout.region is not None:
+            out["region"] = layout.region.id
+        return out
+
+
+def parse_cue_settings(text: str, regions: Sequence[VttRegion] = ()) -> tuple[dict[str, str], CueLayout, list[str]]:
+    """W3C "parse the WebVTT cue settings" (6.3) on the text after a cue's end time: each
+    name:value token in order, a token whose value is invalid skipped without touching
+    earlier ones. Returns the settings that take effect (name -> value text), the cue's
+    layout, and why each skipped or overridden token does nothing."""
+    state = _Settings()
+    for token in split_on_spaces(text):
+        name, colon, value = token.partition(":")
+        if not colon or not name or not value:
+            state.problems.append(f"cue setting {token!r} is not name:value")
+            continue
+        problem = state.apply(name, value, regions)
+        if problem:
+            state.problems.append(f"{token}: {problem}")
+    return state.effective(), state.layout, state.problems
+
+
+def parse_region_settings(text: str) -> tuple[VttRegion, list[str]]:
+    """W3C "collect WebVTT region settings" (6.2) on a REGION block's body: each name:value
+    token in order, an invalid value skipped. Returns the region and the skipped tokens."""
+    region, problems = VttRegion(), []
+    for token in split_on_spaces(text):
+        name, colon, value = token.partition(":")
+        problem = None
+        if not colon or not name or not value:
+            problem = "not name:value"
+        elif name == "id":
+            region = replace(region, id=value)
+        elif name == "width":
+            width = parse_percentage(value)
+            region, problem = (replace(region, width=width), None) if width is not None else (region, "not a percentage in 0-100%")
+        elif name == "lines":
+            region, problem = (replace(region, lines=int(value)), None) if value.isascii() and value.isdigit() \
+                else (region, "not a whole number")
+        elif name in ("regionanchor", "viewportanchor"):
+            x, comma, y = value.partition(",")
+            anchor = (parse_percentage(x), parse_percentage(y))
+            if not comma or None in anchor:
+                problem = "not two percentages in 0-100% separated by a comma"
+            else:
+                region = replace(region, **{"region_anchor" if name == "regionanchor" else "viewport_anchor": anchor})
+        elif name == "scroll":
+            region, problem = (replace(region, scroll="up"), None) if value == "up" else (region, "scroll must be up")
+        else:
+            problem = f"unknown region setting {name!r}"
+        if problem:
+            problems.append(f"{token}: {problem}")
+    return region, problems
 
 
 # ------------------------------------------------------------------------------- parser
 
 
 class _Parser:
-    """One pass of the W3C block loop over the input's lines."""
+    """One pass of the W3C block loop (6.1) over the input's lines."""
 
-    def __init__(self, text: str, strict: bool) -> None:
-        self.strict = strict
+    def __init__(self, text: str) -> None:
         self.doc = VttDocument()
-        if "\0" in text:
-            self._problem(1 + text[: text.index("\0")].count("\n"), "NUL character replaced by U+FFFD")
-        text = text.replace("\0", "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
-        self.lines = text.split("\n")
+        self.lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for number, line in enumerate(self.lines, start=1):
+            if "\0" in line:
+                self._problem(number, "NUL character (read as U+FFFD)")
+                self.lines[number - 1] = line.replace("\0", "\ufffd")
         self.index = 0
         self.seen_cue = False
         self.pending_data: tuple[dict[str, object], VttNote] | None = None
 
-    def _problem(self, line: int, message: str, *, fatal: bool = True) -> None:
-        if self.strict and fatal:
-            raise VttParseError(message, line)
-        self.doc.warnings.append(VttWarning(line, message))
+    def _problem(self, line: int, message: str, *, error: bool = True) -> None:
+        self.doc.warnings.append(VttWarning(line, message, error))
 
     def parse(self) -> VttDocument:
-        first = self.lines[0]
-        if first.startswith("\ufeff"):
-            first = first[1:]
+        # The UTF-8 decoder removes one byte order mark; a second one is text, and a file
+        # that does not start with "WEBVTT" then is no WebVTT file.
+        first = self.lines[0].removeprefix(BOM)
         if not first.startswith(SIGNATURE) or first[len(SIGNATURE):len(SIGNATURE) + 1] not in ("", " ", "\t"):
             raise VttParseError('a WebVTT file must start with "WEBVTT"', 1)
         self.doc.header_text = first[len(SIGNATURE) + 1:]
@@ -213,6 +415,7 @@ class _Parser:
                 continue
             self._block()
         self._flush_pending_data()
+        self.doc.warnings.sort(key=lambda w: w.line)
         return self.doc
 
     def _collect_block(self, in_header: bool) -> tuple[str | None, list[str], int]:
@@ -254,14 +457,25 @@ class _Parser:
         body = "\n".join(lines)
         if head.startswith("NOTE") and head[4:5] in ("", " ", "\t"):
             self._note(body, line_number)
-        elif not self.seen_cue and len(lines) > 1 and head.rstrip(_WHITESPACE) in ("STYLE", "REGION"):
-            target = self.doc.styles if head.startswith("STYLE") else self.doc.regions
-            target.append("\n".join(lines[1:]))
+        elif not self.seen_cue and len(lines) > 1 and head.rstrip(_WHITESPACE) == "STYLE":
+            self.doc.styles.append("\n".join(lines[1:]))
+        elif not self.seen_cue and len(lines) > 1 and head.rstrip(_WHITESPACE) == "REGION":
+            self._region("\n".join(lines[1:]), line_number)
         else:
             self._flush_pending_data()
             what = "STYLE/REGION block after the first cue" if head.startswith(("STYLE", "REGION")) else \
                 "block is neither a cue, a NOTE, a STYLE nor a REGION (no valid timing line)"
-            self._problem(line_number, what)
+            self._problem(line_number, f"{what}: skipped")
+
+    def _region(self, body: str, line_number: int) -> None:
+        region, problems = parse_region_settings(body)
+        for problem in problems:
+            self._problem(line_number, f"REGION setting {problem} (ignored)", error=False)
+        if not region.id:
+            self._problem(line_number, "REGION without an id: no cue can use it", error=False)
+        elif any(r.id == region.id for r in self.doc.regions):
+            self._problem(line_number, f"REGION id {region.id!r} is used before: cues use the last one", error=False)
+        self.doc.regions.append(region)
 
     def _note(self, body: str, line_number: int) -> None:
         self._flush_pending_data()
@@ -300,37 +514,35 @@ class _Parser:
         self.doc.cues.append(Cue(start, end, "\n".join(text_lines), identifier, settings, data))
 
     def _timings(self, line: str, line_number: int) -> tuple[float, float, dict[str, str]] | None:
-        """The W3C "collect WebVTT cue timings and settings", or None (after a problem)."""
+        """W3C "collect WebVTT cue timings and settings" (6.3), or None (after a problem)."""
         rest = line.lstrip(_WHITESPACE)
         start, rest = _collect_timestamp(rest)
         rest = rest.lstrip(_WHITESPACE)
         if start is None or not rest.startswith(ARROW):
-            self._problem(line_number, f"invalid cue start time or arrow in {line!r}")
+            self._problem(line_number, f"invalid cue start time or arrow in {line!r}: cue skipped")
             return None
         end, rest = _collect_timestamp(rest[len(ARROW):].lstrip(_WHITESPACE))
         if end is None:
-            self._problem(line_number, f"invalid cue end time in {line!r}")
+            self._problem(line_number, f"invalid cue end time in {line!r}: cue skipped")
             return None
         if rest and rest[0] not in _WHITESPACE:
-            self._problem(line_number, f"no space between the end time and the settings in {line!r}", fatal=False)
-        # Players ignore a setting they cannot read, so even strict mode only warns, and
-        # the setting is kept verbatim for the round trip.
-        settings: dict[str, str] = {}
-        for token in rest.split():
-            name, _, value = token.partition(":")
-            problem = _setting_problem(name, value) if name and value else f"cue setting {token!r} is not name:value"
-            if problem:
-                self._problem(line_number, f"{problem} (players ignore it)", fatal=False)
-            if name and value:
-                settings[name] = value
+            self._problem(line_number, f"no space between the end time and the settings in {line!r}", error=False)
+        settings, _, problems = parse_cue_settings(rest, self.doc.regions)
+        for problem in problems:
+            self._problem(line_number, f"{problem} (players ignore it)", error=False)
         return start, end, settings
 
 
 def parse_vtt(text: str, *, strict: bool = True) -> VttDocument:
-    """Parse a WebVTT file. Strict mode (uploads) raises `VttParseError` at the first
-    problem; lenient mode skips what the W3C rules skip and lists it in `warnings`.
-    A file without the WEBVTT signature is rejected in both modes."""
-    return _Parser(text, strict).parse()
+    """Parse a WebVTT file the way a browser does, listing each problem in `warnings`.
+    Strict mode (uploads and edits) then raises one `VttParseError` naming every error (a
+    skipped block, a missing blank line, a NUL, cues out of order) with its line. A file
+    without the WEBVTT signature is rejected in both modes."""
+    doc = _Parser(text).parse()
+    if strict and doc.errors:
+        first = doc.errors[0]
+        raise VttParseError(first.message, first.line, [(e.line, e.message) for e in doc.errors])
+    return doc
 
 
 # ------------------------------------------------------------------------------- writer
@@ -376,7 +588,8 @@ def write_vtt(source: VttDocument | Sequence[Cue], kind: str | None = None) -> s
     first_line = SIGNATURE + (f" {doc.header_text}" if doc.header_text else "")
     blocks = ["\n".join([first_line, *_header_lines(doc, kind)])]
     blocks += [f"STYLE\n{style}" for style in doc.styles]
-    blocks += [f"REGION\n{region}" for region in doc.regions]
+    # A region without an id is one no cue can use (and an empty REGION block is no block).
+    blocks += [f"REGION\n{region.settings_text()}" for region in doc.regions if region.id]
     notes = sorted(doc.notes, key=lambda note: note.before_cue)
     note_index = 0
     for cue_index, cue in enumerate([*doc.cues, None]):

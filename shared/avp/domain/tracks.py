@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from avp.auth.tokens import Principal
-from avp.captions.errors import CaptionFormatError
+from avp.captions.errors import VttParseError
 from avp.captions.model import Cue
 from avp.captions.presets import get_preset
 from avp.captions.qc import check_cues
@@ -65,11 +65,11 @@ def _check_kind(kind: str) -> None:
 
 # -- parsing and QC -----------------------------------------------------------
 def parse(content: str) -> VttDocument:
-    """Parse under the strict W3C rules; a broken file is a 422 naming the line."""
+    """Parse under the strict W3C rules; a broken file is a 422 naming every problem with its line."""
     try:
         return parse_vtt(content, strict=True)
-    except CaptionFormatError as error:
-        raise Unprocessable({"content": [f"line {error.line}: {error.message}"]}) from error
+    except VttParseError as error:
+        raise Unprocessable({"content": [f"line {line}: {message}" for line, message in error.problems]}) from error
 
 
 def _qc_report(job: dict[str, Any], cues: Sequence[Cue]) -> dict[str, Any]:

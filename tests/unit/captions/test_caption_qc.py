@@ -81,7 +81,7 @@ def test_check_vtt_parse_error_raises_or_is_reported():
         check_vtt(broken, NETFLIX)
     report = check_vtt(broken, NETFLIX, report_parse_errors=True)
     assert not report.ok and report.errors == ["line 6: block is neither a cue, a NOTE, a STYLE nor a REGION "
-                                               "(no valid timing line)"]
+                                               "(no valid timing line): skipped"]
     lenient = check_vtt(broken, NETFLIX, strict=False)
     assert lenient.cue_count == 1 and lenient.ok
     assert lenient.warnings == [report.errors[0]]

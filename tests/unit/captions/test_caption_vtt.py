@@ -2,7 +2,7 @@ import pytest
 
 from avp.captions.errors import VttParseError
 from avp.captions.model import Cue
-from avp.captions.vtt import VttDocument, format_timestamp, parse_timestamp, parse_vtt, write_vtt
+from avp.captions.vtt import VttDocument, VttRegion, format_timestamp, parse_timestamp, parse_vtt, write_vtt
 
 # web-platform-tests webvtt/parsing/file-parsing/tests/support/arrows.vtt: browsers find 6 cues.
 WPT_ARROWS = (
@@ -26,10 +26,11 @@ def test_reference_caption_track_parses_and_round_trips(media_dir):
     assert doc.cues[0].start == 0.429 and doc.cues[0].end == 9.165 and doc.cues[0].text == "[ music ]"
     assert doc.cues[1].text == "<v Narrator> You <i>want</i> these people."
     assert doc.notes[0].text.startswith("NOTE This VTT file") and doc.notes[0].before_cue == 0
-    # "position:10%,start" is an obsolete alignment: players ignore it, so only a warning.
-    assert [w.line for w in doc.warnings] == [61]
+    # "position:10%,start" is an obsolete alignment: players ignore the setting, so only a warning.
+    assert [(w.line, w.error) for w in doc.warnings] == [(61, False)]
     positioned = doc.cues[11]
-    assert positioned.settings == {"position": "10%,start", "align": "start", "size": "35%"}
+    assert positioned.settings == {"size": "35%", "align": "start"}
+    assert doc.layout(positioned).position is None
     again = parse_vtt(write_vtt(doc))
     assert (again.cues, again.notes, again.header_lines) == (doc.cues, doc.notes, doc.header_lines)
     assert write_vtt(again) == write_vtt(doc)
@@ -70,8 +71,10 @@ def test_wpt_arrows_lenient_finds_six_cues_and_strict_names_the_line():
     assert doc.warnings
     with pytest.raises(VttParseError) as caught:
         parse_vtt(WPT_ARROWS)
-    assert caught.value.line == 4
-    assert "line 4" in str(caught.value)
+    # Every problem is listed, each with its line: the four unreadable timing lines at the end too.
+    lines = [line for line, _ in caught.value.problems]
+    assert lines[:2] == [3, 4] and lines[-4:] == [21, 23, 25, 27]
+    assert caught.value.line == 3 and "line 4: " in str(caught.value) and "line 27: " in str(caught.value)
 
 
 def test_wpt_negative_timings_kept_leniently_refused_strictly():
@@ -98,27 +101,27 @@ def test_signature_variants_bom_crlf_and_header_text():
     assert parse_vtt("WEBVTT\tx\r00:01.000 --> 00:02.000\rA", strict=False).cues[0].text == "A"
 
 
-def test_cue_settings_round_trip_verbatim():
-    line = "00:00:01.000 --> 00:00:02.000 vertical:rl line:-1.5 position:10%,line-left size:35% align:end region:fred"
+def test_cue_settings_round_trip():
+    line = "00:00:01.000 --> 00:00:02.000 vertical:rl line:-1.5 position:10%,line-left size:35% align:end"
     doc = parse_vtt(f"WEBVTT\n\nid-7\n{line}\ntext\n")
     assert not doc.warnings
-    assert list(doc.cues[0].settings) == ["vertical", "line", "position", "size", "align", "region"]
+    assert list(doc.cues[0].settings) == ["vertical", "line", "position", "size", "align"]
     assert f"id-7\n{line}\ntext" in write_vtt(doc)
 
 
 @pytest.mark.parametrize("setting", ["vertical:up", "line:abc", "line:5,top", "position:120%", "size:50",
-                                     "align:middle", "colour:red", "novalue:"])
+                                     "align:middle", "colour:red", "novalue:", "region:nowhere"])
 def test_unreadable_settings_are_warnings_even_in_strict_mode(setting):
     doc = parse_vtt(f"WEBVTT\n\n00:01.000 --> 00:02.000 {setting}\nx\n")
-    assert len(doc.cues) == 1
-    assert [w.line for w in doc.warnings] == [3]
+    assert len(doc.cues) == 1 and doc.cues[0].settings == {}
+    assert [(w.line, w.error) for w in doc.warnings] == [(3, False)]
 
 
 def test_note_style_region_blocks_are_kept_in_place():
     text = ("WEBVTT\n\nSTYLE\n::cue { color: yellow }\n\nREGION\nid:fred width:40%\n\n"
             "NOTE first\n\n00:01.000 --> 00:02.000\nA\n\nNOTE\nbetween\ncues\n\n00:03.000 --> 00:04.000\nB\n\nNOTE end\n")
     doc = parse_vtt(text)
-    assert doc.styles == ["::cue { color: yellow }"] and doc.regions == ["id:fred width:40%"]
+    assert doc.styles == ["::cue { color: yellow }"] and doc.regions == [VttRegion(id="fred", width=40.0)]
     assert [(n.text, n.before_cue) for n in doc.notes] == [("NOTE first", 0), ("NOTE\nbetween\ncues", 1), ("NOTE end", 2)]
     assert parse_vtt(write_vtt(doc)) == doc
 
