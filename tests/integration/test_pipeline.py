@@ -215,3 +215,23 @@ def test_approving_the_source_makes_every_target_language(container):
     assert cues and all(c.data.get("untranslated") for c in cues)  # no offline translator: drafts, flagged
     assert job["languages"]["fr"]["machine_translated"] is False and "no translation provider" in job["languages"]["fr"]["translation_note"]
     assert container.storage.exists(fr["audio_description_mp3"])
+
+
+def test_a_voice_this_deployment_cannot_use_fails_once_with_a_reason_a_person_can_act_on(container):
+    requested = {**ALL, "tts_preferences": {"provider": "gemini", "model": "flash", "default_voice": "Kore"}}
+    job = _queued_job(container, SAMPLE, requested=requested)
+    runner = LocalRunner(container.settings.project_id, container.settings.region,
+                         env={**container.settings.to_env(), "GEMINI_API_KEY": ""})  # this deployment has no key
+    execution_id = runner.start_pipeline(job["id"], ["synthesize"])
+    jobs.transition(container.store, SYSTEM, job["id"], "start_processing", changes={"execution_id": execution_id})
+    result = runner.wait(execution_id, 120)
+    assert result["state"] == "FAILED" and result["error"]["tags"] == ["OperationError"]
+    failed = jobs.get_job(container.store, job["id"])
+    assert failed["status"] == "failed" and failed["failed_step"] == "synthesize"
+    reason = failed["failure_reason"]
+    assert reason.startswith("Voicing the descriptions (synthesize) failed: ") and "GEMINI_API_KEY" in reason
+    assert "Traceback" not in reason and "\n" not in reason
+    assert container.store.get(f"job_status/{job['id']}")["failure_reason"] == reason
+    log = runner.manager.get(execution_id).log
+    assert sum("starting synthesize" in line for line in log) == 1  # permanent: never retried
+    assert not any("starting fail" in line for line in log)  # the step's own reason stands

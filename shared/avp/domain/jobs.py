@@ -413,7 +413,7 @@ def retry_job(store: Store, runner: WorkflowRunner, principal: Principal, meta: 
               note: str | None = None) -> dict[str, Any]:
     """Start a failed job again; steps it has done (`steps_done`) are not rerun."""
     access.require_job(store, principal, job_id, "retry")
-    transition(store, meta, job_id, "retry", reason=note, changes={"failed_step": None, "failure_reason": None})
+    transition(store, meta, job_id, "retry", reason=note, changes={"failed_step": None, "failure_reason": None, "step_errors": {}})
     return launch_pipeline(store, runner, meta, job_id)
 
 

@@ -1,8 +1,10 @@
 """`avp-media STEP --job-id ID [--language L]`: the Cloud Run Job contract.
 
-Exit 0: done. Exit PERMANENT_FAILURE_EXIT_CODE: the job failed for a reason no retry can fix (the
-reason is recorded on the job; the workflow does not retry). Any other non-zero exit: a transient
-failure, retried by the workflow with backoff.
+Exit 0: done. Exit PERMANENT_FAILURE_EXIT_CODE: the job failed for a reason no retry can fix; the
+reason is recorded on the job and the job marked failed, which is what the workflow reads back
+(a failed Cloud Run Job execution reaches it without the exit status). Exit 1: a transient
+failure (see avp.pipeline.failures), its reason kept on the job, retried by the workflow.
+`avp-media fail` marks the job failed once the workflow gives up.
 """
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ from avp.bootstrap import container
 from avp.domain import jobs
 from avp.domain.audit import SYSTEM
 from avp.errors import Conflict
-from avp.pipeline.context import PermanentStepError, StepContext
+from avp.pipeline.context import StepContext
+from avp.pipeline.failures import classify, clean, sentence
 from avp.store import ArrayUnion
 
 PERMANENT_FAILURE_EXIT_CODE = 3
+RETRIES = 3
+"""How often the workflows run a step again after a transient failure (`max_retries` in the YAML)."""
 log = logs.get("pipeline")
 
 
@@ -45,6 +50,27 @@ def mark_failed(store, job_id: str, step: str, reason: str) -> None:
         log.warning("not marked failed: %s", exc.detail)
 
 
+def _step_key(step: str, language: str | None) -> str:
+    return f"{step}_{language}" if language else step
+
+
+def record_transient(store, job_id: str, step: str, language: str | None, reason: str) -> None:
+    """Keep the reason of a failure the workflow will retry: if every attempt fails, the job's
+    `failure_reason` is this sentence, not the platform's "the task exited with an error"."""
+    jobs.update_progress(store, job_id, changes={f"step_errors.{_step_key(step, language)}": reason})
+
+
+def give_up(store, job_id: str, step: str, language: str | None, platform_message: str | None) -> None:
+    """The workflow stopped retrying `step`: fail the job with the step's own last reason when it
+    recorded one, else with the platform's message."""
+    recorded = (jobs.get_job(store, job_id).get("step_errors") or {}).get(_step_key(step, language))
+    if recorded:
+        reason = f"{recorded.rstrip('.')} (tried {RETRIES + 1} times)."
+    else:
+        reason = sentence(step, clean(platform_message or "") or "the step kept failing", language=language)
+    mark_failed(store, job_id, step, reason)
+
+
 def run_step(step: str, job_id: str, language: str | None, attempt: int) -> int:
     from avp.pipeline.steps import STEPS
 
@@ -64,12 +90,16 @@ def run_step(step: str, job_id: str, language: str | None, attempt: int) -> int:
         try:
             ctx.progress(0.0)
             changes = STEPS[step](ctx)
-        except PermanentStepError as exc:
-            logs.event(log, f"{step} failed permanently: {exc}", severity=40, job_id=job_id, step=step)
-            mark_failed(store, job_id, step, str(exc))
-            return PERMANENT_FAILURE_EXIT_CODE
-        except Exception as exc:  # a transient failure: the workflow retries the step
-            log.exception("%s failed (attempt %s): %s", step, attempt, exc, extra={"fields": {"job_id": job_id, "step": step}})
+        except Exception as exc:
+            failure = classify(exc, step, language=language)
+            log.error("%s (attempt %s, %s)", failure.reason, attempt, "permanent" if failure.permanent else "will be retried",
+                      exc_info=exc, extra={"fields": {"job_id": job_id, "step": step}})
+            if failure.permanent:
+                # Recorded on the job first: the workflow reads the job's status back to tell this
+                # from a transient failure (a failed Cloud Run Job execution carries no exit code).
+                mark_failed(store, job_id, step, failure.reason)
+                return PERMANENT_FAILURE_EXIT_CODE
+            record_transient(store, job_id, step, language, failure.reason)
             return 1
     elapsed = round(time.monotonic() - started, 3)
     done = step if not language else f"{step}:{language}"
@@ -90,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(os.environ.get("AVP_LOG_LEVEL", "INFO"), stream=sys.stdout)
     attempt = int(os.environ.get("CLOUD_RUN_TASK_ATTEMPT", "0"))
     if args.step == "fail":
-        mark_failed(container().store, args.job_id, args.failed_step or "unknown", args.reason or "the step kept failing")
+        give_up(container().store, args.job_id, args.failed_step or "unknown", args.language, args.reason)
         return 0
     from avp.pipeline.steps import STEPS
 

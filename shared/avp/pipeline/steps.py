@@ -199,6 +199,9 @@ def _tts(ctx: StepContext, lang: str):
 
     prefs = _requested(ctx).get("tts_preferences") or {}
     provider = prefs.get("provider") or ctx.container.settings.tts_provider
+    if provider == "gemini" and not ctx.container.settings.gemini_api_key:
+        raise PermanentStepError("the job asks for Gemini voices but this deployment has no Gemini API key; "
+                                 "set GEMINI_API_KEY, or retry with tts_preferences.provider \"espeak\"")
     tts = get_tts(provider, {"api_key": ctx.container.settings.gemini_api_key or "", "model": prefs.get("model") or ""}
                   if provider == "gemini" else None)
     voice = (prefs.get("voices") or {}).get(lang) or (prefs.get("default_voice") if lang == _source_language(ctx) else None)
@@ -220,6 +223,7 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
     from avp.providers.describe.base import Description
 
     lang = ctx.language or _source_language(ctx)
+    tts, voice = _tts(ctx, lang)  # first: a voice this deployment cannot use fails before any work
     data = ctx.get_json(ctx.work_path(DESCRIPTIONS))
     gaps = [Gap(**g) for g in data["gaps"]]
     if lang == _source_language(ctx) and not _edited_by_people(ctx, lang, "descriptions"):
@@ -229,7 +233,6 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
                                     priority=int(c.data.get("priority", 2)), draft=bool(c.data.get("draft", False)),
                                     source=str(c.data.get("source", "track")))
                         for c in _track_cues(ctx, lang, "audio_description_vtt")]
-    tts, voice = _tts(ctx, lang)
     result = fit_descriptions(descriptions, [g for g in gaps if g.usable],
                               lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
                               duration=ctx.job["media"]["duration"])

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from avp.local.workflows import (
-    PERMANENT_FAILURE_EXIT_CODE,
     CloudRunJobConnector,
     ExecutionCancelled,
     FirestoreEmulatorConnector,
@@ -89,24 +88,24 @@ def test_attempts_are_counted_per_step(connector: CloudRunJobConnector, runtime:
     ]
 
 
-def test_exit_code_3_is_a_permanent_error_with_the_last_stderr_line(
-    connector: CloudRunJobConnector, runtime: Runtime, logs: list[tuple[str, str]]
+@pytest.mark.parametrize("step", ["permanent", "crash"])
+def test_a_failed_execution_raises_the_connectors_operation_error_without_the_exit_status(
+    connector: CloudRunJobConnector, runtime: Runtime, logs: list[tuple[str, str]], step: str
 ) -> None:
-    assert PERMANENT_FAILURE_EXIT_CODE == 3
     with pytest.raises(WorkflowError) as caught:
-        connector(job_args("permanent", "--job-id", "j1"), runtime.context("run", "run_job"))
-    assert caught.value.tags == ["PermanentError"]
-    assert caught.value.value["message"] == "unsupported codec: prores"  # a JSON log line's message
-    assert caught.value.value["exit_code"] == 3
-    assert ("WARNING", "[permanent --job-id j1 (attempt 0)] warming up") in logs
-    assert ("ERROR", "[permanent --job-id j1 (attempt 0)] unsupported codec: prores") in logs
-
-
-def test_other_exit_codes_are_transient_job_execution_errors(connector: CloudRunJobConnector, runtime: Runtime) -> None:
-    with pytest.raises(WorkflowError) as caught:
-        connector(job_args("crash", "--job-id", "j1"), runtime.context("run", "run_job"))
-    assert caught.value.tags == ["JobExecutionError"]
-    assert caught.value.value["message"] == "out of memory"
+        connector(job_args(step, "--job-id", "j1"), runtime.context("run", "run_job"))
+    error = caught.value.value
+    # The shape Cloud Workflows gives a failed long-running operation: message, tags, operation.
+    assert set(error) == {"message", "tags", "operation"} and error["tags"] == ["OperationError"]
+    operation = error["operation"]
+    assert operation["done"] is True and operation["name"].startswith("projects/p/locations/r/operations/")
+    assert set(operation["error"]) == {"code", "message"} and "failed" in operation["error"]["message"]
+    assert operation["metadata"]["@type"] == "type.googleapis.com/google.cloud.run.v2.Execution"
+    assert operation["metadata"]["failedCount"] == 1 and operation["metadata"]["succeededCount"] == 0
+    assert "3" not in json.dumps(error["tags"]) and "exit_code" not in json.dumps(error)
+    if step == "permanent":  # the step's own log lines still reach the execution log, with their severity
+        assert ("WARNING", "[permanent --job-id j1 (attempt 0)] warming up") in logs
+        assert ("ERROR", "[permanent --job-id j1 (attempt 0)] unsupported codec: prores") in logs
 
 
 def test_connector_timeout_kills_the_child(connector: CloudRunJobConnector, runtime: Runtime) -> None:

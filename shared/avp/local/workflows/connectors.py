@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,9 +26,6 @@ from avp.local.workflows.runtime import CallContext, Connector, terminate_proces
 RUN_JOB = "googleapis.run.v2.projects.locations.jobs.run"
 FIRESTORE_PATCH = "googleapis.firestore.v1.projects.databases.documents.patch"
 FIRESTORE_GET = "googleapis.firestore.v1.projects.databases.documents.get"
-
-PERMANENT_FAILURE_EXIT_CODE = 3
-"""Exit status of a media step that must not be retried (bad input, unsupported file)."""
 
 DEFAULT_JOB_COMMAND: tuple[str, ...] = (sys.executable, "-m", "avp.pipeline")
 DEFAULT_CONNECTOR_TIMEOUT_SECONDS = 1800  # the platform's default for connector calls
@@ -50,10 +48,11 @@ def _container_args(args: Mapping[str, Any]) -> list[str]:
 class CloudRunJobConnector:
     """Runs `[*command, *containerOverrides[0].args]` and reports like the jobs.run connector.
 
-    Exit 0 returns an Execution-like map; exit `PERMANENT_FAILURE_EXIT_CODE` raises an error
-    tagged `PermanentError`; any other status raises one tagged `JobExecutionError`, which
-    the workflows treat as transient. `CLOUD_RUN_TASK_ATTEMPT` counts the attempts of the
-    same step within one workflow execution, from 0.
+    Exit 0 returns an Execution-like map. Any other exit raises what Cloud Workflows raises
+    for a failed long-running operation (see `operation_error`): the exit status is not in
+    it, so a workflow cannot branch on it here either. Running past
+    `connector_params.timeout` raises `TimeoutError`. `CLOUD_RUN_TASK_ATTEMPT` counts the
+    attempts of the same step within one workflow execution, from 0.
     """
 
     command: Sequence[str] = DEFAULT_JOB_COMMAND
@@ -90,11 +89,7 @@ class CloudRunJobConnector:
             start_new_session=True,  # its own process group, so cancel kills ffmpeg children too
         )
         ctx.register_process(process)
-        last_error_line: list[str] = []
-        readers = [
-            _stream(process.stdout, ctx, label, "INFO", None),
-            _stream(process.stderr, ctx, label, "WARNING", last_error_line),
-        ]
+        readers = [_stream(process.stdout, ctx, label, "INFO"), _stream(process.stderr, ctx, label, "WARNING")]
         try:
             status = _wait(process, ctx, timeout, label)
         finally:
@@ -102,11 +97,9 @@ class CloudRunJobConnector:
             for reader in readers:
                 reader.join(timeout=5)
             ctx.unregister_process(process)
-        reason = last_error_line[0] if last_error_line else f"{label} exited with status {status}"
-        if status == PERMANENT_FAILURE_EXIT_CODE:
-            raise WorkflowError({"message": reason, "tags": ["PermanentError"], "exit_code": status, "execution": execution_name})
         if status != 0:
-            raise WorkflowError({"message": reason, "tags": ["JobExecutionError"], "exit_code": status, "execution": execution_name})
+            ctx.log(f"{label} exited with status {status}", "WARNING")
+            raise WorkflowError(operation_error(job, execution_name, started))
         ctx.log(f"finished {label}")
         return {
             "name": execution_name,
@@ -119,6 +112,35 @@ class CloudRunJobConnector:
             "cancelledCount": 0,
             "conditions": [{"type": "Completed", "state": "CONDITION_SUCCEEDED"}],
         }
+
+
+def operation_error(job: str, execution_name: str, started: str) -> dict[str, Any]:
+    """The error map of a failed Cloud Run Job execution, as the jobs.run connector raises it.
+
+    For a long-running operation that ends in error, Cloud Workflows raises a map with
+    `message`, `tags` holding "OperationError", and `operation`, the failed operation
+    (https://cloud.google.com/workflows/docs/connectors#long-running_operations). For
+    jobs.run the operation's `metadata` is the Execution and `error` a google.rpc.Status
+    whose text is Cloud Run's; avp reads neither text nor code: the step says why on the job.
+    """
+    execution_id = execution_name.rsplit("/", 1)[-1]
+    status = {"code": 2, "message": f"Task {execution_id}-task0 failed with message: The container exited with an error."}
+    parent = job.split("/jobs/", 1)[0]
+    return {
+        "message": status["message"],
+        "tags": ["OperationError"],
+        "operation": {
+            "name": f"{parent}/operations/{uuid.uuid4()}",
+            "done": True,
+            "error": status,
+            "metadata": {
+                "@type": "type.googleapis.com/google.cloud.run.v2.Execution",
+                "name": execution_name, "job": job.rsplit("/", 1)[-1], "startTime": started, "completionTime": _now(),
+                "taskCount": 1, "failedCount": 1, "succeededCount": 0, "cancelledCount": 0,
+                "conditions": [{"type": "Completed", "state": "CONDITION_FAILED", "message": status["message"]}],
+            },
+        },
+    }
 
 
 def _wait(process: subprocess.Popen[str], ctx: CallContext, timeout: float, label: str) -> int:
@@ -148,7 +170,7 @@ def _log_entry(line: str, default_severity: str) -> tuple[str, str]:
     return str(entry["message"]), str(entry.get("severity", default_severity))
 
 
-def _stream(pipe: IO[str] | None, ctx: CallContext, label: str, severity: str, last_line: list[str] | None) -> threading.Thread:
+def _stream(pipe: IO[str] | None, ctx: CallContext, label: str, severity: str) -> threading.Thread:
     def pump() -> None:
         assert pipe is not None
         with pipe:
@@ -157,8 +179,6 @@ def _stream(pipe: IO[str] | None, ctx: CallContext, label: str, severity: str, l
                     continue
                 message, line_severity = _log_entry(line.strip(), severity)
                 ctx.log(f"[{label}] {message}", line_severity)
-                if last_line is not None:
-                    last_line[:] = [message]
 
     thread = threading.Thread(target=pump, name=f"job-output-{label}", daemon=True)
     thread.start()

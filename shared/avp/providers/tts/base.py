@@ -10,7 +10,14 @@ from typing import Protocol, runtime_checkable
 
 
 class TtsError(RuntimeError):
-    """Synthesis failed: unknown voice, empty text, or the engine/service refused."""
+    """Synthesis failed: unknown voice, empty text, or the engine/service refused.
+
+    `permanent` says whether trying again can help: a bad request stays bad; a timeout, a lost
+    connection, a 5xx or 429 answer may pass next time."""
+
+    def __init__(self, message: str, *, permanent: bool = True):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from google.api_core.client_options import ClientOptions
 from google.api_core.exceptions import GoogleAPIError
 from google.cloud import texttospeech as tts
 
+from avp.providers.retry import error_for_status
 from avp.providers.tts.base import Synthesis, TtsError, Voice, check_request
 
 _GENDERS = {1: "male", 2: "female", 3: "neutral"}
@@ -61,5 +62,6 @@ class GoogleTts:
                 ),
             )
         except (GoogleAPIError, requests.RequestException) as exc:
-            raise TtsError(f"Cloud TTS synthesis failed: {exc}") from exc
+            code = getattr(exc, "code", None)  # the HTTP status of an API answer; none for a lost connection
+            raise error_for_status(code if isinstance(code, int) else None, f"Cloud TTS synthesis failed: {exc}", TtsError) from exc
         return Synthesis.from_wav(response.audio_content)
