@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+# API Gateway refuses requests over 32 megabytes (https://cloud.google.com/api-gateway/docs/quotas,
+# "Payload size limits"): a direct upload and its multipart envelope must stay below it; larger
+# videos go through the resumable session, straight to Cloud Storage.
+GATEWAY_MAX_REQUEST_BYTES = 32 * 1000**2
+MULTIPART_ENVELOPE_BYTES = 1024**2  # the form fields and part headers around the file
+
+
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -39,7 +46,7 @@ class Settings:
     login_ip_max_failures: int = 50
     lockout_seconds: int = 15 * 60
     max_upload_bytes: int = 20 * 1024**3
-    max_direct_upload_bytes: int = 100 * 1024**2
+    max_direct_upload_bytes: int = 30 * 1000**2  # + envelope stays under GATEWAY_MAX_REQUEST_BYTES
     max_json_bytes: int = 2 * 1024**2
     ms_client_id: str = ""
     ms_tenant_ids: tuple[str, ...] = ()
@@ -63,6 +70,11 @@ class Settings:
     def is_local(self) -> bool:
         return self.env == "local"
 
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body a function accepts: a direct upload in its multipart envelope."""
+        return self.max_direct_upload_bytes + MULTIPART_ENVELOPE_BYTES
+
     def to_env(self) -> dict[str, str]:
         """The variables a child process (a pipeline step) needs to see the same deployment."""
         env = {"AVP_ENV": self.env, "GOOGLE_CLOUD_PROJECT": self.project_id, "AVP_REGION": self.region,
@@ -82,7 +94,7 @@ class Settings:
         """Build settings from `environ` (default: the process environment)."""
         e = os.environ if environ is None else environ
         d = cls()
-        return cls(
+        built = cls(
             env=e.get("AVP_ENV", d.env),
             project_id=e.get("GOOGLE_CLOUD_PROJECT", d.project_id),
             region=e.get("AVP_REGION", d.region),
@@ -121,6 +133,11 @@ class Settings:
             mail_from=e.get("AVP_MAIL_FROM", d.mail_from),
             log_level=e.get("AVP_LOG_LEVEL", d.log_level),
         )
+        if built.env == "cloud" and built.max_request_bytes > GATEWAY_MAX_REQUEST_BYTES:
+            raise ValueError(f"AVP_MAX_DIRECT_UPLOAD_BYTES={built.max_direct_upload_bytes} does not fit API Gateway's "
+                             f"{GATEWAY_MAX_REQUEST_BYTES}-byte request limit with its multipart envelope; larger "
+                             "uploads must use the resumable session")
+        return built
 
 
 @functools.cache

@@ -75,7 +75,7 @@ def create_app(name: str, blueprints: Iterable[Any] = ()) -> Flask:
     """A function's Flask app with avp's error envelope, request ids and JSON logs."""
     app = Flask(f"avp.{name}")
     app.json = IsoJSONProvider(app)
-    app.config["MAX_CONTENT_LENGTH"] = container().settings.max_direct_upload_bytes + 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = container().settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logs.configure(container().settings.log_level)
 

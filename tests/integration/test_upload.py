@@ -205,6 +205,19 @@ def test_direct_create_streams_the_file_and_queues_the_job(client, container, ru
     assert client.get(f"{API}/jobs", headers=headers).json["total"] == 1
 
 
+def test_a_direct_upload_fits_behind_api_gateway_and_a_larger_one_is_refused(client, container, producer, video):
+    from avp.config import GATEWAY_MAX_REQUEST_BYTES
+
+    headers, _ = producer
+    limit = container.settings.max_direct_upload_bytes  # the default, as deployed
+    assert container.settings.max_request_bytes <= GATEWAY_MAX_REQUEST_BYTES
+    over = {"file": (io.BytesIO(video + b"\0" * (limit + 1 - len(video))), "big.mp4", "video/mp4"), "source_language": "en",
+            "requested_outputs": "{}"}
+    resp = client.post(f"{API}/jobs", data=over, headers=headers, content_type="multipart/form-data")
+    assert resp.status_code == 413 and str(limit) in resp.json["detail"]
+    assert client.get(f"{API}/jobs", headers=headers).json["total"] == 0
+
+
 def test_a_runner_that_cannot_start_leaves_the_job_failed_and_retryable(client, container, producer, video):
     install(container, FakeRunner(fail=RuntimeError("workflows unreachable")))
     headers, _ = producer

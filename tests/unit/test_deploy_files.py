@@ -417,3 +417,17 @@ def test_terraform_references_resolve(path: Path) -> None:
         assert module in here.modules, f"module.{module} is not declared in {path}"
         declared = _tf_dir((path / _name(here.modules[module]["source"])).resolve()).outputs
         assert output in declared, f"module.{module}.{output} is not an output"
+
+
+# --- request limits ----------------------------------------------------------------------------
+
+def test_request_limits_fit_api_gateway() -> None:
+    from avp.config import GATEWAY_MAX_REQUEST_BYTES, Settings
+
+    assert Settings().max_request_bytes <= GATEWAY_MAX_REQUEST_BYTES
+    cloud = {"AVP_ENV": "cloud", "AVP_DATA_DIR": "/tmp/avp"}
+    assert Settings.from_env(cloud).max_direct_upload_bytes == Settings().max_direct_upload_bytes
+    with pytest.raises(ValueError, match="resumable"):
+        Settings.from_env({**cloud, "AVP_MAX_DIRECT_UPLOAD_BYTES": str(100 * 1024**2)})
+    local = Settings.from_env({"AVP_MAX_DIRECT_UPLOAD_BYTES": str(100 * 1024**2)})  # no gateway on one machine
+    assert local.max_direct_upload_bytes == 100 * 1024**2
