@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MEDIA = REPO.parent / "shared" / "media"
+MEDIA = REPO / "tests" / "data" / "media"  # in the repository, licences in tests/data/README.md
 
 
 @pytest.fixture(scope="session")
 def media_dir() -> Path:
-    if not MEDIA.exists():
-        pytest.skip(f"test media not found at {MEDIA}")
     return MEDIA
 
 

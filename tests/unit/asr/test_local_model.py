@@ -1,4 +1,4 @@
-"""The local recognizer with the real Whisper base model on the shared test media."""
+"""The local recognizer with the real Whisper base model on the in-repository test media (tests/data)."""
 from pathlib import Path
 import wave
 
@@ -10,11 +10,8 @@ from avp.providers.asr.base import NO_SPEECH
 from avp.providers.asr.local import LocalSettings, LocalTranscriber
 from avp.providers.asr.wer import wer
 
-MEDIA = Path(__file__).resolve().parents[3] / "../shared/media"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not MEDIA.is_dir(), reason=f"shared test media not found at {MEDIA}"),
-]
+MEDIA = Path(__file__).resolve().parents[2] / "data" / "media"
+pytestmark = pytest.mark.slow
 EXAMPLE_VIDEO = MEDIA / "video/example-720p.mp4"
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
