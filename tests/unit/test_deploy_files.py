@@ -37,6 +37,7 @@ BUILTIN_SUBSTITUTIONS = {"PROJECT_ID", "BUILD_ID", "PROJECT_NUMBER", "LOCATION"}
 OPTIONAL_IMPORTS = {
     "pillow": "google.genai.types tries PIL.Image",
     "pygments": "httpx tries its command-line extra",
+    "rich": "httpx tries its command-line extra",
 }
 # Names Terraform reserves in a module block: a variable called so could never be set.
 RESERVED_MODULE_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on", "lifecycle", "locals"}
