@@ -18,7 +18,7 @@ def make_user(container, role: str = "admin", email: str | None = None, password
 
 def login(client, email: str, password: str = PASSWORD, ip: str = "10.0.0.1"):
     return client.post(f"{API}/auth/login", json={"email": email, "password": password},
-                       headers={"X-Forwarded-For": ip}, base_url="https://localhost")
+                       environ_base={"REMOTE_ADDR": ip}, base_url="https://localhost")
 
 
 def token_for(client, container, role: str = "admin", **kw) -> tuple[str, dict]:

@@ -45,6 +45,8 @@ class Settings:
     login_max_failures: int = 10
     login_ip_max_failures: int = 50
     lockout_seconds: int = 15 * 60
+    auth_cache_seconds: float = 2.0  # how long an instance may reuse a user's state (role, revocation)
+    trusted_proxies: int | None = None  # proxies in front that append X-Forwarded-For; None: 0 locally, 1 in the cloud
     max_upload_bytes: int = 20 * 1024**3
     max_direct_upload_bytes: int = 30 * 1000**2  # + envelope stays under GATEWAY_MAX_REQUEST_BYTES
     max_json_bytes: int = 2 * 1024**2
@@ -74,6 +76,13 @@ class Settings:
     def max_request_bytes(self) -> int:
         """The largest request body a function accepts: a direct upload in its multipart envelope."""
         return self.max_direct_upload_bytes + MULTIPART_ENVELOPE_BYTES
+
+    @property
+    def proxy_hops(self) -> int:
+        """How many proxies in front of the functions to trust for the client's address."""
+        if self.trusted_proxies is not None:
+            return max(0, self.trusted_proxies)
+        return 0 if self.is_local else 1
 
     def to_env(self) -> dict[str, str]:
         """The variables a child process (a pipeline step) needs to see the same deployment."""
@@ -112,6 +121,8 @@ class Settings:
             login_max_failures=int(e.get("AVP_LOGIN_MAX_FAILURES", d.login_max_failures)),
             login_ip_max_failures=int(e.get("AVP_LOGIN_IP_MAX_FAILURES", d.login_ip_max_failures)),
             lockout_seconds=int(e.get("AVP_LOCKOUT_SECONDS", d.lockout_seconds)),
+            auth_cache_seconds=float(e.get("AVP_AUTH_CACHE_SECONDS", d.auth_cache_seconds)),
+            trusted_proxies=int(e["AVP_TRUSTED_PROXIES"]) if e.get("AVP_TRUSTED_PROXIES") else None,
             max_upload_bytes=int(e.get("AVP_MAX_UPLOAD_BYTES", d.max_upload_bytes)),
             max_direct_upload_bytes=int(e.get("AVP_MAX_DIRECT_UPLOAD_BYTES", d.max_direct_upload_bytes)),
             max_json_bytes=int(e.get("AVP_MAX_JSON_BYTES", d.max_json_bytes)),

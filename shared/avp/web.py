@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from avp import logs
 from avp.auth.tokens import Principal, decode_access_token
 from avp.bootstrap import container
+from avp.domain import sessions
 from avp.domain.audit import AuditMeta
 from avp.errors import AvpError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable
 
@@ -161,7 +162,8 @@ def _principal_from_request() -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    return decode_access_token(container().jwt_key, token.strip())
+    c = container()
+    return sessions.current_principal(c.store, decode_access_token(c.jwt_key, token.strip()), c.settings.auth_cache_seconds)
 
 
 def current_user() -> Principal:
@@ -195,9 +197,14 @@ def public(view: Callable) -> Callable:
 
 
 def client_ip() -> str:
-    # Behind API Gateway/Cloud Functions the client is the first X-Forwarded-For hop.
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[0].strip() or (request.remote_addr or "unknown")
+    """The caller's address as the nearest trusted proxy saw it. Each of the `proxy_hops` trusted
+    proxies appends the address it received from to X-Forwarded-For, so the right-most entry not
+    written by one of them is the client; anything further left was written by the client and
+    proves nothing. With no trusted proxy (locally) the header is ignored."""
+    hops = container().settings.proxy_hops
+    chain = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()] if hops else []
+    chain.append(request.remote_addr or "unknown")
+    return chain[max(0, len(chain) - 1 - hops)]
 
 
 def audit_meta() -> AuditMeta:

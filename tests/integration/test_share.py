@@ -72,9 +72,12 @@ def test_public_lookup_is_rate_limited_per_ip(world, client, monkeypatch):
     job = world.job(status="complete")
     production = world.person("production")
     token = client.post(f"{SHARE}/jobs/{job['id']}/share", headers=production.headers).json["token"]
-    one_ip = {"X-Forwarded-For": "203.0.113.7"}
-    answers = [client.get(f"{SHARE}/public/share/{'y' * 43}", headers=one_ip).status_code for _ in range(3)]
+    one_ip = {"REMOTE_ADDR": "203.0.113.7"}
+    answers = [client.get(f"{SHARE}/public/share/{'y' * 43}", environ_base=one_ip).status_code for _ in range(3)]
     assert answers == [404, 404, 404]
-    limited = client.get(f"{SHARE}/public/share/{token}", headers=one_ip)
+    limited = client.get(f"{SHARE}/public/share/{token}", environ_base=one_ip)
     assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
-    assert client.get(f"{SHARE}/public/share/{token}", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
+    assert client.get(f"{SHARE}/public/share/{token}", environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code == 200
+    # A forged X-Forwarded-For does not make a new client (no trusted proxy locally).
+    forged = client.get(f"{SHARE}/public/share/{token}", environ_base=one_ip, headers={"X-Forwarded-For": "192.0.2.9"})
+    assert forged.status_code == 429

@@ -86,6 +86,7 @@ class World:
     params: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _epochs: dict[str, int] = field(default_factory=dict)
 
     @property
     def store(self):
@@ -102,6 +103,14 @@ class World:
 
     def token(self, user: dict[str, Any]) -> str:
         return issue_access_token(self.container.jwt_key, user, user.get("org_ids") or [], 900)[0]
+
+    def current_token(self, caller: str) -> str:
+        """A token of `caller` valid now: rows such as logout end the caller's earlier tokens."""
+        user = self.store.get(f"users/{self.users[caller]['id']}")
+        if user.get("session_epoch", 0) != self._epochs.get(caller, 0):
+            self._epochs[caller] = user.get("session_epoch", 0)
+            self.tokens[caller] = self.token(user)
+        return self.tokens[caller]
 
     # -- fresh resources (see Row.fresh) --
     def fresh_user(self) -> dict[str, str]:
@@ -170,7 +179,7 @@ def check_row(client, world: World, r: Row) -> list[str]:
     problems = []
     for caller in CALLERS:
         params = {**world.params, **(r.fresh(world) if r.fresh else {})}
-        headers = {} if caller == "anonymous" else {"Authorization": f"Bearer {world.tokens[caller]}"}
+        headers = {} if caller == "anonymous" else {"Authorization": f"Bearer {world.current_token(caller)}"}
         # String values of the body may name path parameters too: {"user_id": "{user_id}"}.
         kwargs = {"json": {k: v.format(**params) if isinstance(v, str) else v for k, v in r.body.items()}} if r.body else {}
         url = r.template.format(**params) + (f"?{r.query.format(**params)}" if r.query else "")

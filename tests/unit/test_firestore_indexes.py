@@ -233,6 +233,9 @@ class _Txn:
     def delete(self, ref) -> None:
         pass
 
+    def get(self, query) -> Iterator[_Snap]:
+        return query.stream()
+
 
 class _Batch(_Txn):
     def commit(self) -> None:
@@ -320,6 +323,10 @@ class RecordingStore(Store):
     def update(self, path: str, data: dict[str, Any]) -> None:
         self.writes.append((path, data))
 
+    def increment(self, path: str, field: str, by: int = 1, also: dict[str, Any] | None = None) -> int:
+        self.writes.append((path, {field: by, **(also or {})}))
+        return by
+
     def create(self, collection: str, data: dict[str, Any], doc_id: str | None = None) -> dict[str, Any]:
         self.writes.append((f"{collection}/{doc_id}", data))
         return {**data, "id": doc_id or "new-id"}
@@ -392,6 +399,8 @@ def _users(store: RecordingStore) -> None:
         users.list_users(store, page=1, size=20, **kwargs)
     store.results["users"] = [{"id": "u-admin", "role": "admin"}]
     assert users.ensure_first_admin(store, "admin@example.com", "pw") is None
+    store.results["users"].append({"id": "u-admin-2", "role": "admin"})
+    users.update_user(store, META, "u-admin", {"role": "client"})  # the last-active-admin guard's query
 
 
 def _refresh_tokens(store: RecordingStore) -> None:

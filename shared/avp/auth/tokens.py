@@ -25,6 +25,7 @@ class Principal:
     org_ids: tuple[str, ...] = field(default_factory=tuple)
     jti: str = ""
     email: str = ""
+    epoch: int = 0  # the user's session epoch when the token was issued; a later epoch revokes it
 
     @property
     def is_admin(self) -> bool:
@@ -34,7 +35,8 @@ class Principal:
 def issue_access_token(key: str, user: dict, org_ids: list[str], ttl: int) -> tuple[str, int]:
     now = int(time.time())
     claims = {"sub": user["id"], "role": user["role"], "org_ids": sorted(org_ids), "email": user.get("email", ""),
-              "jti": uuid.uuid4().hex, "iat": now, "nbf": now, "exp": now + ttl, "iss": ISSUER}
+              "sev": int(user.get("session_epoch") or 0), "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
+              "exp": now + ttl, "iss": ISSUER}
     return jwt.encode(claims, key, algorithm=ALGORITHM), ttl
 
 
@@ -52,7 +54,11 @@ def decode_access_token(key: str, token: str) -> Principal:
         raise Unauthorized("invalid token") from exc
     if claims.get("role") not in ROLES:
         raise Unauthorized("invalid token")
-    return Principal(claims["sub"], claims["role"], tuple(claims.get("org_ids") or ()), claims["jti"], claims.get("email", ""))
+    epoch = claims.get("sev", 0)
+    if not isinstance(epoch, int):
+        raise Unauthorized("invalid token")
+    return Principal(claims["sub"], claims["role"], tuple(claims.get("org_ids") or ()), claims["jti"], claims.get("email", ""),
+                     epoch)
 
 
 def new_secret() -> str:

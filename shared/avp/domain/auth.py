@@ -10,7 +10,8 @@ from typing import Any
 from avp.auth.passwords import hash_password, needs_rehash, verify_password
 from avp.auth.tokens import issue_access_token, new_secret, secret_hash
 from avp.config import Settings
-from avp.domain import audit, users
+from avp.domain import audit, sessions, users
+from avp.domain import throttle as throttle_counter
 from avp.domain.audit import AuditMeta
 from avp.errors import Forbidden, TooManyRequests, Unauthorized
 from avp.store import Store, new_id, now
@@ -33,51 +34,61 @@ class Session:
 
 
 # -- throttling --------------------------------------------------------------
-def _throttle_ref(store: Store, kind: str, key: str):
-    return store.ref(f"login_throttle/{kind}-{secret_hash(key)}")
+FAILURE_WINDOW = 3600  # failures count within fixed windows of an hour
 
 
-def _check_locked(store: Store, refs) -> None:
-    for ref in refs:
-        snap = ref.get()
-        locked_until = (snap.to_dict() or {}).get("locked_until") if snap.exists else None
-        if locked_until and locked_until > time.time():
-            raise TooManyRequests("too many failed sign-in attempts; try again later", retry_after=int(locked_until - time.time()) + 1)
+@dataclass(frozen=True)
+class _Throttle:
+    """One sign-in throttle (per account or per client address): its counter key and lock document."""
+
+    kind: str
+    key: str
+    limit: int
+
+    @property
+    def counter(self) -> str:
+        return f"login:{self.kind}:{self.key}"
+
+    @property
+    def lock_path(self) -> str:
+        return f"login_throttle/{self.kind}-{secret_hash(self.key)}"
 
 
-def _note_failure(store: Store, ref, limit: int, lockout: int, window: int = 3600) -> bool:
-    """Count a failure in a sliding window; returns True when this failure locks the key."""
+def _check_locked(store: Store, throttles: tuple[_Throttle, ...]) -> dict[str, dict[str, Any]]:
+    """429 while any throttle is locked; else each throttle's lock document (for counting failures)."""
+    locks = {}
+    for throttle in throttles:
+        lock = store.get(throttle.lock_path) or {}
+        if lock.get("locked_until", 0) > time.time():
+            raise TooManyRequests("too many failed sign-in attempts; try again later",
+                                  retry_after=int(lock["locked_until"] - time.time()) + 1)
+        locks[throttle.kind] = lock
+    return locks
 
-    def txn_fn(txn):
-        snap = ref.get(transaction=txn)
-        data = snap.to_dict() if snap.exists else {}
-        t = time.time()
-        if t - data.get("window_start", 0) > window:
-            data = {"window_start": t, "failures": 0}
-        data["failures"] = data.get("failures", 0) + 1
-        locked = data["failures"] >= limit
-        if locked:
-            data["locked_until"] = t + lockout
-            data["failures"] = 0
-            data["window_start"] = t
-        # When the window and any lockout are over the document means nothing: TTL clears it.
-        data["expires_at"] = now() + dt.timedelta(seconds=max(window, lockout))
-        txn.set(ref, data)
-        return locked
 
-    return store.transaction(txn_fn)
+def _note_failure(store: Store, throttle: _Throttle, lock: dict[str, Any], lockout: int) -> bool:
+    """Count a failure; True when the count since the last lock (in this window) reaches the limit,
+    which locks the key for `lockout` seconds. Parallel failures past the limit all lock: a burst
+    cannot slip attempts through while the lock document is being written."""
+    hit = throttle_counter.hit(store, throttle.counter, FAILURE_WINDOW)
+    since = hit.count - (lock.get("at_count", 0) if lock.get("slot") == hit.slot else 0)
+    if since < throttle.limit:
+        return False
+    store.set(throttle.lock_path, {"locked_until": time.time() + lockout, "slot": hit.slot, "at_count": hit.count,
+                                   "expires_at": now() + dt.timedelta(seconds=max(FAILURE_WINDOW, lockout))})
+    return True
 
 
 def login(store: Store, settings: Settings, key: str, email: str, password: str, meta: AuditMeta) -> Session:
     """Email + password sign-in. Unknown email and wrong password look the same (status, body, time)."""
-    account_ref = _throttle_ref(store, "acct", users.normalize_email(email))
-    ip_ref = _throttle_ref(store, "ip", meta.ip or "unknown")
-    _check_locked(store, (account_ref, ip_ref))
+    account = _Throttle("acct", users.normalize_email(email), settings.login_max_failures)
+    address = _Throttle("ip", meta.ip or "unknown", settings.login_ip_max_failures)
+    locks = _check_locked(store, (account, address))
     user = users.find_by_email(store, email)
     valid = verify_password(user.get("password_hash") if user else None, password)
     if not valid or user is None or user.get("disabled"):
-        locked = _note_failure(store, account_ref, settings.login_max_failures, settings.lockout_seconds)
-        ip_locked = _note_failure(store, ip_ref, settings.login_ip_max_failures, settings.lockout_seconds)
+        locked = _note_failure(store, account, locks["acct"], settings.lockout_seconds)
+        ip_locked = _note_failure(store, address, locks["ip"], settings.lockout_seconds)
         audit.record(store, AuditMeta(user["id"] if user else None, None, meta.request_id, meta.ip),
                      "auth.login_failed", f"users/{user['id']}" if user else "users/unknown",
                      extra={"email_hash": secret_hash(users.normalize_email(email)), "locked": locked or ip_locked})
@@ -85,7 +96,8 @@ def login(store: Store, settings: Settings, key: str, email: str, password: str,
             audit.record(store, meta, "auth.lockout", "users/" + (user["id"] if user else "unknown"))
             raise TooManyRequests("too many failed sign-in attempts; try again later", retry_after=settings.lockout_seconds)
         raise Unauthorized(INVALID_LOGIN)
-    account_ref.delete()
+    throttle_counter.forget(store, account.counter, FAILURE_WINDOW)
+    store.delete(account.lock_path)  # its count since the last lock refers to the counter just cleared
     if needs_rehash(user["password_hash"]):
         store.update(f"users/{user['id']}", {"password_hash": hash_password(password)})
     return start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "password")
@@ -154,11 +166,14 @@ def refresh(store: Store, settings: Settings, key: str, secret: str | None, meta
 
 
 def logout(store: Store, secret: str | None, meta: AuditMeta) -> None:
-    """Revoke the presented refresh token's family (this sign-in on this device)."""
+    """Revoke the presented refresh token's family (this sign-in on this device) and every access token of
+    the caller (other devices refresh into new ones; their refresh families stay valid)."""
     if secret:
         snap = store.ref(f"refresh_tokens/{secret_hash(secret)}").get()
         if snap.exists:
             revoke_family(store, snap.get("family"))
+    if meta.actor_id:
+        sessions.revoke(store, meta.actor_id)
     audit.record(store, meta, "auth.logout", f"users/{meta.actor_id}")
 
 

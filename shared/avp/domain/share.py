@@ -8,11 +8,10 @@ rate-limited per client IP, so tokens cannot be guessed at speed.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 from avp.auth.tokens import Principal, new_secret, secret_hash
-from avp.domain import access, audit, deliverables, language_qc
+from avp.domain import access, audit, deliverables, language_qc, throttle
 from avp.domain.audit import AuditMeta
 from avp.errors import Conflict, NotFound, TooManyRequests, Unprocessable
 from avp.storage import Storage
@@ -80,19 +79,9 @@ def revoke(store: Store, meta: AuditMeta, principal: Principal, job_id: str, tok
 def _limit_rate(store: Store, key: str, limit: int, window: int) -> None:
     """At most `limit` calls per `window` seconds for `key`, counted in Firestore so every instance
     shares the count (429 with Retry-After beyond it)."""
-    slot = int(time.time() // window)
-    ref = store.ref(f"rate_limits/{secret_hash(key)}_{slot}")
-
-    def txn_fn(txn):
-        count = (ref.get(transaction=txn).to_dict() or {}).get("count", 0)
-        if count >= limit:
-            return False
-        txn.set(ref, {"count": count + 1, "expires_at": now() + dt.timedelta(seconds=2 * window)})
-        return True
-
-    if not store.transaction(txn_fn):
-        raise TooManyRequests("too many share link lookups; try again later",
-                              retry_after=window - int(time.time()) % window)
+    hit = throttle.hit(store, key, window)
+    if hit.count > limit:
+        raise TooManyRequests("too many share link lookups; try again later", retry_after=hit.seconds_left)
 
 
 def open_public(store: Store, storage: Storage, token: str, ip: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from google.api_core.exceptions import Conflict as FirestoreConflict
 
 from avp.auth.passwords import check_policy, hash_password
 from avp.auth.tokens import ROLES, new_secret, secret_hash
-from avp.domain import audit
+from avp.domain import audit, sessions
 from avp.domain.audit import AuditMeta
 from avp.errors import Conflict, NotFound, Unprocessable
 from avp.store import Page, Store, now
@@ -85,8 +85,17 @@ def list_users(store: Store, *, page: int, size: int, role: str | None = None, e
     return result
 
 
+def _require_another_admin(store: Store, txn, user_id: str) -> None:
+    """409 unless an active admin other than `user_id` remains. Read inside the transaction, so two
+    admins demoting each other at once cannot both succeed."""
+    admins = store.query("users", [("role", "==", "admin"), ("disabled", "==", False), ("deleted", "==", False)], limit=2)
+    if not any(snap.id != user_id for snap in txn.get(admins)):
+        raise Conflict("this is the last active administrator; make another administrator first")
+
+
 def update_user(store: Store, meta: AuditMeta, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change name, role or disabled; role changes and disabling are security events."""
+    """Change name, role or disabled; role changes and disabling are security events that end the
+    user's sessions. The last active admin cannot be demoted or disabled (409)."""
     if "role" in changes and changes["role"] not in ROLES:
         raise Unprocessable({"role": [f"must be one of {', '.join(ROLES)}"]})
     allowed = {k: v for k, v in changes.items() if k in ("name", "role", "disabled")}
@@ -96,13 +105,19 @@ def update_user(store: Store, meta: AuditMeta, user_id: str, changes: dict[str, 
         snap = ref.get(transaction=txn)
         if not snap.exists or snap.get("deleted"):
             raise NotFound("user not found")
-        before = {k: snap.get(k) for k in allowed}
-        txn.update(ref, {**allowed, "updated_at": now()})
-        action = "user.role" if "role" in allowed and allowed["role"] != before.get("role") else "user.update"
+        current = snap.to_dict()
+        before = {k: current.get(k) for k in allowed}
+        demoted = "role" in allowed and allowed["role"] != current["role"]
+        disabled = bool(allowed.get("disabled")) and not current.get("disabled")
+        if current["role"] == "admin" and not current.get("disabled") and (demoted or disabled):
+            _require_another_admin(store, txn, user_id)
+        txn.update(ref, {**allowed, "updated_at": now(), **(sessions.REVOKED if demoted or disabled else {})})
+        action = "user.role" if demoted else "user.update"
         audit.record(store, meta, action, f"users/{user_id}", before=before, after=allowed, transaction=txn)
-        return {**snap.to_dict(), **allowed, "id": user_id}
+        return {**current, **allowed, "id": user_id}
 
     user = store.transaction(txn_fn)
+    sessions.forget(store, user_id)
     if allowed.get("disabled"):
         revoke_all_refresh_tokens(store, user_id)
     return user
@@ -115,11 +130,18 @@ def delete_user(store: Store, meta: AuditMeta, user_id: str) -> None:
         raise Conflict("you cannot delete your own account")
 
     def txn_fn(txn):
-        txn.update(store.ref(f"users/{user_id}"), {"deleted": True, "disabled": True, "deleted_at": now(), "updated_at": now()})
+        current = store.get(f"users/{user_id}", txn)
+        if current is None or current.get("deleted"):
+            raise NotFound("user not found")
+        if current["role"] == "admin" and not current.get("disabled"):
+            _require_another_admin(store, txn, user_id)
+        txn.update(store.ref(f"users/{user_id}"), {"deleted": True, "disabled": True, "deleted_at": now(), "updated_at": now(),
+                                                   **sessions.REVOKED})
         txn.delete(store.ref(_email_key(user["email"])))
         audit.record(store, meta, "user.delete", f"users/{user_id}", before={"email": user["email"]}, transaction=txn)
 
     store.transaction(txn_fn)
+    sessions.forget(store, user_id)
     revoke_all_refresh_tokens(store, user_id)
 
 
@@ -127,7 +149,8 @@ def set_password(store: Store, meta: AuditMeta, user_id: str, password: str) -> 
     """Set a new password and sign the user out everywhere."""
     user = get_user(store, user_id)
     check_policy(password, user["email"])
-    store.update(f"users/{user_id}", {"password_hash": hash_password(password), "updated_at": now()})
+    store.update(f"users/{user_id}", {"password_hash": hash_password(password), "updated_at": now(), **sessions.REVOKED})
+    sessions.forget(store, user_id)
     audit.record(store, meta, "user.password.set", f"users/{user_id}")
     revoke_all_refresh_tokens(store, user_id)
 

@@ -144,6 +144,12 @@ class Store:
     def update(self, path: str, data: dict[str, Any]) -> None:
         self.client.document(path).update(data)
 
+    def increment(self, path: str, field: str, by: int = 1, also: dict[str, Any] | None = None) -> int:
+        """Add `by` to a counter server-side (creating the document) and return the value after this
+        write. One write, no transaction: concurrent callers never abort and each sees its own count."""
+        result = self.client.document(path).set({field: Increment(by), **(also or {})}, merge=True)
+        return int(result.transform_results[0].integer_value)
+
     def delete(self, path: str) -> None:
         self.client.document(path).delete()
 
