@@ -7,6 +7,7 @@ from flask import Blueprint, request
 from avp.bootstrap import container
 from avp.domain import access, jobs, uploads
 from avp.errors import Unprocessable
+from avp.providers.offer import check_available
 from avp.web import audit_meta, authenticated, current_user, json_body, no_content, ok, query_args, sibling
 
 schemas = sibling(__file__, "schemas")
@@ -17,11 +18,19 @@ ACTION_SCHEMAS = {"reject": schemas.ReasonRequest, "return_to_qc": schemas.Reaso
                   "blocked_on_source": schemas.ReasonRequest, "reject_final": schemas.RejectFinalRequest}
 
 
+def _runnable_here(requested_outputs) -> None:
+    """422 before anything is stored when the job asks for a provider, model or voice this
+    deployment cannot run (with the choices it can), rather than a failed step minutes later."""
+    if requested_outputs is not None:
+        check_available(uploads.parse_requested_outputs(requested_outputs), container().settings)
+
+
 # -- uploads ---------------------------------------------------------------------------
 @bp.post("/upload/init")
 @authenticated(*jobs.CREATE_ROLES)
 def upload_init():
     body = json_body(schemas.UploadInit())
+    _runnable_here(body.get("requested_outputs"))
     c = container()
     session = uploads.init_upload(c.store, c.storage, current_user(), audit_meta(), uploads.UploadRequest(**body),
                                   c.settings.max_upload_bytes, request.headers.get("Origin"))
@@ -32,6 +41,7 @@ def upload_init():
 @authenticated()
 def upload_complete():
     body = json_body(schemas.UploadComplete())
+    _runnable_here(body.get("requested_outputs"))
     c = container()
     req = uploads.CompleteRequest(**body, given=frozenset(body))
     job = uploads.complete_for_client(c.store, c.storage, c.workflows, current_user(), audit_meta(), req)
@@ -49,6 +59,7 @@ def create_job():
         outputs = json.loads(form.pop("requested_outputs"))
     except ValueError as exc:
         raise Unprocessable({"requested_outputs": ["not JSON"]}) from exc
+    _runnable_here(outputs)
     c = container()
     req = uploads.UploadRequest(filename=upload.filename or "", content_type=upload.mimetype or "", size_bytes=0,
                                 requested_outputs=outputs, **form)
@@ -79,6 +90,7 @@ def update_job(job_id: str):
     body = json_body(schemas.JobUpdate())
     if "requested_outputs" in body:
         body["requested_outputs"] = uploads.parse_requested_outputs(body["requested_outputs"])
+        check_available(body["requested_outputs"], container().settings)
     return ok(jobs.job_view(jobs.update_job(container().store, current_user(), audit_meta(), job_id, body)))
 
 
@@ -146,6 +158,7 @@ def retry_tts(job_id: str):
     tts = body["tts_preferences"]
     if tts is not None:
         tts = uploads.parse_requested_outputs({"tts_preferences": tts})["tts_preferences"]
+        check_available({"tts_preferences": tts}, container().settings)
     c = container()
     job = jobs.retry_tts(c.store, c.workflows, current_user(), audit_meta(), job_id,
                          uploads.language(body["language"], "language"), tts)

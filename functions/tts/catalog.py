@@ -1,8 +1,9 @@
 """Which speech providers this deployment can use, and what they offer.
 
-`local` (eSpeak NG) works offline; `gemini` needs GEMINI_API_KEY; `google` (Cloud TTS) needs
-Google application-default credentials. A provider that is not configured is listed by
-`/tts/options` as unavailable and answers 503 when asked for by name — never a stand-in.
+`espeak` (eSpeak NG) works offline; `gemini` needs GEMINI_API_KEY; `cloud_tts` (Cloud TTS)
+needs Google application-default credentials (avp.providers.offer decides). A provider that is
+not configured is listed by `/tts/options` as unavailable and answers 503 when asked for by
+name — never a stand-in. The earlier ids `local` and `google` are accepted as aliases.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from avp.config import Settings
 from avp.errors import ServiceUnavailable
+from avp.providers import offer
 from avp.providers.tts import TtsError, TtsProvider, Voice, get_tts
 from avp.providers.tts.gemini import DEFAULT_MODEL as GEMINI_MODEL
 from avp.providers.tts.gemini import LANGUAGES as GEMINI_LANGUAGES
@@ -26,26 +28,12 @@ class ProviderInfo:
 
 
 PROVIDERS = (
-    ProviderInfo("local", "eSpeak NG (offline)", True, (("espeak-ng", "eSpeak NG"),), "en-us"),
+    ProviderInfo("espeak", "eSpeak NG (offline)", True, (("espeak-ng", "eSpeak NG"),), "en-us"),
     ProviderInfo("gemini", "Gemini TTS", False, ((GEMINI_MODEL, "Gemini 2.5 Flash TTS"),
                                                  ("gemini-2.5-pro-preview-tts", "Gemini 2.5 Pro TTS")), "Kore"),
-    ProviderInfo("google", "Cloud Text-to-Speech", False, (("cloud-tts", "Cloud TTS voices"),), "en-US-Neural2-C"),
+    ProviderInfo("cloud_tts", "Cloud Text-to-Speech", False, (("cloud-tts", "Cloud TTS voices"),), "en-US-Neural2-C"),
 )
 BY_ID = {p.id: p for p in PROVIDERS}
-
-
-def _unavailable_reason(provider: str, settings: Settings) -> str | None:
-    if provider == "gemini" and not settings.gemini_api_key:
-        return "Gemini TTS is not configured: GEMINI_API_KEY is not set"
-    if provider == "google":
-        import google.auth
-        from google.auth.exceptions import DefaultCredentialsError
-
-        try:
-            google.auth.default()
-        except DefaultCredentialsError:
-            return "Cloud Text-to-Speech is not configured: no Google application-default credentials"
-    return None
 
 
 @functools.cache
@@ -56,9 +44,10 @@ def _provider(provider: str, api_key: str | None) -> TtsProvider:
 
 def provider(name: str, settings: Settings) -> TtsProvider:
     """The named provider, or 503 saying why this deployment cannot use it."""
+    name = offer.tts_id(name)
     if name not in BY_ID:
         raise ServiceUnavailable(f"unknown TTS provider {name!r}; known: {', '.join(BY_ID)}")
-    reason = _unavailable_reason(name, settings)
+    reason = offer.tts_unavailable(name, settings)
     if reason:
         raise ServiceUnavailable(reason)
     try:
@@ -69,7 +58,7 @@ def provider(name: str, settings: Settings) -> TtsProvider:
 
 def available(settings: Settings) -> dict[str, str | None]:
     """Each provider id with None when usable, else the reason it is not."""
-    return {p.id: _unavailable_reason(p.id, settings) for p in PROVIDERS}
+    return {p.id: offer.tts_unavailable(p.id, settings) for p in PROVIDERS}
 
 
 def voice_languages(voice: Voice) -> list[str]:
@@ -110,7 +99,7 @@ def languages(settings: Settings) -> list[dict]:
         if reason is not None:
             continue
         tts = provider(name, settings)
-        names = {v.language: v.name for v in tts.voices()} if name == "local" else {}
+        names = {v.language: v.name for v in tts.voices()} if name == "espeak" else {}
         for code in tts.languages():
             entry = merged.setdefault(code, {"code": code, "name": None, "providers": []})
             entry["providers"].append(name)

@@ -1,8 +1,9 @@
 from flask import Blueprint, Response, request
 
 from avp.bootstrap import container
-from avp.domain.uploads import ASR_PROVIDERS, STYLE_PRESETS
+from avp.domain.uploads import STYLE_PRESETS
 from avp.errors import NotFound, ServiceUnavailable, Unprocessable
+from avp.providers import offer
 from avp.providers.tts import TtsError
 from avp.web import authenticated, current_user, json_body, ok, query_args, sibling
 
@@ -29,10 +30,11 @@ def languages():
 @authenticated()
 def options():
     s = container().settings
-    default = catalog.BY_ID.get(s.tts_provider, catalog.PROVIDERS[0])
+    default = catalog.BY_ID.get(offer.tts_id(s.tts_provider), catalog.PROVIDERS[0])
     return ok({"providers": catalog.options(s),
                "default": {"provider": default.id, "model": default.models[0][0], "default_voice": default.default_voice},
-               "asr_providers": list(ASR_PROVIDERS), "style_presets": list(STYLE_PRESETS)})
+               "asr_providers": [p for p in offer.ASR_IDS if offer.asr_unavailable(p, s) is None],
+               "style_presets": list(STYLE_PRESETS)})
 
 
 def _format(asked: str | None) -> str:

@@ -16,7 +16,7 @@ def test_voices_languages_options(client, h):
     voices = client.get(f"{API}/tts/voices", headers=h)
     assert voices.status_code == 200
     items = voices.json["items"]
-    assert items and {v["provider"] for v in items} == {"local"}  # no cloud credentials here
+    assert items and {v["provider"] for v in items} == {"espeak"}  # no cloud credentials here
     english = client.get(f"{API}/tts/voices?language=en", headers=h).json["items"]
     assert english and all(any(lang.lower().startswith("en") for lang in v["languages"]) for v in english)
     assert len(english) < len(items)
@@ -25,13 +25,13 @@ def test_voices_languages_options(client, h):
     assert unconfigured.status_code == 503 and "GEMINI_API_KEY" in unconfigured.json["detail"]
 
     langs = {entry["code"]: entry for entry in client.get(f"{API}/tts/languages", headers=h).json["items"]}
-    assert langs["de"]["providers"] == ["local"] and langs["de"]["name"]
+    assert langs["de"]["providers"] == ["espeak"] and langs["de"]["name"]
 
     options = client.get(f"{API}/tts/options", headers=h).json
     by_id = {p["id"]: p for p in options["providers"]}
-    assert by_id["local"]["available"] and by_id["local"]["offline"]
+    assert by_id["espeak"]["available"] and by_id["espeak"]["offline"]
     assert not by_id["gemini"]["available"] and "GEMINI_API_KEY" in by_id["gemini"]["unavailable_reason"]
-    assert options["default"]["provider"] == "local" and "netflix-en" in options["style_presets"]
+    assert options["default"]["provider"] == "espeak" and "netflix-en" in options["style_presets"]
     assert client.get(f"{API}/tts/options").status_code == 401
 
 

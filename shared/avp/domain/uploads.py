@@ -27,6 +27,7 @@ from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, users
 from avp.domain.audit import AuditMeta
 from avp.errors import AvpError, Conflict, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from avp.providers import offer
 from avp.store import Store, new_id, now
 
 if TYPE_CHECKING:
@@ -74,8 +75,8 @@ INGEST_ACCOUNT_EMAIL = "ingest-service-account@avp.invalid"
 INGEST_ACCOUNT_NAME = "ingest service account"
 
 OUTPUT_FLAGS = jobs.OUTPUT_KINDS
-TTS_PROVIDERS = ("local", "google", "gemini")
-ASR_PROVIDERS = ("local", "video-intelligence", "gemini")
+TTS_PROVIDERS = offer.TTS_IDS
+ASR_PROVIDERS = offer.ASR_IDS
 STYLE_PRESETS = ("netflix-en", "netflix-children", "bbc", "dcmp")
 MAX_LANGUAGES = 50
 # BCP-47 as people write it: a 2-3 letter language, an optional 4-letter script, an optional
@@ -145,9 +146,10 @@ def parse_requested_outputs(raw: Any) -> dict[str, Any]:
             errors["style_preset"] = [f"must be one of {', '.join(STYLE_PRESETS)}"]
         out["style_preset"] = raw["style_preset"]
     if "asr_provider" in raw:
-        if raw["asr_provider"] not in ASR_PROVIDERS:
+        provider = offer.asr_id(raw["asr_provider"]) if isinstance(raw["asr_provider"], str) else raw["asr_provider"]
+        if provider not in ASR_PROVIDERS:
             errors["asr_provider"] = [f"must be one of {', '.join(ASR_PROVIDERS)}"]
-        out["asr_provider"] = raw["asr_provider"]
+        out["asr_provider"] = provider
     if errors:
         raise Unprocessable({"requested_outputs": errors})
     return out
@@ -161,6 +163,9 @@ def _tts_preferences(tts: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
     unknown = sorted(set(tts) - {"provider", "model", "default_voice", "voices"})
     if unknown:
         problems.append(f"unknown fields: {', '.join(unknown)}")
+    tts = dict(tts)
+    if isinstance(tts.get("provider"), str):
+        tts["provider"] = offer.tts_id(tts["provider"])
     if "provider" in tts and tts["provider"] not in TTS_PROVIDERS:
         problems.append(f"provider must be one of {', '.join(TTS_PROVIDERS)}")
     for key in ("model", "default_voice"):

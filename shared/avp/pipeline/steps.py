@@ -63,9 +63,9 @@ def ingest(ctx: StepContext) -> dict[str, Any]:
 
 
 def _asr_options(ctx: StepContext, provider: str) -> dict[str, Any]:
-    if provider == "local":
+    if provider == "whisper":
         return {"vad_filter": ctx.container.settings.asr_vad}
-    if provider == "video-intelligence":
+    if provider == "video_intelligence":
         # The speech WAV is already in the job's bucket: the service reads it from there.
         uri = ctx.storage.uri(ctx.work_path(SPEECH_WAV))
         return {"stage_audio": lambda _path: uri}
@@ -75,8 +75,9 @@ def _asr_options(ctx: StepContext, provider: str) -> dict[str, Any]:
 def transcribe(ctx: StepContext) -> dict[str, Any]:
     """Speech to timed words with the job's (or the deployment's) recognizer."""
     from avp.providers.asr.base import AsrError, get_transcriber
+    from avp.providers.offer import asr_id
 
-    provider = _requested(ctx).get("asr_provider") or ctx.container.settings.asr_provider
+    provider = asr_id(_requested(ctx).get("asr_provider") or ctx.container.settings.asr_provider)
     wav = ctx.fetch(ctx.work_path(SPEECH_WAV))
     try:
         # Decoding only voiced stretches is several times faster on films with long silences (60 s

@@ -45,8 +45,30 @@ def test_gemini_voices_and_errors(fake_api):
     with pytest.raises(TtsError):
         tts.synthesize("hi", voice="Nobody")
     fake_api.fail_with = 429
-    with pytest.raises(TtsError, match="429"):
+    with pytest.raises(TtsError, match="429") as busy:
         tts.synthesize("hi", voice="Kore")
+    assert busy.value.permanent is False  # a quota that clears: the pipeline retries
+    fake_api.fail_with = 400
+    with pytest.raises(TtsError, match="400") as refused:
+        tts.synthesize("hi", voice="Kore")
+    assert refused.value.permanent is True  # a bad request or key stays so
+
+
+def test_the_seed_specs_tts_example_is_accepted_and_runs_when_gemini_is_configured(fake_api):
+    from avp.config import Settings
+    from avp.domain.uploads import parse_requested_outputs
+    from avp.providers.offer import check_available
+
+    seed = {"tts_preferences": {"provider": "gemini", "model": "flash", "default_voice": "Kore"}}
+    requested = parse_requested_outputs(seed)
+    check_available(requested, Settings(gemini_api_key="test-key"))  # passes: nothing raised
+    prefs = requested["tts_preferences"]
+    tts = get_tts(prefs["provider"], {"api_key": "test-key", "base_url": fake_api.url, "model": prefs["model"]})
+    speech = tts.synthesize("A door opens.", voice=prefs["default_voice"])
+    _, path, body = fake_api.requests[-1]
+    assert path.endswith("/models/gemini-2.5-flash-preview-tts:generateContent")  # "flash" is the Flash TTS model
+    assert camel(body["generationConfig"])["speechConfig"]["voiceConfig"]["prebuiltVoiceConfig"]["voiceName"] == "Kore"
+    assert speech.duration == pytest.approx(1.5)
 
 
 def google(fake_api) -> GoogleTts:

@@ -9,7 +9,7 @@ from avp.captions.model import Word
 from avp.providers.retry import ProviderError
 
 NO_SPEECH = "no speech found"
-PROVIDERS = ("local", "video-intelligence", "gemini")
+PROVIDERS = ("whisper", "video_intelligence", "gemini")
 
 
 class AsrError(ProviderError):
@@ -40,17 +40,18 @@ class Transcriber(Protocol):
 
 
 def get_transcriber(name: str, **options: Any) -> Transcriber:
-    """Build the recognizer called `name` ("local", "video-intelligence" or "gemini").
+    """Build the recognizer called `name` ("whisper", "video_intelligence" or "gemini"; the earlier
+    names "local" and "video-intelligence" still work).
 
-    `options` go to that adapter's constructor (settings for "local", an injected client and
+    `options` go to that adapter's constructor (settings for "whisper", an injected client and
     its settings for the cloud adapters). Adapters are imported here, lazily, so that a
     deployment using one provider never imports the others' heavy libraries.
     """
-    if name == "local":
+    if name in ("whisper", "local"):
         from avp.providers.asr.local import LocalSettings, LocalTranscriber
 
         return LocalTranscriber(LocalSettings(**options))
-    if name == "video-intelligence":
+    if name in ("video_intelligence", "video-intelligence"):
         from avp.providers.asr.video_intelligence import VideoIntelligenceTranscriber
 
         return VideoIntelligenceTranscriber(**options)

@@ -26,6 +26,7 @@ _VOICES = {
     "Pulcherrima": "female", "Achird": "male", "Zubenelgenubi": "male", "Vindemiatrix": "female",
     "Sadachbia": "male", "Sadaltager": "male", "Sulafat": "female",
 }  # fmt: skip
+VOICE_IDS = tuple(_VOICES)
 # The languages Google documents for Gemini TTS (the model detects the language from the text).
 LANGUAGES = (
     "ar-EG", "bn-BD", "de-DE", "en-IN", "en-US", "es-US", "fr-FR", "hi-IN", "id-ID", "it-IT", "ja-JP", "ko-KR",

@@ -16,7 +16,7 @@ SAMPLE_RATE = 24_000
 class GoogleTts:
     """TtsProvider over Cloud TTS; voice ids are Cloud voice names such as `en-US-Neural2-C`."""
 
-    name = "google"
+    name = "cloud_tts"
 
     def __init__(self, *, endpoint: str | None = None, credentials: object | None = None):
         # REST rather than gRPC: one transport for production and for the local contract fake.

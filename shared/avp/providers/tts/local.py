@@ -32,7 +32,7 @@ class _Engine(Protocol):
 class EspeakTts:
     """TtsProvider over eSpeak NG; voice ids are eSpeak language/voice names such as `en-us`."""
 
-    name = "local"
+    name = "espeak"
 
     def __init__(self, engine: _Engine | None = None):
         self._engine = engine or _default_engine()
@@ -86,7 +86,7 @@ def _parse_voice_table(listing: str) -> list[Voice]:
         if len(cols) < 5:
             continue
         gender = {"M": "male", "F": "female"}.get(cols[2].split("/")[-1], "")
-        voices.append(Voice(id=cols[1], name=cols[3].replace("_", " "), language=cols[1], gender=gender, provider="local"))
+        voices.append(Voice(id=cols[1], name=cols[3].replace("_", " "), language=cols[1], gender=gender, provider="espeak"))
     return voices
 
 
@@ -150,7 +150,7 @@ class _LibraryEngine:
                     name=entry.name.decode(),
                     language=language,
                     gender=_GENDERS.get(entry.gender, ""),
-                    provider="local",
+                    provider="espeak",
                 )
             )
             # Voice ids are languages ("fr-fr"); eSpeak loads a voice by its file ("roa/fr").
