@@ -35,6 +35,26 @@ def _demo(args) -> int:
     return demo_main(args)
 
 
+def _bootstrap_admin(args) -> int:
+    """The first admin of a deployment's Firestore (the local stack makes its own at start-up; in
+    the cloud nothing does): run once after the first deploy, as someone whose credentials may
+    write the project's Firestore (Application Default Credentials, AVP_ENV=cloud)."""
+    from avp.bootstrap import container
+    from avp.domain.users import ensure_first_admin
+
+    c = container()
+    email = args.email or c.settings.admin_email
+    generated = ensure_first_admin(c.store, email, c.settings.admin_password)
+    where = f"project {c.settings.project_id}" + (" (emulator)" if c.settings.firestore_host else "")
+    if generated:
+        print(f"admin {email} created in {where}; password (shown once): {generated}")
+    elif c.store.find_one("users", [("email", "==", email), ("role", "==", "admin"), ("deleted", "==", False)]):
+        print(f"admin {email} exists in {where}")
+    else:
+        print(f"{where} already has an admin: nothing created", file=sys.stderr)
+    return 0
+
+
 def _watch(args) -> int:
     from avp.watch import watch
 
@@ -68,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     watch.add_argument("--email", default=None)
     watch.add_argument("--password", default=None)
     watch.set_defaults(func=_watch)
+
+    admin = sub.add_parser("bootstrap-admin", help="create the first admin of the configured deployment "
+                                                   "(password from AVP_ADMIN_PASSWORD, else generated and shown once)")
+    admin.add_argument("--email", default=None, help="default: AVP_ADMIN_EMAIL")
+    admin.set_defaults(func=_bootstrap_admin)
 
     args = parser.parse_args(argv)
     return args.func(args)

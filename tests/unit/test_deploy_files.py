@@ -11,8 +11,10 @@ import importlib.metadata as metadata
 import importlib.util
 import json
 import re
+import os
 import subprocess
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,9 +93,85 @@ def _build() -> dict[str, Any]:
     return yaml.safe_load(CLOUDBUILD.read_text(encoding="utf-8"))
 
 
+DEPLOY_SCRIPT = REPO / "scripts/deploy_function.sh"
+RUNTIME_CONFIG = {  # what Terraform renders into Secret Manager avp-runtime-config (modules/platform)
+    "env": {"AVP_ENV": "cloud", "GOOGLE_CLOUD_PROJECT": "proj-1", "AVP_REGION": "europe-west1",
+            "AVP_BUCKET": "proj-1-media", "AVP_PUBLIC_URL": "https://api.example.com", "AVP_DATA_DIR": "/tmp/avp",
+            "AVP_ASR_PROVIDER": "video-intelligence", "AVP_DESCRIBE_PROVIDER": "gemini", "AVP_TTS_PROVIDER": "google",
+            "AVP_TRANSLATE_PROVIDER": "gemini", "AVP_LOG_LEVEL": "INFO"},
+    "secrets": {"AVP_JWT_KEY": "avp-jwt-key", "GEMINI_API_KEY": "avp-gemini-api-key"},
+    "bucket": "proj-1-media",
+    "build_service_account": "projects/proj-1/serviceAccounts/avp-deployer@proj-1.iam.gserviceaccount.com",
+}
+# A stand-in for the gcloud CLI that records each call's arguments (and answers nothing).
+# A stand-in for the gcloud CLI: records each call's arguments; with GCLOUD_STATE (a JSON file:
+# the gateway's active config, the API's configs with their creation times, configs another
+# gateway uses) it answers the API Gateway calls the prune script makes, as gcloud would.
+FAKE_GCLOUD = """#!/usr/bin/env python3
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["GCLOUD_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\\n")
+if "GCLOUD_STATE" in os.environ:
+    state = json.load(open(os.environ["GCLOUD_STATE"]))
+    base = "projects/proj-1/locations/global/apis/avp/configs/"
+    if args[:3] == ["api-gateway", "gateways", "describe"]:
+        print(base + state["active"] if state["active"] else "")
+    elif args[:3] == ["api-gateway", "api-configs", "list"]:
+        configs = sorted(state["configs"], key=lambda c: c[1], reverse="--sort-by=~createTime" in args)
+        print("\\n".join(base + name for name, _ in configs))
+    elif args[:3] == ["api-gateway", "api-configs", "delete"] and args[3] in state.get("in_use", []):
+        sys.exit("ERROR: config is in use by gateway other-gateway")
+"""
+
+
+def _load_script(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, REPO / f"scripts/{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+runtime_config = _load_script("runtime_config")
+
+
+def fake_gcloud(folder: Path) -> tuple[dict[str, str], Path]:
+    """An environment whose `gcloud` records its arguments into the returned log file."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    (bin_dir / "gcloud").write_text(FAKE_GCLOUD)
+    (bin_dir / "gcloud").chmod(0o755)
+    log = folder / "gcloud.log"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GCLOUD_LOG": str(log),
+           "PROJECT_ID": "proj-1", "REGION": "europe-west1"}
+    return env, log
+
+
+def _calls(log: Path) -> list[list[str]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
 def _function_deploys(build: dict[str, Any]) -> list[FunctionDeploy]:
-    return [FunctionDeploy(step["args"][2], _flags(step["args"][3:])) for step in build["steps"]
-            if step.get("entrypoint") == "gcloud" and step.get("args", [])[:2] == ["functions", "deploy"]]
+    """Run every deploy step's scripts/deploy_function.sh against staged folders and a recording
+    gcloud: the deploys are the gcloud commands the build would really issue."""
+    steps = [step for step in build["steps"] if step.get("args", [None])[0] == "scripts/deploy_function.sh"]
+    deploys = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        staged = work / ".deploy/functions"
+        for main in (REPO / "functions").glob("*/main.py"):
+            (staged / main.parent.name).mkdir(parents=True)
+        env_yaml, deploy_env = runtime_config.render(RUNTIME_CONFIG)
+        (staged / "env.yaml").write_text(env_yaml)
+        (staged / "deploy.env").write_text(deploy_env)
+        env, log = fake_gcloud(work)
+        for step in steps:
+            subprocess.run(["bash", str(DEPLOY_SCRIPT), *step["args"][1:]], cwd=work, env=env, check=True, timeout=30)
+            call = _calls(log)[-1]
+            assert call[:2] == ["functions", "deploy"], call
+            deploys.append(FunctionDeploy(call[2], _flags(call[3:])))
+    return deploys
 
 
 DEPLOYS = _function_deploys(_build())
@@ -134,12 +212,51 @@ def test_cloudbuild_substitutions_are_declared_and_shell_variables_escaped() -> 
     assert declared - used == set(), "declared but never used"
 
 
-def test_cloudbuild_runs_the_tests_before_shipping() -> None:
+def test_cloudbuild_runs_the_whole_suite_before_shipping() -> None:
     steps = {step["id"]: step for step in _build()["steps"]}
-    script = " ".join(steps["test"]["args"])
-    assert "pytest" in script and "tests/unit" in script and "tests/contract" in script
-    assert "test" in steps["build-media-image"]["waitFor"]
-    assert "test" in steps["stage-functions"]["waitFor"]
+    test = steps["test"]
+    assert test["name"] == "avp-ci:$BUILD_ID" and "scripts/ci_test.sh" in " ".join(test["args"])
+    assert _flags(steps["build-test-image"]["args"])["--file"] == ["infra/docker/ci.Dockerfile"]
+    assert "--tag=avp-ci:$BUILD_ID" in steps["build-test-image"]["args"]
+    # Every kind of test runs, and a new test folder cannot be left out silently.
+    script = (REPO / "scripts/ci_test.sh").read_text(encoding="utf-8")
+    run = re.search(r"pytest (.*)$", script, re.M)
+    assert run, "ci_test.sh runs no pytest"
+    folders = {p.name for p in (REPO / "tests").iterdir() if p.is_dir() and p.name not in {"data", "__pycache__"}}
+    assert {"unit", "contract", "integration", "security", "e2e"} <= folders
+    assert {f"tests/{name}" for name in folders} <= set(run.group(1).split())
+    assert "check_prerequisites" in script  # a missing emulator fails the build instead of skipping
+    # The test image brings what the suite needs beyond Python: Java and the Firestore emulator.
+    dockerfile = (REPO / "infra/docker/ci.Dockerfile").read_text(encoding="utf-8")
+    assert "default-jre-headless" in dockerfile and "google-cloud-cli-firestore-emulator" in dockerfile
+    assert _final_stage(dockerfile)[0] == "FROM python:3.11-slim"
+    # Nothing ships before the suite passed.
+    for step in steps.values():
+        if step["id"] not in {"build-test-image", "test"}:
+            assert _waits_on(step["id"], steps, "test"), f"{step['id']} can run before the tests pass"
+
+
+def _waits_on(step_id: str, steps: dict[str, Any], target: str) -> bool:
+    waits = steps[step_id].get("waitFor")
+    if waits is None:  # no waitFor: after every earlier step
+        ids = list(steps)
+        return target in ids[: ids.index(step_id)]
+    return target in waits or any(_waits_on(w, steps, target) for w in waits if w != "-")
+
+
+def test_every_function_has_its_memory_and_a_timeout_within_its_trigger_limit() -> None:
+    # HTTP functions answer behind API Gateway: 60 s is the most a request is given here (longer
+    # work is accepted with 202 and done outside the request); event-driven functions may run
+    # at most 540 s (https://cloud.google.com/functions/docs/configuring/timeout).
+    for d in DEPLOYS:
+        memory, timeout = d.flag("--memory"), d.flag("--timeout")
+        assert re.fullmatch(r"\d+(Mi|Gi)", memory), (d.name, memory)
+        seconds = int(timeout.removesuffix("s"))
+        assert 0 < seconds <= (60 if "--trigger-http" in d.flags else 540), (d.name, timeout)
+        assert d.flag("--env-vars-file") == ".deploy/functions/env.yaml"
+        assert d.flag("--set-secrets") == "AVP_JWT_KEY=avp-jwt-key:latest,GEMINI_API_KEY=avp-gemini-api-key:latest"
+        assert d.flag("--build-service-account") == RUNTIME_CONFIG["build_service_account"]
+        assert d.flag("--service-account") == "avp-functions@proj-1.iam.gserviceaccount.com"
 
 
 def test_every_function_folder_is_deployed() -> None:
@@ -175,7 +292,8 @@ def test_ingest_is_a_cloud_storage_finalize_function() -> None:
     (ingest,) = [d for d in DEPLOYS if d.group == "ingest"]
     assert "--trigger-http" not in ingest.flags
     filters = set(ingest.flags["--trigger-event-filters"])
-    assert filters == {"type=google.cloud.storage.object.v1.finalized", "bucket=${_BUCKET}"}
+    assert filters == {"type=google.cloud.storage.object.v1.finalized", f"bucket={RUNTIME_CONFIG['bucket']}"}
+    assert ingest.flag("--trigger-service-account") == "avp-events@proj-1.iam.gserviceaccount.com"
 
 
 def test_every_workflow_file_is_deployed_under_the_name_the_runner_starts() -> None:
@@ -432,3 +550,96 @@ def test_request_limits_fit_api_gateway() -> None:
         Settings.from_env({**cloud, "AVP_MAX_DIRECT_UPLOAD_BYTES": str(100 * 1024**2)})
     local = Settings.from_env({"AVP_MAX_DIRECT_UPLOAD_BYTES": str(100 * 1024**2)})  # no gateway on one machine
     assert local.max_direct_upload_bytes == 100 * 1024**2
+
+
+# --- runtime settings: one place -----------------------------------------------------------------
+
+def test_runtime_config_becomes_the_functions_environment(tmp_path: Path) -> None:
+    env_yaml, deploy_env = runtime_config.render(RUNTIME_CONFIG)
+    assert yaml.safe_load(env_yaml) == RUNTIME_CONFIG["env"]
+    sourced = subprocess.run(["bash", "-c", f"set -eu; {deploy_env}\nprintf '%s|%s|%s' \"$FUNCTION_SECRETS\" \"$BUCKET\" "
+                                            "\"$BUILD_SERVICE_ACCOUNT\""], capture_output=True, text=True, check=True)
+    assert sourced.stdout == ("AVP_JWT_KEY=avp-jwt-key:latest,GEMINI_API_KEY=avp-gemini-api-key:latest|proj-1-media|"
+                              + RUNTIME_CONFIG["build_service_account"])
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(RUNTIME_CONFIG))
+    assert runtime_config.main(["--config", str(config), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out/env.yaml").read_text() == env_yaml
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"bucket": "other"}, "AVP_BUCKET"),
+    ({"env": {**RUNTIME_CONFIG["env"], "AVP_ENV": "local"}}, "AVP_ENV=cloud"),
+    ({"env": {**RUNTIME_CONFIG["env"], "AVP_MAX_DIRECT_UPLOAD_BYTES": str(100 * 1024**2)}}, "resumable"),
+    ({"env": {**RUNTIME_CONFIG["env"], "AVP_ACCESS_TTL": "15m"}}, "refuse"),
+    ({"secrets": {"AVP_BUCKET": "x"}}, "both"),
+    ({"env": None}, "needs an `env`"),
+])
+def test_runtime_config_that_avp_would_refuse_fails_the_build(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(runtime_config.ConfigError, match=re.escape(message)):
+        runtime_config.render({**RUNTIME_CONFIG, **change})
+
+
+def test_terraform_is_the_one_place_of_runtime_settings() -> None:
+    platform = _tf_dir(TERRAFORM / "modules/platform")
+    with (TERRAFORM / "modules/platform/main.tf").open(encoding="utf-8") as fh:
+        parsed = hcl2.load(fh)
+    local = {k: v for block in parsed["locals"] for k, v in block.items()}
+    block = re.search(r"runtime_env = merge\(\{(.*?)\}", platform.text, re.S)
+    assert block, "no runtime_env in modules/platform"
+    env_keys = set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", block.group(1)))
+    # Every variable set is one avp reads (shared/avp/config.py), and the translation provider
+    # reaches the steps too.
+    read = set(re.findall(r'e\.get\("([A-Z_]+)"', (REPO / "shared/avp/config.py").read_text(encoding="utf-8")))
+    assert env_keys and env_keys <= read, env_keys - read
+    assert {"AVP_TRANSLATE_PROVIDER", "AVP_ASR_PROVIDER", "AVP_BUCKET", "AVP_ENV"} <= env_keys
+    assert set(RUNTIME_CONFIG["env"]) == env_keys
+    # The job and the functions get the same environment: the job's env is runtime_env, and the
+    # runtime config the build deploys the functions with carries it (with the keys the script reads).
+    assert platform.modules["media_job"]["env"] == "${local.runtime_env}"
+    assert set(local["runtime_config"]) == set(RUNTIME_CONFIG)
+    assert local["runtime_config"]["env"] == "${local.runtime_env}"
+    assert local["runtime_config_id"].strip('"') == "avp-runtime-config"
+    assert "projects/$PROJECT_ID/secrets/avp-runtime-config/versions/latest" in CLOUDBUILD.read_text(encoding="utf-8")
+    # No provider or bucket is set in the build any more.
+    assert not set(_build()["substitutions"]) & {"_BUCKET", "_ASR_PROVIDER", "_DESCRIBE_PROVIDER", "_TTS_PROVIDER",
+                                                  "_TRANSLATE_PROVIDER", "_PUBLIC_URL", "_FUNCTION_SECRETS"}
+    for env in ("dev", "prod"):
+        providers = _tf_dir(TERRAFORM / "environments" / env).modules["avp"]["media_providers"]
+        assert {"asr", "describe", "tts", "translate"} <= set(providers), env
+
+
+# --- API Gateway configs are pruned ------------------------------------------------------------
+
+def _prune(tmp_path: Path, configs: list[tuple[str, int]], active: str, keep: int, in_use: list[str] = ()) -> list[str]:
+    env, log = fake_gcloud(tmp_path)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"configs": configs, "active": active, "in_use": list(in_use)}))
+    subprocess.run(["bash", str(REPO / "scripts/prune_api_configs.sh"), "avp", "avp-gateway", str(keep)],
+                   env={**env, "GCLOUD_STATE": str(state)}, check=True, timeout=30, capture_output=True)
+    return [call[3] for call in _calls(log) if call[:3] == ["api-gateway", "api-configs", "delete"]]
+
+
+def test_prune_keeps_the_newest_configs_and_the_one_the_gateway_serves(tmp_path: Path) -> None:
+    configs = [(f"avp-build-{i}", 1000 + i) for i in range(1, 9)]  # build-8 is the newest
+    # A rollback: the gateway serves build-2, which is older than the five kept.
+    deleted = _prune(tmp_path, configs, active="avp-build-2", keep=5)
+    assert deleted == ["avp-build-3", "avp-build-1"]
+
+
+def test_prune_carries_on_past_a_config_it_may_not_delete(tmp_path: Path) -> None:
+    configs = [(f"c{i}", i) for i in range(1, 5)]
+    deleted = _prune(tmp_path, configs, active="c4", keep=1, in_use=["c2"])
+    assert deleted == ["c3", "c2", "c1"]  # c2 refused, the others still go
+
+
+def test_prune_deletes_nothing_when_no_config_is_served(tmp_path: Path) -> None:
+    assert _prune(tmp_path, [("c1", 1), ("c2", 2)], active="", keep=0) == []
+
+
+def test_prune_runs_after_the_gateway_moved_to_the_new_config() -> None:
+    steps = {step["id"]: step for step in _build()["steps"]}
+    prune = steps["prune-api-configs"]
+    assert prune["waitFor"] == ["deploy-gateway"]
+    assert prune["args"] == ["scripts/prune_api_configs.sh", "${_API_ID}", "${_GATEWAY_ID}", "${_KEEP_API_CONFIGS}"]
+    assert 1 <= int(_build()["substitutions"]["_KEEP_API_CONFIGS"]) < 100

@@ -11,9 +11,10 @@ module "avp" {
   deployer_member    = var.deployer_member
 
   media_providers = {
-    asr      = "local"
-    describe = "local"
-    tts      = "local"
+    asr       = "local"
+    describe  = "local"
+    tts       = "local"
+    translate = "none"
   }
 
   media_job_cpu       = "2"

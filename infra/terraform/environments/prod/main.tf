@@ -12,9 +12,10 @@ module "avp" {
   gemini_api_key_secret = var.gemini_api_key_secret
 
   media_providers = {
-    asr      = "video-intelligence"
-    describe = "gemini"
-    tts      = "google"
+    asr       = "video-intelligence"
+    describe  = "gemini"
+    tts       = "google"
+    translate = "gemini"
   }
 
   media_job_cpu       = "4"

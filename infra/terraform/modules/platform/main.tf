@@ -26,18 +26,37 @@ locals {
     "workflows.googleapis.com",
   ]
 
-  # What every media step reads from its environment (shared/avp/config.py).
-  step_env = merge({
-    AVP_ENV               = "cloud"
-    GOOGLE_CLOUD_PROJECT  = var.project_id
-    AVP_REGION            = var.region
-    AVP_BUCKET            = module.storage.bucket_name
-    AVP_PUBLIC_URL        = var.public_url
-    AVP_ASR_PROVIDER      = var.media_providers.asr
-    AVP_DESCRIBE_PROVIDER = var.media_providers.describe
-    AVP_TTS_PROVIDER      = var.media_providers.tts
-    AVP_LOG_LEVEL         = var.log_level
-  }, var.extra_step_env)
+  # The one place that holds runtime settings: the media steps get exactly this environment, the
+  # functions this plus their secrets, through the runtime config below (shared/avp/config.py
+  # lists every variable). Providers are Terraform variables, nowhere else.
+  runtime_env = merge({
+    AVP_ENV                = "cloud"
+    GOOGLE_CLOUD_PROJECT   = var.project_id
+    AVP_REGION             = var.region
+    AVP_BUCKET             = module.storage.bucket_name
+    AVP_PUBLIC_URL         = var.public_url
+    AVP_DATA_DIR           = "/tmp/avp"
+    AVP_ASR_PROVIDER       = var.media_providers.asr
+    AVP_DESCRIBE_PROVIDER  = var.media_providers.describe
+    AVP_TTS_PROVIDER       = var.media_providers.tts
+    AVP_TRANSLATE_PROVIDER = var.media_providers.translate
+    AVP_LOG_LEVEL          = var.log_level
+  }, var.extra_env)
+
+  gemini_env = var.gemini_api_key_secret == null ? {} : { GEMINI_API_KEY = var.gemini_api_key_secret }
+
+  # What cloudbuild.yaml reads (Secret Manager `avp-runtime-config`, availableSecrets) to deploy the
+  # functions: their environment, their secret mounts (`--set-secrets`) and the bucket the ingest
+  # trigger watches. Not secret itself; Secret Manager is simply what a build reads natively, with
+  # access granted per secret.
+  runtime_config_id = "avp-runtime-config"
+  runtime_config = {
+    env     = local.runtime_env
+    secrets = merge({ AVP_JWT_KEY = local.jwt_secret_id }, local.gemini_env)
+    bucket  = module.storage.bucket_name
+    # The functions' own image builds run as the deployer (gcloud --build-service-account).
+    build_service_account = var.deployer_member == null ? "" : "projects/${var.project_id}/serviceAccounts/${trimprefix(var.deployer_member, "serviceAccount:")}"
+  }
 
   # The Gemini providers read GEMINI_API_KEY (shared/avp/config.py). Its secret is made out of
   # band (`gcloud secrets create` + `versions add`) so the key never passes through Terraform.
@@ -107,8 +126,8 @@ module "media_job" {
   service_account_email = module.service_accounts.emails["media_job"]
   cpu                   = var.media_job_cpu
   memory                = var.media_job_memory
-  env                   = local.step_env
-  secret_env            = var.gemini_api_key_secret == null ? {} : { GEMINI_API_KEY = var.gemini_api_key_secret }
+  env                   = local.runtime_env
+  secret_env            = local.gemini_env
   deletion_protection   = var.deletion_protection
   runners = {
     workflows = module.service_accounts.members["workflows"]
@@ -128,4 +147,29 @@ module "workflows" {
   }
 
   depends_on = [google_project_service.this]
+}
+
+resource "google_secret_manager_secret" "runtime_config" {
+  project   = var.project_id
+  secret_id = local.runtime_config_id
+  labels    = var.labels
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_secret_manager_secret_version" "runtime_config" {
+  secret      = google_secret_manager_secret.runtime_config.id
+  secret_data = jsonencode(local.runtime_config)
+}
+
+resource "google_secret_manager_secret_iam_member" "deployer_reads_runtime_config" {
+  count     = var.deployer_member == null ? 0 : 1
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.runtime_config.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = var.deployer_member
 }

@@ -32,3 +32,8 @@ output "firestore_database" {
   description = "Firestore database name."
   value       = module.firestore.database_name
 }
+
+output "runtime_config_secret" {
+  description = "Secret id of the runtime config cloudbuild.yaml deploys the functions with."
+  value       = google_secret_manager_secret.runtime_config.secret_id
+}

@@ -29,15 +29,16 @@ variable "public_url" {
 }
 
 variable "media_providers" {
-  description = "Media providers of the steps: asr (local, video-intelligence, gemini), describe (local, gemini), tts (local, google, gemini)."
+  description = "Providers: asr (local, video-intelligence, gemini), describe (local, gemini), tts (local, espeak, google, gemini), translate (none, gemini). The steps and the functions both get them."
   type = object({
-    asr      = string
-    describe = string
-    tts      = string
+    asr       = string
+    describe  = string
+    tts       = string
+    translate = optional(string, "none")
   })
 
   validation {
-    condition     = contains(["local", "video-intelligence", "gemini"], var.media_providers.asr) && contains(["local", "gemini"], var.media_providers.describe) && contains(["local", "espeak", "google", "gemini"], var.media_providers.tts)
+    condition     = contains(["local", "video-intelligence", "gemini"], var.media_providers.asr) && contains(["local", "gemini"], var.media_providers.describe) && contains(["local", "espeak", "google", "gemini"], var.media_providers.tts) && contains(["none", "gemini"], var.media_providers.translate)
     error_message = "Unknown provider: see shared/avp/providers for the names avp knows."
   }
 }
@@ -48,14 +49,14 @@ variable "gemini_api_key_secret" {
   default     = null
 }
 
-variable "extra_step_env" {
-  description = "More environment for the media steps (for example AVP_LOG_LEVEL overrides)."
+variable "extra_env" {
+  description = "More environment for the steps and the functions alike (for example AVP_MAX_UPLOAD_BYTES)."
   type        = map(string)
   default     = {}
 }
 
 variable "log_level" {
-  description = "AVP_LOG_LEVEL of the steps."
+  description = "AVP_LOG_LEVEL of the steps and the functions."
   type        = string
   default     = "INFO"
 }

@@ -42,6 +42,9 @@ locals {
 
   # What the deployer (Cloud Build's service account) needs to ship code into this project.
   deployer_roles = [
+    # Runs the build itself and the functions' own image builds (--build-service-account): build
+    # logs, source and image storage. Broad; that is why the deployer is its own account.
+    "roles/cloudbuild.builds.builder",
     "roles/cloudfunctions.developer",
     "roles/run.developer",
     "roles/workflows.editor",
