@@ -113,7 +113,9 @@ def summarize(job: dict[str, Any], files: list[Path], seconds: float) -> dict[st
     summary: dict[str, Any] = {"job_id": job["id"], "status": job["status"], "failure": job.get("failure_reason"),
                                "source_duration": job.get("duration_s"),
                                "step_seconds": job.get("step_seconds"), "total_seconds": round(seconds, 1),
-                               "caption_qc": job.get("caption_qc"), "fit_report": job.get("fit_report"), "files": {}}
+                               "caption_qc": job.get("caption_qc"), "fit_report": job.get("fit_report"),
+                               # Placeholders left for the describer, per language: never voiced.
+                               "descriptions_to_write": job.get("descriptions_to_write") or {}, "files": {}}
     for path in files:
         entry: dict[str, Any] = {"bytes": path.stat().st_size}
         if path.suffix == ".vtt":

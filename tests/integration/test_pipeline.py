@@ -1,5 +1,6 @@
 """The pipeline end to end through the real local executor: the workflow YAML, a child process
 per step, the emulators, real ffmpeg, real speech recognition and synthesis."""
+import math
 import os
 import signal
 import subprocess
@@ -13,11 +14,14 @@ import avp
 from avp.auth.tokens import Principal
 from avp.captions.model import Cue
 from avp.captions.vtt import parse_vtt, write_vtt
+from avp.describe.drafts import is_placeholder
 from avp.domain import deliverables, jobs, tracks
 from avp.domain.audit import SYSTEM
+from avp.media import ffmpeg
 from avp.media.probe import probe
 from avp.pipeline import plan
 from avp.pipeline.runner import LocalRunner
+from avp.providers.asr.audio import load_audio
 
 pytestmark = pytest.mark.slow
 SAMPLE = Path(avp.__file__).parent / "demo_media" / "sample.mp4"
@@ -60,6 +64,7 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     descriptions = parse_vtt(container.storage.read_text(out["audio_description_vtt"])).cues
     assert descriptions and all(c.data.get("draft") for c in descriptions)
     assert any("Chapter One" in c.text for c in descriptions)
+    assert all(c.end <= job["media"]["duration"] for c in descriptions)
     assert job["fit_report"]["overlaps_speech"] == 0
     pauses = container.storage.read_json(out["pause_points"])
     mp4 = tmp_path / "accessible.mp4"
@@ -69,6 +74,7 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     mp3 = tmp_path / "description.mp3"
     container.storage.download_file(out["audio_description_mp3"], mp3)
     assert probe(mp3).duration == pytest.approx(30.0, abs=0.15)
+    _assert_placeholders_stay_silent(container, job, descriptions, mp3, mp4, tmp_path)
     status = container.store.get(f"job_status/{job['id']}")
     assert status["status"] == "pending_qc"
 
@@ -82,7 +88,8 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     assert revoice["state"] == "SUCCEEDED", revoice
     job = jobs.get_job(container.store, job["id"])
     voiced = parse_vtt(container.storage.read_text(job["outputs"]["en"]["audio_description_vtt"])).cues
-    assert [c.text for c in voiced] == [c.text for c in edited]
+    assert sorted(c.text for c in voiced) == sorted(c.text for c in edited)  # each at its target, in time order
+    assert job["descriptions_to_write"] == {"en": 0}
 
     # A pause point moved in the editor re-renders that language's accessible video.
     pauses = container.storage.read_json(out["pause_points"])
@@ -95,6 +102,52 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     assert [p["at"] for p in container.storage.read_json(out["pause_points"])][-1] == 12.0
     container.storage.download_file(out["accessible_video_mp4"], mp4)
     assert probe(mp4).duration == pytest.approx(30.0 + sum(p["duration"] for p in pauses), abs=0.1)
+
+
+def _assert_placeholders_stay_silent(container, job, descriptions, mp3, mp4, tmp_path):
+    """The drafter's placeholders stay in the track, counted as still to write, but nothing
+    voices them: no voice file, no pause, no speech in the description MP3, no text in the
+    accessible video's description track."""
+    to_write = [i for i, c in enumerate(descriptions) if is_placeholder(c.text)]
+    voiced = [i for i, c in enumerate(descriptions) if not is_placeholder(c.text)]
+    assert to_write and voiced  # the sample has a long stretch without dialogue, and a title card
+    assert job["descriptions_to_write"] == {"en": len(to_write)}
+    assert all("mode" not in descriptions[i].data for i in to_write)
+    voice_files = container.storage.list(f"jobs/{job['id']}/work/en/voice/")
+    assert sorted(int(Path(p).stem) for p in voice_files) == voiced
+    pauses = container.storage.read_json(job["outputs"]["en"]["pause_points"])
+    assert {p["cue_index"] for p in pauses} <= set(voiced)
+    # What the MP3 adds to the programme: speech where voiced cues play, nothing over a
+    # placeholder's stretch away from them.
+    mezzanine = tmp_path / "mezzanine.mp4"
+    container.storage.download_file(f"jobs/{job['id']}/work/mezzanine.mp4", mezzanine)
+    mixed, programme = load_audio(mp3), load_audio(mezzanine)
+    added = mixed[:len(programme)] - programme[:len(mixed)]
+
+    def level(start: float, end: float) -> float:  # dBFS of what the mix added
+        piece = added[int(start * 16000):int(end * 16000)]
+        return 20 * math.log10(math.sqrt(float((piece ** 2).mean())) + 1e-9)
+
+    spoken = [(descriptions[i].start, descriptions[i].start + descriptions[i].data["audio_duration"]) for i in voiced
+              if descriptions[i].data["mode"] == "standard"]
+    assert spoken and min(level(a, b) for a, b in spoken) > -40
+    for i in to_write:
+        quiet = [(a, b) for a, b in _minus(descriptions[i].start, descriptions[i].end, spoken) if b - a >= 1.0]
+        assert quiet and max(level(a, b) for a, b in quiet) < -55, (descriptions[i].text, quiet)
+    # The accessible video's description text track carries the voiced descriptions only.
+    described = tmp_path / "described.vtt"
+    ffmpeg.run(["-y", "-i", mp4, "-map", "0:s:1", "-c:s", "webvtt", described])
+    in_video = [c.text for c in parse_vtt(described.read_text(), strict=False).cues]
+    assert in_video == [descriptions[i].text for i in voiced]
+
+
+def _minus(start: float, end: float, spans) -> list[tuple[float, float]]:
+    """`start`..`end` without `spans`, each widened by half a second (mixing fades)."""
+    pieces = [(start, end)]
+    for a, b in spans:
+        a, b = a - 0.5, b + 0.5
+        pieces = [p for x, y in pieces for p in ((x, min(y, a)), (max(x, b), y)) if p[1] > p[0]]
+    return pieces
 
 
 @pytest.mark.parametrize("kind, reason", [("text", "not a video or audio file"), ("corrupt", "")])

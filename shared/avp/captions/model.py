@@ -34,3 +34,18 @@ class Cue:
     @property
     def lines(self) -> list[str]:
         return self.text.split("\n")
+
+
+MIN_CUE = 0.001  # a cue lasts at least a millisecond: WebVTT times have no finer grain
+
+
+def inside_media(start: float, end: float, duration: float | None) -> tuple[float, float]:
+    """`start`..`end` (seconds) moved inside the media, rounded to the millisecond: the end no
+    later than `duration`, the start at least a millisecond before the end and not before 0.
+    Without a duration only the lower bound applies."""
+    if duration is not None:
+        end = min(end, duration)
+        start = min(start, end - MIN_CUE)
+    start = max(start, 0.0)
+    end = max(end, start + MIN_CUE)
+    return round(start, 3), round(end, 3)

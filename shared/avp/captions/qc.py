@@ -21,7 +21,7 @@ from avp.captions.presets import StylePreset
 from avp.captions.vtt import parse_vtt
 
 ViolationCode = Literal["line_too_long", "too_many_lines", "reading_speed", "too_short", "too_long",
-                        "gap_too_small", "overlap", "empty", "invalid_timing"]
+                        "gap_too_small", "overlap", "empty", "invalid_timing", "after_media_end"]
 
 
 @dataclass(frozen=True)
@@ -128,16 +128,28 @@ def _spacing_violations(cues: Sequence[Cue], preset: StylePreset) -> list[Violat
     return found
 
 
-def check_cues(cues: Sequence[Cue], preset: StylePreset) -> QcReport:
-    """Check every cue against `preset`; violations come in cue order."""
+def _media_violations(cues: Sequence[Cue], media_duration: float) -> list[Violation]:
+    """Cues that start or end after the media does: a player never shows what lies past the end."""
+    end_ms = _ms(media_duration)
+    return [Violation("after_media_end", index, cue.end, media_duration,
+                      f"runs to {cue.end} s, after the media ends at {media_duration} s")
+            for index, cue in enumerate(cues)
+            if math.isfinite(cue.start) and math.isfinite(cue.end) and max(_ms(cue.start), _ms(cue.end)) > end_ms]
+
+
+def check_cues(cues: Sequence[Cue], preset: StylePreset, *, media_duration: float | None = None) -> QcReport:
+    """Check every cue against `preset` and, when `media_duration` is known, against the end of
+    the media; violations come in cue order."""
     violations = [v for index, cue in enumerate(cues) for v in _cue_violations(index, cue, preset)]
     violations += _spacing_violations(cues, preset)
+    if media_duration is not None:
+        violations += _media_violations(cues, media_duration)
     violations.sort(key=lambda v: v.cue_index)
     return QcReport(preset.name, len(cues), violations)
 
 
-def check_vtt(text: str, preset: StylePreset, *, strict: bool = True,
-              report_parse_errors: bool = False) -> QcReport:
+def check_vtt(text: str, preset: StylePreset, *, strict: bool = True, report_parse_errors: bool = False,
+              media_duration: float | None = None) -> QcReport:
     """Parse a WebVTT file and check its cues. A parse error raises `VttParseError`,
     or, with `report_parse_errors`, comes back as the report's errors (one per problem).
     Parser warnings (lenient mode, unreadable settings) are listed in `warnings`."""
@@ -147,6 +159,6 @@ def check_vtt(text: str, preset: StylePreset, *, strict: bool = True,
         if not report_parse_errors:
             raise
         return QcReport(preset.name, 0, errors=[f"line {line}: {message}" for line, message in error.problems])
-    report = check_cues(doc.cues, preset)
+    report = check_cues(doc.cues, preset, media_duration=media_duration)
     report.warnings = [f"line {w.line}: {w.message}" for w in doc.warnings]
     return report

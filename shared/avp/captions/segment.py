@@ -11,15 +11,15 @@ silence and no later than the next cue allows.
 The preset's limits are hard: the result has no QC violation. When speech is faster than
 the reading speed allows and there is no silence to extend into, a cue keeps its full
 duration and the next cue starts later than its words (captions lag until the next pause)
-- text is never dropped or condensed here. `media_duration` bounds cue ends likewise
-whenever the rules leave room.
+- text is never dropped or condensed here. `media_duration` bounds every cue: no cue starts
+or ends after the media (the last cues are cut short if the rules leave no other room).
 """
 from __future__ import annotations
 
 import bisect
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from avp.captions.cuetext import escape_text
 from avp.captions.linebreak import Layout, Token, break_cost, ends_sentence, join, layout, min_lines
@@ -298,6 +298,28 @@ def _close_gaps(spans: list[tuple[int, int]], snapped_ends: list[bool], tokens: 
     return closed
 
 
+def _inside_media(spans: list[tuple[int, int]], earliest: Sequence[int], media_ms: int | None,
+                  gap_ms: int) -> list[tuple[int, int]]:
+    """Cues that would run past the end of the media end with it, from the last cue back. A
+    cue moves earlier, keeping its duration, as far as its lead before the speech allows
+    (`earliest`), and only then is cut short (to a millisecond at least); the cue before it
+    keeps its gap. This is the one limit that wins over the preset's: a player shows nothing
+    after the end, so when the last words leave no room the QC flags the squeezed cues."""
+    if media_ms is None:
+        return spans
+    inside = list(spans)
+    limit = media_ms
+    for index in range(len(inside) - 1, -1, -1):
+        start, end = inside[index]
+        if end <= limit:
+            break
+        new_end = max(limit, 1)
+        new_start = max(min(start, new_end - (end - start)), min(earliest[index], start), 0)
+        inside[index] = (min(new_start, new_end - 1), new_end)
+        limit = inside[index][0] - gap_ms
+    return inside
+
+
 # -------------------------------------------------------------------------------- entry
 
 
@@ -310,9 +332,12 @@ def segment(words: Sequence[Word], preset: StylePreset, *, shot_changes: Sequenc
     if not tokens:
         return []
     media_ms = None if media_duration is None else round(media_duration * 1000)
+    if media_ms is not None:  # a word heard "after the end" is a recogniser's timing error
+        tokens = [replace(t, start=min(t.start, media_ms), end=min(t.end, media_ms)) for t in tokens]
     groups = _group(tokens, limits, round(pause_split * 1000), media_ms)
     shots = sorted(round(t * 1000) for t in shot_changes)
-    spans = _time(tokens, groups, limits, shots, media_ms)
+    earliest = [max(0, tokens[first].start - LEAD_MS) for first, _, _ in groups]
+    spans = _inside_media(_time(tokens, groups, limits, shots, media_ms), earliest, media_ms, limits.gap_ms)
     segments = []
     for (first, stop, lines), (start, end) in zip(groups, spans):
         text = "\n".join(escape_text(line) for line in lines)

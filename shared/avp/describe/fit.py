@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from avp.captions.model import Cue
+from avp.captions.model import Cue, inside_media
+from avp.describe.drafts import is_placeholder
 from avp.providers.describe.base import Description, GapLike
 from avp.providers.tts.base import Synthesis
 
 Synthesize = Callable[[str, float], Synthesis]
 
 STANDARD, EXTENDED = "standard", "extended"
+PLACEHOLDER_SPAN = 2.0  # seconds a placeholder covers when its stretch is unknown (the shortest usable gap)
 _EPS = 1e-6
 
 
@@ -52,13 +54,15 @@ class FitReport:
 
 @dataclass(frozen=True)
 class FitResult:
+    """`placed`: the voiced descriptions in time order; `cues`: the description track, the
+    voiced cues and the placeholders in time order, `voiced_index[i]` being where `placed[i]`
+    is in it. A pause point's `cue_index` is a position in `cues`."""
+
     placed: list[Placed]
     pause_points: list[PausePoint]
     report: FitReport
-
-    @property
-    def cues(self) -> list[Cue]:
-        return [p.cue for p in self.placed]
+    cues: list[Cue]
+    voiced_index: list[int]
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,14 @@ def fit_descriptions(
 ) -> FitResult:
     """Place each description in the first dialogue gap that starts within `max_delay` s of its
     target and can hold it (speaking up to `max_rate` if needed); otherwise make it extended.
+    Placeholders (`avp.describe.drafts`) are never voiced: they join the track as they are.
 
     `pad` keeps every description that far from speech and from the next description.
-    `duration` (the video length) bounds the last gap and the speech check.
+    `duration` (the video length) bounds the last gap, the speech check and every cue.
     """
     speak = _memo(synthesize)
+    to_write = [d for d in descriptions if is_placeholder(d.text)]
+    descriptions = [d for d in descriptions if not is_placeholder(d.text)]
     windows = [
         _Window(g.start + pad, min(g.end, duration if duration is not None else g.end) - pad)
         for g in sorted(gaps, key=lambda g: g.start)
@@ -104,7 +111,7 @@ def fit_descriptions(
         index = len(placed)
         if pause > 0:
             pauses.append(PausePoint(at=round(start, 3), duration=round(pause, 3), cue_index=index))
-        placed.append(Placed(cue=_cue(desc, start, speech, rate, pause), audio=speech))
+        placed.append(Placed(cue=_cue(desc, start, speech, rate, pause, duration), audio=speech))
         free_from = start + speech.duration - pause + pad
     report = FitReport(
         fitted=sum(1 for p in placed if p.cue.data["mode"] == STANDARD),
@@ -112,7 +119,16 @@ def fit_descriptions(
         added_time=round(sum(p.duration for p in pauses), 3),
         overlaps_speech=count_speech_overlaps(placed, gaps, duration),
     )
-    return FitResult(placed=placed, pause_points=pauses, report=report)
+    # Placeholders go after voiced cues that start at the same time (sorted() is stable).
+    entries = sorted([(p.cue, i) for i, p in enumerate(placed)] + [(_placeholder_cue(d, duration), None) for d in to_write],
+                     key=lambda entry: entry[0].start)
+    voiced_index = [0] * len(placed)
+    for position, (_, i) in enumerate(entries):
+        if i is not None:
+            voiced_index[i] = position
+    pauses = [replace(p, cue_index=voiced_index[p.cue_index]) for p in pauses]
+    return FitResult(placed=placed, pause_points=pauses, report=report, cues=[cue for cue, _ in entries],
+                     voiced_index=voiced_index)
 
 
 def _standard(
@@ -150,10 +166,21 @@ def _extended(natural: Synthesis, windows: Sequence[_Window], earliest: float) -
     return start, natural, 1.0, natural.duration - (best.end - start)
 
 
-def _cue(desc: Description, start: float, speech: Synthesis, rate: float, pause: float) -> Cue:
+def _placeholder_cue(desc: Description, duration: float | None) -> Cue:
+    """A placeholder as it stays in the track: over the stretch it asks to describe."""
+    end = desc.end if desc.end is not None and desc.end > desc.start_target else desc.start_target + PLACEHOLDER_SPAN
+    start, end = inside_media(desc.start_target, end, duration)
+    return Cue(start=start, end=end, text=desc.text,
+               data={"target": desc.start_target, "priority": desc.priority, "draft": True, "source": desc.source})
+
+
+def _cue(desc: Description, start: float, speech: Synthesis, rate: float, pause: float, duration: float | None) -> Cue:
+    # An extended description runs past its window while the picture is frozen; on the
+    # media's own timeline its cue still ends with the media.
+    cue_start, cue_end = inside_media(start, start + speech.duration, duration)
     return Cue(
-        start=round(start, 3),
-        end=round(start + speech.duration, 3),
+        start=cue_start,
+        end=cue_end,
         text=desc.text,
         data={
             "mode": EXTENDED if pause > 0 else STANDARD,

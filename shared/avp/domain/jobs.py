@@ -248,6 +248,7 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
         "media": job.get("media"), "detected_language": job.get("detected_language"),
         "pipeline_notes": job.get("notes_pipeline") or [], "step_seconds": job.get("step_seconds") or {},
         "caption_qc": job.get("caption_qc"), "fit_report": job.get("fit_report"), "render_stats": job.get("render_stats"),
+        "descriptions_to_write": job.get("descriptions_to_write") or {},
         "outputs": output_map(job), "failed_step": job.get("failed_step"), "failure_reason": job.get("failure_reason"),
         "rejection_reason": job.get("rejection_reason"), "notes": job.get("notes"), "brief_id": job.get("brief_id"),
         "glossary_id": job.get("glossary_id"), "workflow_execution": job.get("execution_id"),

@@ -366,7 +366,8 @@ def queue(store: Store, principal: Principal, *, page: int, size: int, states: l
             if e[f"{role}_id"] == principal.user_id and e["state"] in wanted:
                 items.append({"job_id": job["id"], "job_title": job.get("title"), "language": lang, "status": e["state"],
                               "as_role": role, "assigned_at": e.get(f"{role}_assigned_at") or e.get("updated_at"),
-                              "reviewed_cues": len(reviewed_indexes(e)), "total_cues": e["cues_total"] or 0})
+                              "reviewed_cues": len(reviewed_indexes(e)), "total_cues": e["cues_total"] or 0,
+                              "descriptions_to_write": (job.get("descriptions_to_write") or {}).get(lang, 0)})
     items.sort(key=lambda i: (i["assigned_at"] or now(), i["job_id"], i["language"]))
     start = (page - 1) * size
     return Page(items[start:start + size], len(items), page, size)

@@ -20,6 +20,7 @@ from avp.captions.model import Cue
 from avp.captions.presets import get_preset
 from avp.captions.qc import check_cues
 from avp.captions.vtt import VttDocument, parse_vtt, write_vtt
+from avp.describe.drafts import count_to_write
 from avp.domain import access, audit, language_qc, status
 from avp.domain.audit import AuditMeta
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -77,7 +78,7 @@ def _qc_report(job: dict[str, Any], cues: Sequence[Cue]) -> dict[str, Any]:
         preset = get_preset(job.get("style_preset") or (job.get("requested_outputs") or {}).get("style_preset"))
     except ValueError as error:
         raise Unprocessable({"style_preset": [str(error)]}) from error
-    return check_cues(cues, preset).to_dict()
+    return check_cues(cues, preset, media_duration=(job.get("media") or {}).get("duration")).to_dict()
 
 
 def _qc_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -109,6 +110,7 @@ def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, l
     storage.write_text(path, content, VTT_TYPE)
     version = {"n": n, "language": lang, "kind": kind, "source": source, "author_id": meta.actor_id,
                "created_at": now(), "cue_count": len(doc.cues), "qc": _qc_summary(report),
+               "to_write": count_to_write(doc.cues) if kind == "descriptions" else None,
                "size": len(content.encode("utf-8")), "path": path, "comment": comment, "restored_from": restored_from}
     job, current = _commit(store, meta, job_id, version, base_version)
     if current:
@@ -167,6 +169,8 @@ def _job_changes(job: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]
     if kind == "captions":
         lang_outputs["qc_report"] = output_path(job, lang, "qc_report")
     changes: dict[str, Any] = {"outputs": {**(job.get("outputs") or {}), lang: lang_outputs}}
+    if kind == "descriptions":  # what the job view and the QC queue count as still to write
+        changes["descriptions_to_write"] = {**(job.get("descriptions_to_write") or {}), lang: version["to_write"]}
     if kind == "captions" and lang in language_qc.target_languages(job):
         e = language_qc.entry(job, lang)
         total = version["cue_count"]

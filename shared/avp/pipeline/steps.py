@@ -218,7 +218,8 @@ def _tts(ctx: StepContext, lang: str):
 
 
 def synthesize(ctx: StepContext) -> dict[str, Any]:
-    """Voice every description and fit it into the gaps; what does not fit becomes a pause point."""
+    """Voice every description and fit it into the gaps; what does not fit becomes a pause point.
+    Placeholders stay in the saved track, unvoiced, for the describer."""
     from avp.describe.fit import fit_descriptions
     from avp.media.gaps import Gap
     from avp.providers.describe.base import Description
@@ -232,15 +233,16 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
     else:  # voice the language's own track: translated, or edited by a describer or linguist
         descriptions = [Description(start_target=float(c.data.get("target", c.start)), text=c.text,
                                     priority=int(c.data.get("priority", 2)), draft=bool(c.data.get("draft", False)),
-                                    source=str(c.data.get("source", "track")))
+                                    source=str(c.data.get("source", "track")), end=c.end)
                         for c in _track_cues(ctx, lang, "audio_description_vtt")]
     result = fit_descriptions(descriptions, [g for g in gaps if g.usable],
                               lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
                               duration=ctx.job["media"]["duration"])
     ctx.progress(0.7)
-    for index, placed in enumerate(result.placed):
+    # Each voice file is named after its cue's place in the track (placeholders have none).
+    for index, placed in zip(result.voiced_index, result.placed):
         ctx.storage.write_bytes(ctx.work_path(f"{lang}/voice/{index:04d}.wav"), placed.audio.audio, "audio/wav")
-    pause_points = [{**p.to_json(), "text": result.placed[p.cue_index].cue.text} for p in result.pause_points]
+    pause_points = [{**p.to_json(), "text": result.cues[p.cue_index].text} for p in result.pause_points]
     ctx.put_json(ctx.output_path(lang, "pause_points.json"), pause_points)
     ctx.put_json(ctx.output_path(lang, "fit_report.json"), {**result.report.to_json(), "voice": voice})
     _save_track(ctx, lang, "descriptions", result.cues)
@@ -326,15 +328,20 @@ def translate(ctx: StepContext) -> dict[str, Any]:
             f"languages.{lang}.translation_note": note}
 
 
-def _placed(ctx: StepContext, lang: str) -> list:
+def _placed(ctx: StepContext, lang: str) -> tuple[list, dict[int, int]]:
+    """The voiced descriptions of the track (what synthesize voiced: never a placeholder) with
+    their speech, and for each the position in the track -> the position among them."""
     from avp.captions.vtt import parse_vtt
-    from avp.describe.fit import Placed
+    from avp.describe.drafts import is_placeholder
+    from avp.describe.fit import EXTENDED, STANDARD, Placed
     from avp.providers.tts.base import Synthesis
 
     outputs = ctx.job["outputs"][lang]
     cues = parse_vtt(ctx.fetch(outputs["audio_description_vtt"]).read_text()).cues
-    return [Placed(cue=cue, audio=Synthesis.from_wav(ctx.storage.read_bytes(ctx.work_path(f"{lang}/voice/{i:04d}.wav"))))
-            for i, cue in enumerate(cues)]
+    voiced = [i for i, cue in enumerate(cues) if cue.data.get("mode") in (STANDARD, EXTENDED) and not is_placeholder(cue.text)]
+    placed = [Placed(cue=cues[i], audio=Synthesis.from_wav(ctx.storage.read_bytes(ctx.work_path(f"{lang}/voice/{i:04d}.wav"))))
+              for i in voiced]
+    return placed, {track_index: n for n, track_index in enumerate(voiced)}
 
 
 def render(ctx: StepContext) -> dict[str, Any]:
@@ -347,7 +354,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
     requested = _requested(ctx)
     ctx.refresh()
     mezzanine = ctx.fetch(ctx.work_path(MEZZANINE))
-    placed = _placed(ctx, lang)
+    placed, among_voiced = _placed(ctx, lang)
     changes: dict[str, Any] = {}
     if requested.get("audio_description_mp3"):
         mp3 = ctx.local(f"{lang}/description.mp3")
@@ -356,8 +363,8 @@ def render(ctx: StepContext) -> dict[str, Any]:
         ctx.progress(0.3)
     if requested.get("accessible_video_mp4"):
         outputs = ctx.job["outputs"][lang]
-        pauses = [PausePoint(at=p["at"], duration=p["duration"], cue_index=p["cue_index"])
-                  for p in ctx.get_json(outputs["pause_points"])]
+        pauses = [PausePoint(at=p["at"], duration=p["duration"], cue_index=among_voiced[p["cue_index"]])
+                  for p in ctx.get_json(outputs["pause_points"]) if p["cue_index"] in among_voiced]
         captions_path = (ctx.job["outputs"].get(lang) or {}).get("captions_vtt") or \
             (ctx.job["outputs"].get(_source_language(ctx)) or {}).get("captions_vtt")
         caption_cues = parse_vtt(ctx.fetch(captions_path).read_text()).cues if captions_path else []

@@ -93,3 +93,15 @@ def test_reference_track_against_netflix(media_dir):
     # The reference track was not made to Netflix rules: its opening cue runs 8.7 s.
     assert ("too_long", 0) in [(v.code, v.cue_index) for v in report.violations]
     assert report.warnings
+
+
+def test_cues_after_the_end_of_the_media_are_flagged():
+    cues = [Cue(0.0, 2.0, "Inside."), Cue(5.0, 6.17, "Ends with the media."), Cue(6.2, 8.43, "After the end.")]
+    report = check_cues(cues, NETFLIX, media_duration=6.17)
+    [violation] = [v for v in report.violations if v.code == "after_media_end"]
+    assert (violation.cue_index, violation.value, violation.limit) == (2, 8.43, 6.17)
+    assert "6.17" in violation.message and report.totals["after_media_end"] == 1
+    # The rule needs the media's duration; without it nothing is claimed.
+    assert "after_media_end" not in check_cues(cues, NETFLIX).totals
+    assert check_vtt("WEBVTT\n\n00:09.000 --> 00:11.000\nLate.\n", NETFLIX, media_duration=10.0).totals == {
+        "after_media_end": 1}

@@ -8,6 +8,8 @@ from avp.captions.presets import PRESETS, get_preset
 from avp.captions.qc import check_cues
 from avp.captions.segment import segment, segment_words
 
+NETFLIX = get_preset("netflix-en")
+
 ALL_PRESETS = list(PRESETS.values())
 MONOLOGUE = (
     "And so my fellow Americans, ask not what your country can do for you, ask what you can do for "
@@ -201,4 +203,36 @@ def test_random_word_streams_never_break_a_rule():
         media = rng.choice([None, words[-1].end + rng.uniform(0, 2)])
         segments = segment(words, preset, shot_changes=shots, media_duration=media,
                            pause_split=rng.choice([0.4, 0.7, 1.0]))
+        if media is None:
+            assert_good(segments, words, preset)
+        else:
+            assert_inside_media_or_squeezed(segments, words, preset, media)
+
+
+def assert_inside_media_or_squeezed(segments, words, preset, media):
+    """No cue runs past the media's end. Rules break only where the speech leaves no room
+    before that end: the cues from the first broken one on are packed from their earliest
+    start (a lead before their speech), gap to gap, up to the very end of the media."""
+    cues = [s.cue for s in segments]
+    assert all(c.end <= media + 0.0005 for c in cues)
+    report = check_cues(cues, preset, media_duration=media)
+    if report.ok:
         assert_good(segments, words, preset)
+        return
+    assert set(report.totals) <= {"reading_speed", "too_short"}, report.totals
+    first = min(v.cue_index for v in report.violations)
+    gap_ms = round((preset.min_gap or 0) * 1000)
+    assert round(cues[-1].end * 1000) == round(media * 1000)
+    assert all(round(b.start * 1000) - round(a.end * 1000) == gap_ms for a, b in zip(cues[first:], cues[first + 1:]))
+    head = segments[first].words[0]
+    if first == 0 or head is not segments[first - 1].words[-1]:  # a split word's piece starts later
+        assert round(cues[first].start * 1000) == max(0, round(head.start * 1000) - 250)
+
+
+def test_speech_recognised_past_the_end_of_the_media_stays_inside_it():
+    """A recogniser without voice detection timed the last line to 8.43 s of a 6.17 s clip."""
+    words = speak("Hey! Hey you! Get back here.") + speak("Where do you think you are going?", start=4.6)
+    words[-1] = Word(words[-1].text, words[-1].start, 8.43)
+    segments = segment(words, NETFLIX, media_duration=6.17)
+    assert segments[-1].cue.end == 6.17 and all(s.cue.start < 6.17 for s in segments)
+    assert_inside_media_or_squeezed(segments, words, NETFLIX, 6.17)

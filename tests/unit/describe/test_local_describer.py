@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from avp.describe.drafts import is_placeholder
 from avp.providers.describe import get_describer
 from avp.providers.describe.base import DescribeInput
 from avp.providers.describe.local import LocalDescriber
@@ -47,3 +48,19 @@ def test_short_gaps_get_no_placeholder_and_priorities_rank_cues():
 
 def test_factory_builds_local():
     assert get_describer("local").name == "local"
+
+
+def test_placeholders_cover_their_gap_inside_the_media_and_are_marked():
+    drafts = describe([Shot(0.0, 30.0, 0.5, "")], [Gap(6.4, 21.3), Gap(24.0, 31.0)], duration=30.0)
+    placeholders = [d for d in drafts if is_placeholder(d.text)]
+    assert [(d.text, d.start_target, d.end) for d in placeholders] == [
+        ("[Describe: 6.4–21.3 s, no dialogue]", 6.4, 21.3), ("[Describe: 24.0–30.0 s, no dialogue]", 24.0, 30.0)]
+    assert not is_placeholder(drafts[0].text)
+
+
+def test_what_counts_as_a_placeholder():
+    assert is_placeholder("[Describe: 6.4–21.3 s, no dialogue]") and is_placeholder(" [Décrire : 6,4–21,3 s] ")
+    assert is_placeholder("<i>[describe the sign]</i>")
+    assert not is_placeholder("Scene change. On screen: [LIVE].")
+    assert not is_placeholder("[Door slams] A man runs in. [Glass breaks]")
+    assert not is_placeholder("") and not is_placeholder("[")

@@ -43,13 +43,15 @@ class Keyframe:
 
 @dataclass(frozen=True)
 class Description:
-    """A description to be voiced near `start_target` seconds. `draft` = a human must complete it."""
+    """A description to be voiced near `start_target` seconds. `draft` = a human must complete it;
+    `end`, when set, is where the stretch it describes ends (a placeholder's gap)."""
 
     start_target: float
     text: str
     priority: int
     draft: bool
     source: str
+    end: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The offline describer: drafts cues for a human describer from what the machine can verify.
 
 It never guesses at content it cannot see. It marks the opening shot and every scene change,
-reads new on-screen text, and leaves a clearly bracketed placeholder over each long stretch
-without dialogue. Every cue is `draft=True`.
+reads new on-screen text, and leaves a placeholder (`avp.describe.drafts`: bracketed, never
+voiced) over each long stretch without dialogue. Every cue is `draft=True`; every cue starts
+and ends inside the media.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
+from avp.describe.drafts import placeholder_text
 from avp.providers.describe.base import (
     PRIORITY_ESSENTIAL,
     PRIORITY_OPTIONAL,
@@ -44,14 +46,15 @@ class LocalDescriber:
             drafts.append(_draft(shot.start, _with_text("Scene change.", new_text), priority))
             previous = text
         for gap in material.gaps:
-            if gap.end - gap.start >= self.min_silence:
-                placeholder = f"[Describe: {gap.start:.1f}–{gap.end:.1f} s, no dialogue]"
-                drafts.append(_draft(gap.start, placeholder, PRIORITY_USEFUL))
-        return sorted(drafts, key=lambda d: (d.start_target, d.priority))
+            end = min(gap.end, material.duration)
+            if end - gap.start >= self.min_silence:
+                drafts.append(_draft(gap.start, placeholder_text(gap.start, end), PRIORITY_USEFUL, end=end))
+        return sorted((d for d in drafts if d.start_target < material.duration), key=lambda d: (d.start_target, d.priority))
 
 
-def _draft(at: float, text: str, priority: int) -> Description:
-    return Description(start_target=round(at, 3), text=text, priority=priority, draft=True, source="local")
+def _draft(at: float, text: str, priority: int, end: float | None = None) -> Description:
+    return Description(start_target=round(at, 3), text=text, priority=priority, draft=True, source="local",
+                       end=None if end is None else round(end, 3))
 
 
 def _with_text(lead: str, on_screen: str) -> str:
