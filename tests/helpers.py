@@ -30,3 +30,17 @@ def token_for(client, container, role: str = "admin", **kw) -> tuple[str, dict]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def mailed_link(container, to: str, marker: str) -> str:
+    """The secret after `marker` in the newest mail of the local outbox sent to `to`."""
+    import email
+    from email import policy
+
+    mails = sorted((container.settings.data_dir / "outbox").glob("*.eml"))
+    for path in reversed(mails):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = message.get_body(("plain",)).get_content()
+        if message["To"] == to and marker in body:
+            return body.split(marker, 1)[1].split()[0]
+    raise AssertionError(f"no mail to {to} holds {marker}")

@@ -2,7 +2,7 @@ from flask import Blueprint
 
 from avp.bootstrap import container
 from avp.domain import invitations
-from avp.web import audit_meta, json_body, ok, public, session_response, sibling
+from avp.web import audit_meta, json_body, ok, optional_user, public, session_response, sibling
 
 schemas = sibling(__file__, "schemas")
 bp = Blueprint("invitations", __name__, url_prefix="/api/v1/invitations")
@@ -21,5 +21,7 @@ def preview():
 def accept():
     body = json_body(schemas.InvitationAccept())
     c = container()
+    signed_in = optional_user()  # an existing account accepts only while signed in to it
     return session_response(invitations.accept(c.store, c.settings, c.jwt_key, body["token"], meta=audit_meta(),
-                                               password=body["password"], display_name=body["display_name"]))
+                                               signed_in=signed_in, password=body["password"],
+                                               display_name=body["display_name"]))

@@ -166,6 +166,16 @@ def _principal_from_request() -> Principal:
     return sessions.current_principal(c.store, decode_access_token(c.jwt_key, token.strip()), c.settings.auth_cache_seconds)
 
 
+def optional_user() -> Principal | None:
+    """The caller when a bearer token is sent (checked like any other: 401 when bad), else None, for
+    public routes that act differently for a signed-in caller."""
+    header = request.headers.get("X-Forwarded-Authorization") or request.headers.get("Authorization")
+    if not header:
+        return None
+    g.principal = _principal_from_request()
+    return g.principal
+
+
 def current_user() -> Principal:
     principal = g.get("principal")
     if principal is None:

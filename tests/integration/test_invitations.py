@@ -98,7 +98,9 @@ def test_accepting_links_an_existing_account(client, container, setup):
     existing = make_user(container, "reviewer", email="known@example.com")
     created = _invite(container, setup, "known@example.com", role="reviewer", team=False)
     assert client.post(f"{API}/invitations/preview", json={"token": created.token}).json["existing_account"] is True
-    resp = client.post(f"{API}/invitations/accept", json={"token": created.token})
+    # Only while signed in to that account (tests/security/test_escalation.py covers the refusals).
+    signed_in = login(client, existing["email"]).json["access_token"]
+    resp = client.post(f"{API}/invitations/accept", json={"token": created.token}, headers=bearer(signed_in))
     assert resp.status_code == 200 and resp.json["user"]["id"] == existing["id"]
     assert store.get(f"users/{existing['id']}")["org_ids"] == [setup["org"]["id"]]
 

@@ -11,7 +11,7 @@ from avp.auth.tokens import Principal, new_secret, secret_hash
 from avp.config import Settings
 from avp.domain import access, audit, auth, tenancy, users
 from avp.domain.audit import AuditMeta
-from avp.errors import Forbidden, Gone, NotFound, Unprocessable
+from avp.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
 from avp.store import Store, now
 
 
@@ -59,6 +59,8 @@ def create(store: Store, mailer: Any, settings: Settings, principal: Principal, 
     org = access.require_org(store, principal, request.org_id)
     client, team = _target(store, request)
     access.require_inviter(principal, request.role, client)
+    if team and request.role != "client":
+        raise Unprocessable({"team_id": ["only client users join a client's team"]})
     token = new_secret()
     email = users.normalize_email(request.email)
     ref = store.collection("invitations").document()
@@ -123,6 +125,7 @@ def _grant(store: Store, invitation_id: str, user_id: str, meta: AuditMeta) -> d
         user = store.get(f"users/{user_id}", txn)
         if user is None or user.get("deleted"):
             raise NotFound("user not found")
+        _require_same_role(user, invitation)
         org_path = f"organizations/{invitation['org_id']}"
         org = store.get(org_path, txn)
         if org is None or org.get("deleted"):
@@ -134,6 +137,7 @@ def _grant(store: Store, invitation_id: str, user_id: str, meta: AuditMeta) -> d
         if not already_member:
             tenancy.join_organization(store, txn, meta, invitation["org_id"], user, invitation["role"])
         if team and user_id not in team["member_ids"]:
+            tenancy.require_fitting_member({"org_id": invitation["org_id"]}, user, "client", "token")
             tenancy.join_team(store, txn, meta, team, user)
         if client and not client.get("deleted"):
             tenancy.grant_pm(store, txn, meta, client, user)
@@ -147,10 +151,20 @@ def _grant(store: Store, invitation_id: str, user_id: str, meta: AuditMeta) -> d
     return store.transaction(txn_fn)
 
 
-def accept(store: Store, settings: Settings, key: str, token: str, *, meta: AuditMeta, password: str | None = None,
-           display_name: str = "") -> auth.Session:
-    """Accept an invitation: create the account (password policy applies) or link the existing one with this
-    email, grant the memberships and sign the user in. Unknown token 404; used, revoked or expired 410."""
+def _require_same_role(user: dict[str, Any], invitation: dict[str, Any]) -> None:
+    """An invitation grants its role's reach and no more: an existing account of another role would
+    carry its own (wider or different) role into the organization, so it cannot accept (409)."""
+    if user["role"] != invitation["role"]:
+        raise Conflict(f"this invitation is for a {invitation['role'].replace('_', ' ')} account and yours is "
+                       f"{user['role'].replace('_', ' ')}; ask whoever invited you for a matching invitation")
+
+
+def accept(store: Store, settings: Settings, key: str, token: str, *, meta: AuditMeta, signed_in: Principal | None = None,
+           password: str | None = None, display_name: str = "") -> auth.Session:
+    """Accept an invitation: create the account (password policy applies), or link the existing account with this
+    email, which must be the one signed in (401 otherwise; 403 when another account is signed in) and have the
+    invitation's role (409); grant the memberships and sign the user in. Unknown token 404; used, revoked or
+    expired 410."""
     invitation = _by_token(store, token)
     user = users.find_by_email(store, invitation["email"])
     if user is None:
@@ -158,8 +172,15 @@ def accept(store: Store, settings: Settings, key: str, token: str, *, meta: Audi
             raise Unprocessable({"password": ["required to create your account"]})
         user = users.create_user(store, meta, email=invitation["email"], role=invitation["role"], name=display_name,
                                  password=password)
+    elif signed_in is None:
+        raise Unauthorized("an account with this email exists: sign in to it, then accept the invitation",
+                           headers={"WWW-Authenticate": "Bearer"})
+    elif signed_in.user_id != user["id"]:
+        raise Forbidden("this invitation is for another account; sign in as its email to accept it")
     elif user.get("disabled"):
         raise Forbidden("account disabled")
+    else:
+        _require_same_role(user, invitation)
     as_user = AuditMeta(user["id"], user["role"], meta.request_id, meta.ip)
     user = _grant(store, invitation["id"], user["id"], as_user)
     return auth.start_session(store, settings, key, user, as_user, "invitation")

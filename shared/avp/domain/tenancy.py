@@ -59,6 +59,15 @@ def _live_user(store: Store, user_id: str, txn=None) -> dict[str, Any]:
     return _live(store, f"users/{user_id}", "user", txn)
 
 
+def require_fitting_member(client: dict[str, Any], user: dict[str, Any], role: str, field: str = "user_id") -> None:
+    """422 unless `user` belongs to the client's organization with `role`: a team or PM seat must never
+    hand a client's jobs to someone of another organization or of a role that should not see them."""
+    if client["org_id"] not in (user.get("org_ids") or []):
+        raise Unprocessable({field: ["the user must be a member of the client's organization"]})
+    if user["role"] != role:
+        raise Unprocessable({field: [f"the user must have the {role} role"]})
+
+
 def _find_in_txn(store: Store, txn, collection: str, filters, group: bool = False) -> list[dict[str, Any]]:
     return [{**s.to_dict(), "id": s.id, "path": s.reference.path}
             for s in store.query(collection, filters, group=group).stream(transaction=txn)]
@@ -371,8 +380,7 @@ def add_pm(store: Store, meta: AuditMeta, client_id: str, user_id: str) -> list[
     def txn_fn(txn):
         client = _live(store, f"clients/{client_id}", "client", txn)
         user = _live_user(store, user_id, txn)
-        if user["role"] != "project_manager":
-            raise Unprocessable({"user_id": ["the user must have the project_manager role"]})
+        require_fitting_member(client, user, "project_manager")
         grant_pm(store, txn, meta, client, user)
         write_memberships(store, txn, user)
         return client["pm_ids"]
@@ -420,6 +428,8 @@ def create_team(store: Store, meta: AuditMeta, client_id: str, *, name: str, mem
     def txn_fn(txn):
         client = _live(store, f"clients/{client_id}", "client", txn)
         people = [_live_user(store, uid, txn) for uid in dict.fromkeys(member_ids)]
+        for user in people:
+            require_fitting_member(client, user, "client", "member_ids")
         team = {"client_id": client_id, "org_id": client["org_id"], "name": name.strip(), "member_ids": [u["id"] for u in people],
                 "created_at": now()}
         txn.create(ref, team)
@@ -490,8 +500,10 @@ def add_team_member(store: Store, meta: AuditMeta, principal: Principal, client_
     path = f"clients/{client_id}/teams/{team_id}"
 
     def txn_fn(txn):
+        client = _live(store, f"clients/{client_id}", "client", txn)
         team = _live(store, path, "team", txn)
         user = _live_user(store, user_id, txn)
+        require_fitting_member(client, user, "client")
         if user_id in team["member_ids"]:
             raise Conflict("this user is already in the team")
         join_team(store, txn, meta, team, user)

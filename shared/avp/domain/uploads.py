@@ -26,7 +26,7 @@ from avp import logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, users
 from avp.domain.audit import AuditMeta
-from avp.errors import AvpError, Conflict, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from avp.errors import AvpError, Conflict, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from avp.providers import offer
 from avp.store import Store, new_id, now
 
@@ -406,7 +406,25 @@ def complete_for_client(store: Store, storage: Storage, runner: WorkflowRunner, 
     if {"client_id", "project_id"} & req.given:
         placement = jobs.resolve_placement(store, principal, job["org_id"], req.client_id, req.project_id)
         changes.update(placement, access_keys=access.job_keys({**job, **placement}))
+    _check_references(store, principal, {**job, **changes})
     return complete_upload(store, storage, runner, meta, job_id, {"md5": req.md5, "crc32c": req.crc32c}, changes)
+
+
+def _check_references(store: Store, principal: Principal, job: dict[str, Any]) -> None:
+    """422 unless the job's glossary and brief are ones the caller may see and belong to the job's
+    organization (and, when they are a client's, to the job's client): an id in a body grants nothing."""
+    from avp.domain import briefs, glossaries  # both import this module
+
+    for field, lookup, what in (("glossary_id", glossaries.require_glossary, "glossary"),
+                                ("brief_id", briefs.require_brief, "brief")):
+        if not job.get(field):
+            continue
+        try:
+            target = lookup(store, principal, job[field])
+        except NotFound:
+            raise Unprocessable({field: [f"no such {what}"]}) from None
+        if target["org_id"] != job["org_id"] or (target.get("client_id") and target["client_id"] != job.get("client_id")):
+            raise Unprocessable({field: [f"the {what} belongs to another organization or client than the job"]})
 
 
 def job_id_of(storage: Storage, gcs_uri: str) -> str:
