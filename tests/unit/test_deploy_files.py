@@ -643,3 +643,13 @@ def test_prune_runs_after_the_gateway_moved_to_the_new_config() -> None:
     assert prune["waitFor"] == ["deploy-gateway"]
     assert prune["args"] == ["scripts/prune_api_configs.sh", "${_API_ID}", "${_GATEWAY_ID}", "${_KEEP_API_CONFIGS}"]
     assert 1 <= int(_build()["substitutions"]["_KEEP_API_CONFIGS"]) < 100
+
+
+def test_deploy_guide_covers_every_module_and_names_only_files_that_exist() -> None:
+    guide = (REPO / "docs/deploy.md").read_text(encoding="utf-8")
+    modules = {p.name for p in (TERRAFORM / "modules").iterdir() if p.is_dir()}
+    described = set(re.findall(r"^\| `([a-z_]+)` \|", guide, re.M))
+    assert described == modules, f"modules without a row: {modules - described}; rows for no module: {described - modules}"
+    for path in set(re.findall(r"(?<![/\w.-])((?:scripts|infra|docs|workflows)/[\w./-]+\w)", guide)):
+        assert (REPO / path).exists(), f"docs/deploy.md names {path}, which does not exist"
+    assert "gcloud builds submit --config cloudbuild.yaml" in guide and "terraform apply" in guide
