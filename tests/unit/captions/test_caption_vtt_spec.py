@@ -260,3 +260,47 @@ def test_6_1_one_byte_order_mark_is_removed_a_second_one_is_no_signature():
         with pytest.raises(VttParseError) as caught:
             parse_vtt("\ufeff\ufeffWEBVTT\n\n00:00.000 --> 00:01.000\nA\n", strict=strict)
         assert caught.value.line == 1
+
+
+def test_6_1_line_terminators_cr_lf_crlf_and_lf_cr():
+    """6.1: CRLF becomes LF, then every remaining CR becomes LF (so LF CR is two line ends)."""
+    text = ("WEBVTT\r\rcr\r00:00.000 --> 00:01.000\rtext1\n\nlf\n00:00.000 --> 00:01.000\ntext2\r\n\r\n"
+            "crlf\r\n00:00.000 --> 00:01.000\r\ntext3\n\rlfcr\r00:00.000 --> 00:01.000\ntext4\n\r")
+    doc = parse_vtt(text)
+    assert [(c.identifier, c.text) for c in doc.cues] == [("cr", "text1"), ("lf", "text2"), ("crlf", "text3"),
+                                                            ("lfcr", "text4")]
+
+
+def test_6_3_timings_skip_ascii_whitespace_only():
+    """6.3 "skip whitespace" is ASCII whitespace: spaces, tabs and form feeds around the
+    timings are fine, a vertical tab is not (that block is dropped); cue text keeps its spaces."""
+    text = ("WEBVTT\n\nspaces\n   00:00.000    -->  00:01.000 \n   text1\n\ntabs\n\t\t00:00.000\t\t-->\t00:01.000\t\n"
+            "text2\n\nform feed\n\f00:00.000\f-->\f\f00:01.000\f\ntext3\n\nvertical tab\n\v00:00.000\v-->\v00:01.000\n"
+            "text4\n")
+    doc = parse_vtt(text, strict=False)
+    assert [(c.identifier, c.text) for c in doc.cues] == [("spaces", "   text1"), ("tabs", "text2"),
+                                                            ("form feed", "text3")]
+    assert [(w.line, w.error) for w in doc.warnings] == [(16, True)]
+
+
+def test_6_1_cue_identifiers_are_the_whole_line_before_the_timings():
+    text = "".join(f"{ident}\n00:00.000 --> 00:01.000\ntext\n\n" for ident in (" leading", "trailing ", "-- >", "->", " "))
+    assert [c.identifier for c in parse_vtt("WEBVTT\n\n" + text).cues] == [" leading", "trailing ", "-- >", "->", " "]
+
+
+@pytest.mark.parametrize("timing", [
+    "00::00:00.000 --> 00:00:01.000", "00:000:00.000 --> 00:00:01.000", "00:00::00.000 --> 00:00:01.000",
+    "00:00:000.000 --> 00:00:01.000", "00:00:00..000 --> 00:00:01.000", "00:00:00.0000 --> 00:00:01.000",
+    "00:00.0000 --> 00:00:01.000", "000:00.000 --> 00:01.000", "00:00.000 --> 000:01.000",
+    "00:00:00.00 --> 00:00:01.000", "0:00.000 --> 00:00:01.000", "00:60.000 --> 00:01:00.000",
+])
+def test_6_3_collect_a_webvtt_timestamp_refuses_malformed_times(timing):
+    """6.3 collect a WebVTT timestamp: two-digit minutes and seconds (at most 59), three-digit
+    fractions, hours of any length only with a third field."""
+    doc = parse_vtt(f"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nkept\n\n{timing}\ndropped\n", strict=False)
+    assert [c.text for c in doc.cues] == ["kept"] and doc.errors[0].line == 6
+
+
+def test_6_3_hours_may_have_more_than_two_digits():
+    doc = parse_vtt("WEBVTT\n\n000:00:00.000 --> 00:00:01.000\na\n\n00:00:00.000 --> 100:00:01.000\nb\n")
+    assert [(c.start, c.end) for c in doc.cues] == [(0.0, 1.0), (0.0, 360001.0)]
