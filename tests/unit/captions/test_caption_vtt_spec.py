@@ -304,3 +304,17 @@ def test_6_3_collect_a_webvtt_timestamp_refuses_malformed_times(timing):
 def test_6_3_hours_may_have_more_than_two_digits():
     doc = parse_vtt("WEBVTT\n\n000:00:00.000 --> 00:00:01.000\na\n\n00:00:00.000 --> 100:00:01.000\nb\n")
     assert [(c.start, c.end) for c in doc.cues] == [(0.0, 1.0), (0.0, 360001.0)]
+
+
+def test_6_1_nuls_in_the_header_ids_text_and_settings():
+    """6.1: NULs become U+FFFD before anything else, so a NUL line under the signature is a
+    header line, and a NUL glued to a setting makes it another (unknown) setting."""
+    text = ("WEBVTT\n\0\nstill header\n00:00.000 --> 00:01.000\ntext1\n\n"
+            "00:00.000 --> 00:01.000 align\0:end\ntext2\n\n00:00.000 --> 00:01.000 align:end\0\ntext3\n\n"
+            "00:00.000 --> 00:01.000\0align:end\ntext4\n\n00:00.000 --> 00:01.000\0 align:end\ntext5\n\n"
+            "00:00.000\0 --> 00:01.000\nlost\n")
+    doc = parse_vtt(text, strict=False)
+    assert doc.header_lines == ["\ufffd", "still header"]
+    assert [(c.text, doc.layout(c).align) for c in doc.cues] == [
+        ("text1", "center"), ("text2", "center"), ("text3", "center"), ("text4", "center"), ("text5", "end")]
+    assert [w.line for w in doc.errors] == [2, 4, 7, 10, 13, 16, 19, 19]
