@@ -17,8 +17,9 @@ class Word:
 
 @dataclass
 class Cue:
-    """One timed text cue. `settings` keeps WebVTT cue settings verbatim for round trips;
-    `data` carries per-cue metadata (e.g. {"draft": True, "priority": 2} for descriptions)."""
+    """One timed text cue. `settings` holds the WebVTT cue settings that take effect (name ->
+    value text, as `avp.captions.vtt` reads and writes them); `data` carries per-cue metadata
+    (e.g. {"draft": True, "priority": 2} for descriptions)."""
 
     start: float
     end: float

@@ -174,7 +174,8 @@ def _collect_digits(text: str) -> tuple[str, str]:
 def _collect_timestamp(text: str) -> tuple[float | None, str]:
     """The W3C "collect a WebVTT timestamp": the value and the unread rest."""
     first, rest = _collect_digits(text)
-    if not first:
+    # More than 18 digits of hours is no media time (and Python refuses int() of thousands).
+    if not first or len(first) > 18:
         return None, text
     hours_first = len(first) != 2 or int(first) > 59
     if not rest.startswith(":"):
@@ -361,8 +362,9 @@ def parse_region_settings(text: str) -> tuple[VttRegion, list[str]]:
             width = parse_percentage(value)
             region, problem = (replace(region, width=width), None) if width is not None else (region, "not a percentage in 0-100%")
         elif name == "lines":
-            region, problem = (replace(region, lines=int(value)), None) if value.isascii() and value.isdigit() \
-                else (region, "not a whole number")
+            # Python refuses int() of thousands of digits; no region has that many lines anyway.
+            region, problem = (replace(region, lines=int(value)), None) \
+                if value.isascii() and value.isdigit() and len(value) <= 100 else (region, "not a whole number")
         elif name in ("regionanchor", "viewportanchor"):
             x, comma, y = value.partition(",")
             anchor = (parse_percentage(x), parse_percentage(y))

@@ -318,3 +318,11 @@ def test_6_1_nuls_in_the_header_ids_text_and_settings():
     assert [(c.text, doc.layout(c).align) for c in doc.cues] == [
         ("text1", "center"), ("text2", "center"), ("text3", "center"), ("text4", "center"), ("text5", "end")]
     assert [w.line for w in doc.errors] == [2, 4, 7, 10, 13, 16, 19, 19]
+
+
+def test_absurdly_long_numbers_are_refused_not_crashed_on():
+    """Hostile input: thousands of digits of hours or region lines are skipped like other
+    invalid values (Python refuses int() of that many digits)."""
+    doc = parse_vtt("WEBVTT\n\nREGION\nid:r lines:" + "9" * 5000 + "\n\n" + "9" * 5000 + ":00:00.000 --> 00:01.000\nx\n",
+                    strict=False)
+    assert doc.regions == [VttRegion("r")] and doc.cues == [] and doc.errors[0].line == 6
