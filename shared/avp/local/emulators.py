@@ -4,6 +4,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -157,6 +158,39 @@ class FirestoreEmulator:
 FinalizeHook = Callable[[str, str, dict], None]
 
 
+LOOPBACK_ORIGIN = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d+)?$")
+
+
+def _cors_handler(base):
+    """The emulator's request handler answering browsers on this machine the way the bucket's CORS
+    configuration answers the console in the cloud (infra/terraform/modules/storage): the console
+    PUTs resumable chunks and reads the session's `Range`, and fetches reports by signed URL."""
+    if getattr(base, "avp_cors", False):
+        return base
+
+    class CorsRequestHandler(base):
+        avp_cors = True
+
+        def end_headers(self):
+            origin = self.headers.get("Origin") or ""
+            if LOOPBACK_ORIGIN.match(origin):
+                self.send_header("Access-Control-Allow-Origin", origin)
+                self.send_header("Access-Control-Expose-Headers", "Range, Location, X-Goog-Hash, Content-Length")
+                self.send_header("Vary", "Origin")
+            super().end_headers()
+
+        def do_OPTIONS(self):  # noqa: N802 - http.server's naming
+            self.send_response(204)
+            if LOOPBACK_ORIGIN.match(self.headers.get("Origin") or ""):
+                self.send_header("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST")
+                self.send_header("Access-Control-Allow-Headers", self.headers.get("Access-Control-Request-Headers") or "")
+                self.send_header("Access-Control-Max-Age", "600")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    return CorsRequestHandler
+
+
 class StorageEmulator:
     """gcp-storage-emulator in this process, on a thread. `on_finalize(bucket, name, object)` is called
     after each object is written whole — the local stand-in for the GCS `object.finalized` event.
@@ -193,6 +227,7 @@ class StorageEmulator:
 
         original = gse_server.Storage
         gse_server.Storage = NotifyingStorage
+        gse_server.RequestHandler = _cors_handler(gse_server.RequestHandler)
         try:
             if self.data_dir:
                 self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from avp import logs
+from avp.bootstrap import container
+from avp.local import console
 
 log = logs.get("local.gateway")
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -90,6 +92,7 @@ class Gateway:
         self.spec = yaml.safe_load(self.spec_text)
         self.routes = load_routes(self.spec)
         functions_dir = functions_dir or root / "functions"
+        self.console_dir = root / "console" / "dist"
         self.apps = {}
         for name in sorted({r.function for r in self.routes}):
             app = load_function(functions_dir, name)
@@ -133,6 +136,8 @@ class Gateway:
             resp = Response(self.spec_text, mimetype="application/yaml")
         elif path == "/docs" or path.startswith("/docs/"):
             resp = self._docs(path)
+        elif method in ("GET", "HEAD") and (path == console.PREFIX or path.startswith(console.PREFIX + "/")):
+            resp = console.serve(path, self.console_dir, container().settings)
         else:
             lookup = "GET" if method == "HEAD" else method
             route, allowed = self.match(lookup, path)
