@@ -70,6 +70,7 @@ def audit_logs():
 @admin_only
 def audit_logs_user(user_id: str):
     q = query_args(schemas.AuditQuery())
+    users.get_user(container().store, user_id, include_deleted=True)  # 404 for no such user, deleted ones keep their log
     return ok(audit.list_entries(container().store, page=q["page"], size=q["size"], actor_id=user_id).to_dict())
 
 

@@ -4,7 +4,7 @@ from avp.bootstrap import container
 from avp.domain import glossaries
 from avp.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from avp.providers.embed import Embedder, embedder_for
-from avp.web import audit_meta, authenticated, current_user, json_body, no_content, ok, query_args, sibling
+from avp.web import audit_meta, authenticated, current_user, json_body, limit_body, no_content, ok, query_args, sibling
 
 schemas = sibling(__file__, "schemas")
 bp = Blueprint("glossaries", __name__, url_prefix="/api/v1/glossaries")
@@ -26,6 +26,7 @@ def _form(schema) -> tuple[dict, glossaries.XlsxUpload]:
     """The multipart form's fields (validated by `schema`) and its `file` part."""
     if request.content_length and request.content_length > glossaries.MAX_XLSX_BYTES + FORM_OVERHEAD:
         raise PayloadTooLarge(f"the workbook is larger than {glossaries.MAX_XLSX_BYTES} bytes")
+    limit_body(glossaries.MAX_XLSX_BYTES + FORM_OVERHEAD)  # chunked bodies declare no length
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("send multipart/form-data with the workbook in the `file` part")
     upload = request.files.get("file")

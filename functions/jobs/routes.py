@@ -1,12 +1,12 @@
 """Routes of the `jobs` function: uploads, job CRUD, state actions and bulk operations (the VTT
 routes are in routes_vtt.py). Each translates HTTP into one avp.domain call."""
-import json
 
 from flask import Blueprint, request
 
 from avp.bootstrap import container
 from avp.domain import access, jobs, uploads
-from avp.errors import Unprocessable
+from avp import jsoninput
+from avp.errors import BadRequest, Unprocessable
 from avp.providers.offer import check_available
 from avp.web import audit_meta, authenticated, current_user, json_body, no_content, ok, query_args, sibling
 
@@ -56,9 +56,9 @@ def create_job():
     if upload is None:
         raise Unprocessable({"file": ["a file part is required"]})
     try:
-        outputs = json.loads(form.pop("requested_outputs"))
-    except ValueError as exc:
-        raise Unprocessable({"requested_outputs": ["not JSON"]}) from exc
+        outputs = jsoninput.loads(form.pop("requested_outputs"), "requested_outputs")
+    except BadRequest as exc:
+        raise Unprocessable({"requested_outputs": [exc.detail]}) from exc
     _runnable_here(outputs)
     c = container()
     req = uploads.UploadRequest(filename=upload.filename or "", content_type=upload.mimetype or "", size_bytes=0,

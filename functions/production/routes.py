@@ -3,7 +3,7 @@ from flask import Blueprint, request
 from avp.bootstrap import container
 from avp.domain import production, stats
 from avp.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from avp.web import audit_meta, authenticated, current_user, json_body, ok, query_args, sibling
+from avp.web import audit_meta, authenticated, current_user, json_body, limit_body, ok, query_args, sibling
 
 schemas = sibling(__file__, "schemas")
 bp = Blueprint("production", __name__, url_prefix="/api/v1/production")
@@ -39,6 +39,7 @@ def _final_vtt() -> dict:
     """The upload as {lang, kind, content, comment}: a multipart form with a .vtt `file`, or JSON."""
     if request.content_length and request.content_length > schemas.MAX_VTT_BYTES + 64 * 1024:
         raise PayloadTooLarge(f"a VTT file may have at most {schemas.MAX_VTT_BYTES} bytes")
+    limit_body(schemas.MAX_VTT_BYTES + 64 * 1024)  # chunked bodies declare no length
     if request.mimetype == "application/json":
         return json_body(schemas.FinalVtt())
     if request.mimetype != "multipart/form-data":

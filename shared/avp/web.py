@@ -20,7 +20,7 @@ from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from avp import logs
+from avp import jsoninput, logs
 from avp.auth.tokens import Principal, decode_access_token
 from avp.bootstrap import container
 from avp.domain import sessions
@@ -131,22 +131,28 @@ def entry_point(app: Flask) -> Callable[[Any], Any]:
 
 # -- request bodies ----------------------------------------------------------
 def json_body(schema: Schema | None = None, *, partial: bool = False) -> Any:
-    """The request's JSON body, validated by `schema` (422 with field messages) — 400 when malformed."""
+    """The request's JSON body, validated by `schema` (422 with field messages) — 400 when malformed,
+    too deep or not valid Unicode; 413 beyond the JSON limit, chunked bodies included."""
     limit = container().settings.max_json_bytes
     if request.content_length and request.content_length > limit:
         raise PayloadTooLarge(f"request body larger than {limit} bytes")
+    limit_body(limit + 1)
     raw = request.get_data(cache=True)
-    if not raw.strip():
-        data: Any = {}
-    else:
-        data = request.get_json(silent=True)
-        if data is None:
-            raise BadRequest("malformed JSON body")
+    if len(raw) > limit:  # a chunked body: the stream stopped one byte past the limit
+        raise PayloadTooLarge(f"request body larger than {limit} bytes")
+    data: Any = {} if not raw.strip() else jsoninput.loads(raw)
     if schema is None:
         return data
     if not isinstance(data, dict):
         raise Unprocessable({"_schema": ["expected a JSON object"]})
     return schema.load(data, partial=partial)
+
+
+def limit_body(limit: int) -> None:
+    """Read at most `limit` bytes of the body, whether or not it declared its length (a chunked body has
+    none, so checking Content-Length alone lets it through): a declared larger length is a 413, an
+    undeclared one stops there (the form parser then refuses it, 413; a raw reader checks the length)."""
+    request.max_content_length = limit
 
 
 def query_args(schema: Schema) -> Any:

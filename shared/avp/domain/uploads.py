@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 import re
 import shutil
 import threading
@@ -22,11 +21,11 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
-from avp import logs
+from avp import jsoninput, logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, users
 from avp.domain.audit import AuditMeta
-from avp.errors import AvpError, Conflict, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from avp.errors import AvpError, BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from avp.providers import offer
 from avp.store import Store, new_id, now
 
@@ -532,9 +531,9 @@ def _inbox_request(name: str, obj: dict[str, Any]) -> UploadRequest:
     metadata = obj.get("metadata") or {}
     raw_outputs = metadata.get("requested-outputs")
     try:
-        outputs = json.loads(raw_outputs) if raw_outputs else {}
-    except ValueError as exc:
-        raise Unprocessable({"requested-outputs": ["not JSON"]}) from exc
+        outputs = jsoninput.loads(raw_outputs, "requested-outputs") if raw_outputs else {}
+    except BadRequest as exc:
+        raise Unprocessable({"requested-outputs": [exc.detail]}) from exc
     return UploadRequest(filename=PurePosixPath(name).name, content_type=obj.get("contentType") or "",
                          size_bytes=int(obj.get("size") or 0), org_id=metadata.get("org") or None,
                          client_id=metadata.get("client") or None, project_id=metadata.get("project") or None,

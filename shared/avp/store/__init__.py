@@ -9,6 +9,7 @@ import base64
 import datetime as dt
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -32,6 +33,29 @@ DELETE_FIELD = firestore.DELETE_FIELD
 SERVER_TIMESTAMP = firestore.SERVER_TIMESTAMP
 Increment = firestore.Increment
 ArrayUnion = firestore.ArrayUnion
+
+
+_RESERVED_ID = re.compile(r"^__.*__$")
+
+
+def _holdable(path: str, documents: bool) -> str:
+    """`path` if Firestore can hold it (a document path when `documents`, else a collection path);
+    404 otherwise. Ids come from URLs and bodies: `.`, `..`, `__x__`, an id with a `/` (which shifts
+    every later segment) or one over 1,500 bytes are no document anyone can have, and the client
+    library would raise on them (a 500) instead of answering "not found"."""
+    parts = path.split("/")
+    if (len(parts) % 2 == 0) != documents or any(p in ("", ".", "..") or _RESERVED_ID.match(p) or len(p) > 1500
+                                                  for p in parts):
+        raise NotFound("not found")
+    return path
+
+
+def _is_holdable(path: str) -> bool:
+    try:
+        _holdable(path, True)
+    except NotFound:
+        return False
+    return True
 
 
 def now() -> dt.datetime:
@@ -118,16 +142,16 @@ class Store:
 
     # -- documents ---------------------------------------------------------
     def ref(self, path: str):
-        return self.client.document(path)
+        return self.client.document(_holdable(path, True))
 
     def collection(self, path: str):
-        return self.client.collection(path)
+        return self.client.collection(_holdable(path, False))
 
     def get(self, path: str, transaction=None) -> dict[str, Any] | None:
-        return _to_dict(self.client.document(path).get(transaction=transaction))
+        return _to_dict(self.client.document(_holdable(path, True)).get(transaction=transaction))
 
     def get_many(self, paths: Iterable[str]) -> list[dict[str, Any]]:
-        refs = [self.client.document(p) for p in paths]
+        refs = [self.client.document(p) for p in paths if _is_holdable(p)]  # no such document: not in the result
         if not refs:
             return []
         return [d for d in (_to_dict(s) for s in self.client.get_all(refs)) if d is not None]
@@ -135,23 +159,23 @@ class Store:
     def create(self, collection: str, data: dict[str, Any], doc_id: str | None = None) -> dict[str, Any]:
         """Create a document (fails with google Conflict if it exists); returns it with its id."""
         doc_id = doc_id or new_id()
-        self.client.collection(collection).document(doc_id).create(data)
+        self.client.document(_holdable(f"{collection}/{doc_id}", True)).create(data)
         return {**data, "id": doc_id}
 
     def set(self, path: str, data: dict[str, Any], merge: bool = False) -> None:
-        self.client.document(path).set(data, merge=merge)
+        self.client.document(_holdable(path, True)).set(data, merge=merge)
 
     def update(self, path: str, data: dict[str, Any]) -> None:
-        self.client.document(path).update(data)
+        self.client.document(_holdable(path, True)).update(data)
 
     def increment(self, path: str, field: str, by: int = 1, also: dict[str, Any] | None = None) -> int:
         """Add `by` to a counter server-side (creating the document) and return the value after this
         write. One write, no transaction: concurrent callers never abort and each sees its own count."""
-        result = self.client.document(path).set({field: Increment(by), **(also or {})}, merge=True)
+        result = self.client.document(_holdable(path, True)).set({field: Increment(by), **(also or {})}, merge=True)
         return int(result.transform_results[0].integer_value)
 
     def delete(self, path: str) -> None:
-        self.client.document(path).delete()
+        self.client.document(_holdable(path, True)).delete()
 
     # -- several documents at once ------------------------------------------
     def set_many(self, writes: Iterable[tuple[str, dict[str, Any]]], merge: bool = False) -> int:
@@ -200,7 +224,7 @@ class Store:
         limit: int | None = None,
         group: bool = False,
     ):
-        q = self.client.collection_group(collection) if group else self.client.collection(collection)
+        q = self.client.collection_group(collection) if group else self.client.collection(_holdable(collection, False))
         for field, op, value in filters:
             q = q.where(filter=FieldFilter(field, op, value))
         for field, direction in order_by:
