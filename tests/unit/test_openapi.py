@@ -116,6 +116,10 @@ def test_path_parameters_match_the_template(doc: dict[str, Any]) -> None:
         assert declared == set(re.findall(r"{([^}]+)}", path)), f"{method} {path}"
 
 
+# Public, but an existing account accepts only with its own bearer token.
+OPTIONAL_BEARER = ("POST", "/api/v1/invitations/accept")
+
+
 def test_security_public_cookie_and_bearer(doc: dict[str, Any]) -> None:
     schemes = doc["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
@@ -123,7 +127,9 @@ def test_security_public_cookie_and_bearer(doc: dict[str, Any]) -> None:
                                         "name": "refresh_token"}
     for method, path, _, op in operations(doc):
         key = (method, path)
-        if key in PUBLIC:
+        if key == OPTIONAL_BEARER:
+            assert op["security"] == [{}, {"bearerAuth": []}] and "401" in op["responses"], key
+        elif key in PUBLIC:
             assert op["security"] == [], key
         elif key == REFRESH:
             assert op["security"] == [{"refreshCookie": []}]
