@@ -12,4 +12,6 @@ missing = check_prerequisites()
 if missing:
     sys.exit("the test image misses:\n- " + "\n- ".join(missing))
 PY
-exec python -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/integration tests/security tests/e2e
+# The web console the browser tests drive (the image brings Node.js and Debian's Chromium).
+(cd console && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+exec python -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/integration tests/security tests/e2e tests/browser

@@ -173,3 +173,37 @@ resource "google_secret_manager_secret_iam_member" "deployer_reads_runtime_confi
   role      = "roles/secretmanager.secretAccessor"
   member    = var.deployer_member
 }
+
+# The web console: a static site (console/dist, uploaded by cloudbuild.yaml step deploy-console)
+# and its one configuration file, written here from the same settings as the API
+# (docs/decisions/0007-web-console-plain-modules.md).
+resource "google_storage_bucket" "console" {
+  project                     = var.project_id
+  name                        = coalesce(var.console_bucket_name, "${var.project_id}-avp-console")
+  location                    = var.region
+  uniform_bucket_level_access = true
+  force_destroy               = !var.deletion_protection
+  labels                      = var.labels
+
+  website {
+    main_page_suffix = "index.html"
+  }
+}
+
+resource "google_storage_bucket_iam_member" "console_public" {
+  bucket = google_storage_bucket.console.name
+  role   = "roles/storage.objectViewer"
+  member = "allUsers"
+}
+
+resource "google_storage_bucket_object" "console_config" {
+  bucket        = google_storage_bucket.console.name
+  name          = "console/config.json"
+  content_type  = "application/json"
+  cache_control = "no-store"
+  content = jsonencode({
+    api_base_url = var.public_url
+    firebase     = { projectId = var.project_id, apiKey = var.firebase_api_key }
+    microsoft    = null
+  })
+}

@@ -37,3 +37,8 @@ output "runtime_config_secret" {
   description = "Secret id of the runtime config cloudbuild.yaml deploys the functions with."
   value       = google_secret_manager_secret.runtime_config.secret_id
 }
+
+output "console_bucket" {
+  description = "Bucket of the web console (cloudbuild.yaml _CONSOLE_BUCKET)."
+  value       = google_storage_bucket.console.name
+}

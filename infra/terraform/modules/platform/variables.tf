@@ -96,3 +96,15 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "console_bucket_name" {
+  description = "Bucket of the web console's static site (default: PROJECT-avp-console)."
+  type        = string
+  default     = null
+}
+
+variable "firebase_api_key" {
+  description = "Firebase web API key the console's listeners sign in with (a public identifier, not a secret)."
+  type        = string
+  default     = ""
+}
