@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import requests
 
 import avp
+from avp import logs
 
 SAMPLE = Path(avp.__file__).parent / "demo_media" / "sample.mp4"
 CHUNK = 4 * 256 * 1024  # resumable chunks must be multiples of 256 KiB
@@ -76,17 +77,18 @@ def upload(api: Api, video: Path, org_id: str, language: str | None, requested: 
     return init["job_id"]
 
 
-def follow(api: Api, job_id: str, timeout: float = 3600) -> dict[str, Any]:
-    """Print stage and progress as they change until the job rests."""
+def follow(api: Api, job_id: str, timeout: float = 3600,
+           on_change: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Read the job until it rests; `on_change` sees every status read that differs from the last
+    (status, stage, progress, steps done)."""
     last = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = api.call("GET", f"/jobs/{job_id}")
-        line = (job["status"], job.get("stage"), round(float(job.get("progress") or 0), 2))
-        if line != last:
-            bar = "#" * int(line[2] * 20)
-            print(f"  {job['status']:<12} {str(job.get('stage') or ''):<11} [{bar:<20}] {line[2] * 100:5.1f}%", flush=True)
-            last = line
+        state = (job["status"], job.get("stage"), round(float(job.get("progress") or 0), 2), tuple(job.get("step_seconds") or ()))
+        if state != last and on_change is not None:
+            on_change(job)
+        last = state
         if job["status"] in RESTING:
             return job
         time.sleep(0.5)
@@ -127,25 +129,34 @@ def summarize(job: dict[str, Any], files: list[Path], seconds: float) -> dict[st
 
 
 def main(args) -> int:
+    """Run the demo; 0 when the job reached pending_qc. With `--json` the display goes to stderr
+    and stdout carries only the summary, for scripts."""
+    from rich.console import Console
+
     from avp.local.emulators import check_prerequisites
     from avp.local.stack import LocalStack
+    from avp.pipeline.plan import steps_for
+    from avp.terminal import JobDisplay, print_summary
 
+    console = Console(stderr=args.json, highlight=False)
     video = Path(args.video) if args.video else SAMPLE
     if not video.exists():
-        print(f"no such video: {video}", file=sys.stderr)
+        console.print(f"no such video: {video}", style="red")
         return 2
     missing = check_prerequisites()
     if missing:
-        print("\n".join(missing), file=sys.stderr)
+        console.print("\n".join(missing), style="red")
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data_dir = Path(args.data_dir)
+    log_file = logs.to_file(data_dir.resolve() / "logs" / "avp.log", echo=args.verbose)
     stack = LocalStack(data_dir, port=args.port)
     started = time.monotonic()
-    stack.start()
-    stack.serve_in_background()
-    print(f"avp ready on {stack.url}", flush=True)
+    with console.status("starting the local stack (Firestore and storage emulators, gateway, executor)"):
+        stack.start()
+        stack.serve_in_background()
+    console.print(f"avp ready on {stack.url}")
     try:
         api = Api(stack.url)
         from avp.bootstrap import container
@@ -153,15 +164,19 @@ def main(args) -> int:
         api.login(container().settings.admin_email, _admin_password(data_dir))
         requested = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True,
                      "accessible_video_mp4": True, "languages": []}
-        print(f"uploading {video} ...", flush=True)
-        job_id = upload(api, video, _demo_org(api), args.language, requested)
-        print(f"job {job_id}", flush=True)
-        job = follow(api, job_id)
+        with console.status(f"uploading {video.name}"):
+            job_id = upload(api, video, _demo_org(api), args.language, requested)
+        console.print(f"job {job_id} ({video.name})")
+        with JobDisplay(console, steps_for(requested)) as display:
+            job = follow(api, job_id, on_change=display.update)
         files = download_all(api, job_id, out) if job["status"] == "pending_qc" else []
         summary = summarize(job, files, time.monotonic() - started)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-        print(json.dumps(summary, indent=2, default=str))
-        print(f"deliverables in {out.resolve()}")
+        summary_file = out / "summary.json"
+        summary_file.write_text(json.dumps(summary, indent=2, default=str))
+        print_summary(console, summary, summary_file=summary_file, log_file=log_file)
+        if args.json:
+            print(json.dumps(summary, indent=2, default=str), flush=True)
         return 0 if job["status"] == "pending_qc" else 1
     finally:
-        stack.stop()
+        with console.status("stopping the local stack"):
+            stack.stop()

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("avp_request_id", default=None)
 
@@ -38,6 +39,29 @@ def configure(level: str = "INFO", stream=None) -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.propagate = False
+
+
+def to_file(path: Path, level: str = "INFO", *, echo: bool = False) -> Path:
+    """Send every log line of this process (avp's, the web server's, the libraries') to `path`
+    as JSON lines instead of the terminal, so that a command can show a person a clean display;
+    `echo` shows them on stderr too (`--verbose`). Later `configure` calls add nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
+    if echo:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(JsonFormatter())
+    avp = logging.getLogger("avp")
+    avp.setLevel(level)
+    avp.handlers[:] = handlers
+    avp.propagate = False
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.handlers[:] = handlers
+    # The gateway logs each request itself (avp.http); werkzeug's own access lines would repeat them.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    return path
 
 
 def get(name: str) -> logging.Logger:

@@ -201,8 +201,9 @@ def _tts(ctx: StepContext, lang: str):
     prefs = _requested(ctx).get("tts_preferences") or {}
     provider = prefs.get("provider") or ctx.container.settings.tts_provider
     if provider == "gemini" and not ctx.container.settings.gemini_api_key:
-        raise PermanentStepError("the job asks for Gemini voices but this deployment has no Gemini API key; "
-                                 "set GEMINI_API_KEY, or retry with tts_preferences.provider \"espeak\"")
+        raise PermanentStepError("Gemini voices were asked for (by the job's tts_preferences or AVP_TTS_PROVIDER) but "
+                                 "this deployment has no Gemini API key; set GEMINI_API_KEY, or retry_tts with "
+                                 "tts_preferences.provider \"espeak\"")
     tts = get_tts(provider, {"api_key": ctx.container.settings.gemini_api_key or "", "model": prefs.get("model") or ""}
                   if provider == "gemini" else None)
     voice = (prefs.get("voices") or {}).get(lang) or (prefs.get("default_voice") if lang == _source_language(ctx) else None)
