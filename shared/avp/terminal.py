@@ -127,6 +127,10 @@ def print_summary(console: Console, summary: dict[str, Any], *, summary_file: Pa
         console.print(table)
     console.print(f"Caption QC: {_caption_qc(summary.get('caption_qc'))}", highlight=False)
     console.print(f"Fit report: {_fit(summary.get('fit_report'))}", highlight=False)
+    to_write = {lang: n for lang, n in (summary.get("descriptions_to_write") or {}).items() if n}
+    if to_write:
+        console.print("Left for the describer (placeholders, not voiced): "
+                      + ", ".join(f"{n} in {lang}" for lang, n in to_write.items()), highlight=False)
     steps = summary.get("step_seconds") or {}
     if steps:
         ordered = sorted(steps.items(), key=lambda item: list(STEP_NAMES).index(item[0]) if item[0] in STEP_NAMES else 99)
