@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
+from typing import Any
 
 from avp.captions.errors import VttParseError
 from avp.captions.model import Cue
@@ -244,31 +245,39 @@ def _line_number(text: str) -> float | None:
     return None if math.isinf(value) else value + 0.0  # the HTML rules have no -0
 
 
-@dataclass
-class _Settings:
-    """The state of one run of "parse the WebVTT cue settings": the cue as set so far and,
-    per setting, the text that set it."""
+_DEFAULT_LAYOUT = {f.name: getattr(CueLayout(), f.name) for f in fields(CueLayout)}
 
-    layout: CueLayout = field(default_factory=CueLayout)
-    texts: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+
+class _Settings:
+    """The state of one run of "parse the WebVTT cue settings": the cue's attributes as set
+    so far (a plain dict: a frozen layout per token would triple the parse time) and, per
+    setting, the text that set it."""
+
+    def __init__(self) -> None:
+        self.cue: dict[str, Any] = dict(_DEFAULT_LAYOUT)
+        self.texts: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    @property
+    def layout(self) -> CueLayout:
+        return CueLayout(**self.cue)
 
     def leave_region(self, why: str) -> None:
-        if self.layout.region is not None:
-            self.problems.append(f"region:{self.layout.region.id} no longer applies: {why} takes the cue out of it")
-            self.layout = replace(self.layout, region=None)
+        if self.cue["region"] is not None:
+            self.problems.append(f"region:{self.cue['region'].id} no longer applies: {why} takes the cue out of it")
+            self.cue["region"] = None
 
-    def apply(self, name: str, value: str, regions: Sequence[VttRegion]) -> str | None:
-        """Apply one setting as the spec's per-name steps do; returns why it was skipped."""
-        layout = self.layout
+    def apply(self, name: str, value: str, regions: Mapping[str, VttRegion]) -> str | None:
+        """Apply one setting as the spec's per-name steps do; returns why it was skipped.
+        `regions` maps each region id to the last region with that id."""
+        cue = self.cue
         if name == "region":
-            region = next((r for r in reversed(regions) if r.id == value), None)
-            self.layout = replace(layout, region=region)
-            return None if region else f"no REGION has id {value!r}, so the cue has no region"
+            cue["region"] = regions.get(value)
+            return None if cue["region"] else f"no REGION has id {value!r}, so the cue has no region"
         if name == "vertical":
             if value in ("rl", "lr"):
-                self.layout, self.texts[name] = replace(layout, vertical=value), value
-            if self.layout.vertical:
+                cue["vertical"] = self.texts[name] = value
+            if cue["vertical"]:
                 self.leave_region("a vertical cue")
             return None if value in ("rl", "lr") else "vertical must be rl or lr"
         if name == "line":
@@ -280,21 +289,22 @@ class _Settings:
                 return f"position {position!r} is not a percentage in 0-100%"
             if comma and align not in _POSITION_ALIGNMENTS:
                 return f"position alignment {align!r} is not line-left, center or line-right"
-            self.layout = replace(layout, position=number, position_align=align if comma else layout.position_align)
-            self.texts[name] = position
+            cue["position"], self.texts[name] = number, position
+            if comma:
+                cue["position_align"] = align
             return None
         if name == "size":
             number = parse_percentage(value)
             if number is None:
                 return f"size {value!r} is not a percentage in 0-100%"
-            self.layout, self.texts[name] = replace(layout, size=number), value
+            cue["size"], self.texts[name] = number, value
             if number != 100:
                 self.leave_region("a size other than 100%")
             return None
         if name == "align":
             if value not in _TEXT_ALIGNMENTS:
                 return f"align {value!r} is not start, center, end, left or right"
-            self.layout, self.texts[name] = replace(layout, align=value), value
+            cue["align"] = self.texts[name] = value
             return None
         return f"unknown cue setting {name!r}"
 
@@ -308,8 +318,9 @@ class _Settings:
             return f"line {position!r} is not " + ("a percentage in 0-100%" if percent else "a finite line number")
         if comma and align not in _LINE_ALIGNMENTS:
             return f"line alignment {align!r} is not start, center or end"
-        self.layout = replace(self.layout, line=number, snap_to_lines=not percent,
-                              line_align=align if comma else self.layout.line_align)
+        self.cue.update(line=number, snap_to_lines=not percent)
+        if comma:
+            self.cue["line_align"] = align
         self.texts["line"] = position
         self.leave_region("a line position")
         return None
@@ -317,24 +328,28 @@ class _Settings:
     def effective(self) -> dict[str, str]:
         """The settings that take effect, as text that gives a browser the same cue. The
         region comes last: only a vertical, line or size after it could take the cue out."""
-        layout, out = self.layout, {}
+        cue, out = self.cue, {}
         for name in ("vertical", "line", "position", "size", "align"):
             if name in self.texts:
                 out[name] = self.texts[name]
-        if layout.line_align != "start":
-            out["line"] += f",{layout.line_align}"
-        if layout.position_align != "auto":
-            out["position"] += f",{layout.position_align}"
-        if layout.region is not None:
-            out["region"] = layout.region.id
+        if cue["line_align"] != "start":
+            out["line"] += f",{cue['line_align']}"
+        if cue["position_align"] != "auto":
+            out["position"] += f",{cue['position_align']}"
+        if cue["region"] is not None:
+            out["region"] = cue["region"].id
         return out
 
 
-def parse_cue_settings(text: str, regions: Sequence[VttRegion] = ()) -> tuple[dict[str, str], CueLayout, list[str]]:
+def parse_cue_settings(text: str, regions: Sequence[VttRegion] | Mapping[str, VttRegion] = ()
+                       ) -> tuple[dict[str, str], CueLayout, list[str]]:
     """W3C "parse the WebVTT cue settings" (6.3) on the text after a cue's end time: each
     name:value token in order, a token whose value is invalid skipped without touching
-    earlier ones. Returns the settings that take effect (name -> value text), the cue's
-    layout, and why each skipped or overridden token does nothing."""
+    earlier ones. `regions` are the file's regions in order (or already by id, the last of
+    each id). Returns the settings that take effect (name -> value text), the cue's layout,
+    and why each skipped or overridden token does nothing."""
+    if not isinstance(regions, Mapping):
+        regions = {region.id: region for region in regions}  # the last region of each id wins
     state = _Settings()
     for token in split_on_spaces(text):
         name, colon, value = token.partition(":")
@@ -396,6 +411,7 @@ class _Parser:
                 self.lines[number - 1] = line.replace("\0", "\ufffd")
         self.index = 0
         self.seen_cue = False
+        self.regions: dict[str, VttRegion] = {}  # by id, the last of each: a cue's lookup is O(1)
         self.pending_data: tuple[dict[str, object], VttNote] | None = None
 
     def _problem(self, line: int, message: str, *, error: bool = True) -> None:
@@ -475,9 +491,10 @@ class _Parser:
             self._problem(line_number, f"REGION setting {problem} (ignored)", error=False)
         if not region.id:
             self._problem(line_number, "REGION without an id: no cue can use it", error=False)
-        elif any(r.id == region.id for r in self.doc.regions):
+        elif region.id in self.regions:
             self._problem(line_number, f"REGION id {region.id!r} is used before: cues use the last one", error=False)
         self.doc.regions.append(region)
+        self.regions[region.id] = region
 
     def _note(self, body: str, line_number: int) -> None:
         self._flush_pending_data()
@@ -529,7 +546,7 @@ class _Parser:
             return None
         if rest and rest[0] not in _WHITESPACE:
             self._problem(line_number, f"no space between the end time and the settings in {line!r}", error=False)
-        settings, _, problems = parse_cue_settings(rest, self.doc.regions)
+        settings, _, problems = parse_cue_settings(rest, self.regions)
         for problem in problems:
             self._problem(line_number, f"{problem} (players ignore it)", error=False)
         return start, end, settings
