@@ -17,6 +17,7 @@ import datetime as dt
 
 from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
+from google.api_core import exceptions as google_errors
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -25,7 +26,7 @@ from avp.auth.tokens import Principal, decode_access_token
 from avp.bootstrap import container
 from avp.domain import sessions
 from avp.domain.audit import AuditMeta
-from avp.errors import AvpError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable
+from avp.errors import AvpError, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable
 
 if TYPE_CHECKING:
     from avp.domain.auth import Session
@@ -108,6 +109,16 @@ def create_app(name: str, blueprints: Iterable[Any] = ()) -> Flask:
     def _http(exc: HTTPException):
         detail = {404: "not found", 405: "method not allowed", 413: "payload too large"}.get(exc.code or 500, exc.description)
         return error_response(exc.code or 500, detail)
+
+    @app.errorhandler(google_errors.Aborted)
+    @app.errorhandler(google_errors.DeadlineExceeded)
+    @app.errorhandler(google_errors.ServiceUnavailable)
+    @app.errorhandler(google_errors.TooManyRequests)
+    def _busy(exc: Exception):
+        # Contention or a briefly unavailable database (lock timeouts, aborted writes): the client should
+        # retry, which a 500 would not tell it.
+        log.warning("database busy: %s", exc, extra={"fields": {"function": name}})
+        return error_response(503, "the service is busy; try again shortly", {"Retry-After": "2"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -23,7 +23,7 @@ from google.api_core.exceptions import NotFound as MissingDocument
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from avp.errors import BadRequest, NotFound
+from avp.errors import BadRequest, NotFound, ServiceUnavailable
 
 T = TypeVar("T")
 BATCH_LIMIT = 500  # Firestore's limit on writes in one batch
@@ -301,12 +301,16 @@ class Store:
         def run(transaction):
             return fn(transaction)
 
-        for attempt in range(attempts - 1):
+        for attempt in range(attempts):
             try:
                 return run(self.client.transaction(max_attempts=1))
             except (Aborted, ValueError) as exc:
                 # The client reports exhausted attempts as a ValueError caused by the Aborted commit.
                 if not isinstance(exc, Aborted) and not isinstance(exc.__cause__, Aborted):
                     raise
+                if attempt == attempts - 1:
+                    # Still contended after every retry: a busy resource, not a server fault (503, not 500).
+                    raise ServiceUnavailable("too many concurrent changes to the same data; try again shortly",
+                                             headers={"Retry-After": "1"}) from exc
                 time.sleep(random.uniform(0.05, 0.3) * 2**attempt)
-        return run(self.client.transaction(max_attempts=1))
+        raise AssertionError("unreachable")
