@@ -107,7 +107,10 @@ def run(data_dir: Path, port: int) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        generated = stack.start()
+        from rich.console import Console
+
+        with Console().status("starting the local stack (Firestore and storage emulators, gateway, executor)"):
+            generated = stack.start()
         c = container()
         if generated:
             print(f"first admin: {c.settings.admin_email} / {generated}  (kept in {stack.data_dir / 'first-admin-password'};"

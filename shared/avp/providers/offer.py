@@ -51,28 +51,26 @@ def _google_credentials_missing(service: str) -> str | None:
     return f"{service} needs Google application-default credentials, which this deployment does not have"
 
 
+def _unavailable(provider: str, known: tuple[str, ...], kind: str, google_id: str, google_service: str,
+                 settings: Settings) -> str | None:
+    if provider not in known:
+        return f"unknown {kind} provider {provider!r}"
+    if provider == "gemini" and not settings.gemini_api_key:
+        return f"Gemini {kind}: {_NO_GEMINI_KEY}"
+    if provider == google_id:
+        return _google_credentials_missing(google_service)
+    return None
+
+
 def tts_unavailable(provider: str, settings: Settings) -> str | None:
     """Why this deployment cannot use the TTS provider (None when it can)."""
-    provider = tts_id(provider)
-    if provider not in TTS_IDS:
-        return f"unknown speech synthesis provider {provider!r}"
-    if provider == "gemini" and not settings.gemini_api_key:
-        return f"Gemini TTS: {_NO_GEMINI_KEY}"
-    if provider == "cloud_tts":
-        return _google_credentials_missing("Cloud Text-to-Speech")
-    return None
+    return _unavailable(tts_id(provider), TTS_IDS, "speech synthesis", "cloud_tts", "Cloud Text-to-Speech", settings)
 
 
 def asr_unavailable(provider: str, settings: Settings) -> str | None:
     """Why this deployment cannot use the recognizer (None when it can)."""
-    provider = asr_id(provider)
-    if provider not in ASR_IDS:
-        return f"unknown speech-to-text provider {provider!r}"
-    if provider == "gemini" and not settings.gemini_api_key:
-        return f"Gemini speech-to-text: {_NO_GEMINI_KEY}"
-    if provider == "video_intelligence":
-        return _google_credentials_missing("Video Intelligence speech transcription")
-    return None
+    return _unavailable(asr_id(provider), ASR_IDS, "speech-to-text", "video_intelligence",
+                        "Video Intelligence speech transcription", settings)
 
 
 def tts_models(provider: str) -> tuple[str, ...]:
