@@ -29,6 +29,7 @@ Rules:
   and keep it short enough to be spoken in that gap at about 160-190 words per minute.
   Gaps shorter than about 2 seconds are not usable.
 - Present tense, third person, plain words; describe, do not interpret or guess at what cannot be seen.
+- Never put a whole description in square brackets: bracketed text is a note to the describer and is not spoken.
 - priority: 1 essential to follow the story, 2 useful, 3 optional detail."""
 
 
