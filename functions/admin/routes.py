@@ -20,7 +20,11 @@ def list_users():
 @admin_only
 def create_user():
     body = json_body(schemas.UserCreate())
-    return ok(users.public_view(users.create_user(container().store, audit_meta(), **body)), 201)
+    c = container()
+    user = users.create_user(c.store, audit_meta(), **body)
+    if not body.get("password"):  # the account's owner chooses it through a mailed link
+        users.send_password_reset(c.store, audit_meta(), c.mailer, c.settings.public_url, user["id"], first=True)
+    return ok(users.public_view(user), 201)
 
 
 @bp.get("/users/<user_id>")

@@ -1,8 +1,8 @@
 from flask import Blueprint, request
 
 from avp.bootstrap import container
-from avp.domain import auth
-from avp.web import (REFRESH_COOKIE, REFRESH_COOKIE_PATH, audit_meta, authenticated, json_body, ok, public,
+from avp.domain import auth, users
+from avp.web import (REFRESH_COOKIE, REFRESH_COOKIE_PATH, audit_meta, authenticated, json_body, no_content, ok, public,
                      session_response, sibling)
 
 schemas = sibling(__file__, "schemas")
@@ -40,3 +40,12 @@ def logout():
     resp.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, secure=container().settings.cookie_secure, httponly=True,
                        samesite="Strict")
     return resp
+
+
+@bp.post("/password/reset")
+@public
+def redeem_password_reset():
+    """The page a reset or set-your-password mail links to posts here (the token never rides in a URL)."""
+    body = json_body(schemas.PasswordResetRedeem())
+    users.redeem_password_reset(container().store, audit_meta(), body["token"], body["new_password"])
+    return no_content()

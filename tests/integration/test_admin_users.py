@@ -37,7 +37,7 @@ def test_password_set_revokes_sessions_and_reset_mails(client, container):
     assert login(client, user["email"], "brand new password 1").status_code == 200
     assert client.post(f"{API}/admin/users/{user['id']}/reset-password", headers=h).status_code == 202
     mails = list((container.settings.data_dir / "outbox").glob("*.eml"))
-    assert len(mails) == 1 and "reset-password?token=" in mails[0].read_text() and user["email"] in mails[0].read_text()
+    assert len(mails) == 1 and "reset-password#token=" in mails[0].read_text() and user["email"] in mails[0].read_text()
 
 
 def test_audit_logs(client, container):

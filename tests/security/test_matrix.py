@@ -54,6 +54,7 @@ ROWS = [
     row("POST /auth/microsoft", PUBLIC),
     row("POST /auth/refresh", expect(401, anonymous=401, other_org=401)),  # the refresh cookie is the credential
     row("POST /auth/logout", EVERYONE),
+    row("POST /auth/password/reset", PUBLIC),
     # admin
     row("GET /admin/users", ADMIN_ONLY),
     row("POST /admin/users", ADMIN_ONLY),

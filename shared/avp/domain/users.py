@@ -9,9 +9,9 @@ from google.api_core.exceptions import Conflict as FirestoreConflict
 
 from avp.auth.passwords import check_policy, hash_password
 from avp.auth.tokens import ROLES, new_secret, secret_hash
-from avp.domain import audit, sessions
+from avp.domain import audit, sessions, throttle
 from avp.domain.audit import AuditMeta
-from avp.errors import Conflict, NotFound, Unprocessable
+from avp.errors import Conflict, Gone, NotFound, TooManyRequests, Unprocessable
 from avp.store import Page, Store, now
 
 PUBLIC_FIELDS = ("id", "email", "name", "role", "disabled", "org_ids", "created_at", "updated_at", "last_login_at")
@@ -155,16 +155,62 @@ def set_password(store: Store, meta: AuditMeta, user_id: str, password: str) -> 
     revoke_all_refresh_tokens(store, user_id)
 
 
-def send_password_reset(store: Store, meta: AuditMeta, mailer, public_url: str, user_id: str, ttl: int = 3600) -> None:
-    """Mail the user a single-use reset link (the token is stored only as a hash)."""
+RESET_TTL = 3600  # seconds a reset link works
+FIRST_PASSWORD_TTL = 7 * 24 * 3600  # a new account's set-your-password link waits longer for its owner
+RESET_PAGE = "/reset-password"
+RESET_ATTEMPTS, RESET_WINDOW = 20, 900  # redemptions per client address per window (seconds)
+
+
+def send_password_reset(store: Store, meta: AuditMeta, mailer, public_url: str, user_id: str, *, first: bool = False) -> None:
+    """Mail the user a single-use link to choose a password: a reset, or with `first` the welcome of an
+    account created without one. The token is stored only as a hash; it travels in the link's fragment,
+    which browsers never send to a server, so it stays out of access logs."""
     user = get_user(store, user_id)
+    ttl = FIRST_PASSWORD_TTL if first else RESET_TTL
     token = new_secret()
     store.set(f"password_resets/{secret_hash(token)}",
-              {"user_id": user_id, "expires_at": now() + dt.timedelta(seconds=ttl), "used": False})
-    mailer.send(user["email"], "Reset your avp password",
-                f"Someone asked to reset your avp password.\n\nSet a new one here (valid {ttl // 60} minutes):\n"
-                f"{public_url}/reset-password?token={token}\n\nIf it was not you, ignore this message.")
-    audit.record(store, meta, "user.password.reset_requested", f"users/{user_id}")
+              {"user_id": user_id, "expires_at": now() + dt.timedelta(seconds=ttl), "used": False, "first": first})
+    link = f"{public_url}{RESET_PAGE}#token={token}"
+    if first:
+        mailer.send(user["email"], "Set your avp password",
+                    f"An avp account was created for you ({user['email']}).\n\nChoose your password here (valid "
+                    f"{ttl // 86400} days):\n{link}\n\nIf you did not expect this, ignore this message.")
+    else:
+        mailer.send(user["email"], "Reset your avp password",
+                    f"Someone asked to reset your avp password.\n\nSet a new one here (valid {ttl // 60} minutes):\n"
+                    f"{link}\n\nIf it was not you, ignore this message.")
+    audit.record(store, meta, "user.password.set_requested" if first else "user.password.reset_requested", f"users/{user_id}")
+
+
+def redeem_password_reset(store: Store, meta: AuditMeta, token: str, password: str) -> None:
+    """Set the password a reset (or set-your-password) link was mailed for: the link works once and
+    until it expires (410 after; 404 for a link that never existed), the password policy applies
+    before the link is spent, and every session of the user ends. Rate limited per client address (429)."""
+    attempts = throttle.hit(store, f"password-reset:{meta.ip or 'unknown'}", RESET_WINDOW)
+    if attempts.count > RESET_ATTEMPTS:
+        raise TooManyRequests("too many password reset attempts; try again later", retry_after=attempts.seconds_left)
+    ref = store.ref(f"password_resets/{secret_hash(token)}")
+    reset = store.get(ref.path)
+    if reset is None:
+        raise NotFound("reset link not found")
+    user = get_user(store, reset["user_id"])
+    check_policy(password, user["email"])
+    new_hash = hash_password(password)
+
+    def txn_fn(txn):
+        current = store.get(ref.path, txn)
+        if current["used"]:
+            raise Gone("this link was already used; ask for a new one")
+        if current["expires_at"] <= now():
+            raise Gone("this link has expired; ask for a new one")
+        txn.update(ref, {"used": True, "used_at": now()})
+        txn.update(store.ref(f"users/{user['id']}"), {"password_hash": new_hash, "updated_at": now(), **sessions.REVOKED})
+        audit.record(store, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "user.password.reset",
+                     f"users/{user['id']}", transaction=txn)
+
+    store.transaction(txn_fn)
+    sessions.forget(store, user["id"])
+    revoke_all_refresh_tokens(store, user["id"])
 
 
 def revoke_all_refresh_tokens(store: Store, user_id: str) -> int:

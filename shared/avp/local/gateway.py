@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from avp import logs
 from avp.bootstrap import container
+from avp.domain.users import RESET_PAGE
 from avp.local import console
 
 log = logs.get("local.gateway")
@@ -134,6 +135,10 @@ class Gateway:
             resp = Response(json.dumps({"status": "ok"}), mimetype="application/json")
         elif path == "/openapi.yaml":
             resp = Response(self.spec_text, mimetype="application/yaml")
+        elif path == RESET_PAGE and method in ("GET", "HEAD"):
+            # Where reset and set-your-password mails point (users.RESET_PAGE); it posts to /auth/password/reset.
+            resp = Response((Path(__file__).parent / "reset_password.html").read_bytes(), mimetype="text/html",
+                            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         elif path == "/docs" or path.startswith("/docs/"):
             resp = self._docs(path)
         elif method in ("GET", "HEAD") and (path == console.PREFIX or path.startswith(console.PREFIX + "/")):
