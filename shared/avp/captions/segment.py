@@ -298,7 +298,7 @@ def _close_gaps(spans: list[tuple[int, int]], snapped_ends: list[bool], tokens: 
     return closed
 
 
-def _inside_media(spans: list[tuple[int, int]], earliest: Sequence[int], media_ms: int | None,
+def _fit_before_media_end(spans: list[tuple[int, int]], earliest: Sequence[int], media_ms: int | None,
                   gap_ms: int) -> list[tuple[int, int]]:
     """Cues that would run past the end of the media end with it, from the last cue back. A
     cue moves earlier, keeping its duration, as far as its lead before the speech allows
@@ -337,7 +337,7 @@ def segment(words: Sequence[Word], preset: StylePreset, *, shot_changes: Sequenc
     groups = _group(tokens, limits, round(pause_split * 1000), media_ms)
     shots = sorted(round(t * 1000) for t in shot_changes)
     earliest = [max(0, tokens[first].start - LEAD_MS) for first, _, _ in groups]
-    spans = _inside_media(_time(tokens, groups, limits, shots, media_ms), earliest, media_ms, limits.gap_ms)
+    spans = _fit_before_media_end(_time(tokens, groups, limits, shots, media_ms), earliest, media_ms, limits.gap_ms)
     segments = []
     for (first, stop, lines), (start, end) in zip(groups, spans):
         text = "\n".join(escape_text(line) for line in lines)
