@@ -250,7 +250,8 @@ function reviewSection(ctx, { jobId, base, lang, video, reloadTracks, qcState, o
 
   function cueItem(cue) {
     const state = qcState();
-    const reviewed = state && (state.reviewed_cue_indexes || []).includes(cue.index);
+    // Review marks count caption cues (the API's cue indexes of the captions track).
+    const reviewed = kind === "captions" && state && (state.reviewed_cue_indexes || []).includes(cue.index);
     const li = h("li", { class: "cue", dataset: { index: cue.index } });
     const problems = violations.get(cue.index) || [];
     const view = () => replace(li,
@@ -263,7 +264,7 @@ function reviewSection(ctx, { jobId, base, lang, video, reloadTracks, qcState, o
         h("button", { type: "button", class: "secondary", onclick: () => seek(cue), "aria-label": `Play cue ${cue.index + 1}` },
           "Play"),
         h("button", { type: "button", class: "secondary", onclick: () => edit(), "aria-label": `Edit cue ${cue.index + 1}` }, "Edit"),
-        state && !reviewed && state.status === "in_review"
+        kind === "captions" && state && !reviewed && state.status === "in_review"
           ? h("button", { type: "button", class: "secondary", "aria-label": `Mark reviewed cue ${cue.index + 1}`,
             onclick: () => markReviewed(cue) }, "Mark reviewed") : null));
     function edit() {

@@ -182,6 +182,57 @@ def test_approving_the_source_moves_the_job_on_live(page, stack, api):
     row.filter(has_text="language qc").wait_for()
 
 
+def _person(api, role: str) -> tuple[dict, str]:
+    org_id = api.get(f"{api.base}/jobs/{JOB['id']}", timeout=10).json()["org_id"]
+    email, password = f"{role}@example.com", f"{role} password 1234"
+    user = api.post(f"{api.base}/admin/users", timeout=10, json={"email": email, "role": role, "password": password})
+    assert user.status_code == 201, user.text
+    member = api.post(f"{api.base}/organizations/{org_id}/members", json={"user_id": user.json()["id"], "role": role},
+                      timeout=10)
+    assert member.status_code in (200, 201), member.text
+    return user.json(), password
+
+
+def test_a_reviewer_marks_cues_reviewed_and_approves_the_language(page, stack, api):
+    import requests
+
+    linguist, linguist_password = _person(api, "linguist")
+    reviewer, reviewer_password = _person(api, "reviewer")
+    qc = f"{api.base}/language-qc/jobs/{JOB['id']}/languages/fr"
+    assert api.post(f"{qc}/assign", json={"user_id": linguist["id"]}, timeout=10).status_code == 200
+    assert api.post(f"{qc}/assign-reviewer", json={"user_id": reviewer["id"]}, timeout=10).status_code == 200
+    for who, password, actions in ((linguist, linguist_password, ("start-work", "submit")),
+                                   (reviewer, reviewer_password, ("open-review",))):
+        token = requests.post(f"{api.base}/auth/login", json={"email": who["email"], "password": password},
+                              timeout=10).json()["access_token"]
+        for action in actions:
+            done = requests.post(f"{qc}/{action}", json={}, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert done.status_code == 200, (action, done.text)
+
+    sign_in(page, stack, reviewer["email"], reviewer_password)
+    assert page.get_by_role("button", name="Upload").count() == 0  # a reviewer does not create jobs
+    page.goto(f"{stack.url}/console/#/jobs/{JOB['id']}/fr")
+    page.get_by_text("Language QC for fr: in review").wait_for()
+    # The API decides: approving before every cue is reviewed is refused, and the console says why.
+    page.get_by_role("button", name="Approve fr").click()
+    page.get_by_text(re.compile(r"Not done: 0/\d+ cues reviewed")).wait_for()
+    page.get_by_role("button", name="Mark reviewed cue 1").click()
+    page.locator("li.cue[data-index='0']").get_by_text("Reviewed").wait_for()
+    page.get_by_text("(1 of").wait_for()
+    check_accessibility(page, "review-as-reviewer")
+    screenshot(page, "review-reviewer")
+    marks = page.get_by_role("button", name=re.compile(r"^Mark reviewed cue \d+$"))
+    while marks.count():
+        left = marks.count()
+        marks.first.click()
+        page.wait_for_function(f"() => document.querySelectorAll('button[aria-label^=\"Mark reviewed cue\"]').length < {left}")
+    page.get_by_role("button", name="Approve fr").click()
+    page.get_by_text("fr approved.").wait_for()
+    page.get_by_text("Language QC for fr: approved").wait_for()
+    state = api.get(f"{api.base}/language-qc/jobs/{JOB['id']}/language-qc", timeout=10).json()["languages"]["fr"]
+    assert state["status"] == "approved" and 0 in state["reviewed_cue_indexes"]
+
+
 def test_keyboard_alone_reaches_sign_in_and_the_jobs(page, stack):
     page.goto(f"{stack.url}/console/")
     page.get_by_role("heading", name="Sign in").wait_for()
