@@ -403,6 +403,12 @@ def _users(store: RecordingStore) -> None:
     users.update_user(store, META, "u-admin", {"role": "client"})  # the last-active-admin guard's query
 
 
+def _local_stack(store: RecordingStore) -> None:
+    from avp.local import stack
+
+    stack.fail_interrupted(store)
+
+
 def _refresh_tokens(store: RecordingStore) -> None:
     users.revoke_all_refresh_tokens(store, "u-x")
     auth.revoke_family(store, "family-1")
@@ -503,6 +509,7 @@ SCENARIOS: dict[str, Callable[[RecordingStore], None]] = {
     "audit logs (actor / security / action, newest first; clean-up)": _audit,
     "users list and first admin": _users,
     "refresh tokens (by user and revoked; by family)": _refresh_tokens,
+    "local stack start (interrupted jobs)": _local_stack,
     "briefs list": _briefs,
     "glossaries list, terms, versions": _glossaries,
     "language-QC comments and work queue": _language_qc,

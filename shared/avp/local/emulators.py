@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 from avp import logs
+from avp.local import reaper
 
 log = logs.get("local.emulators")
 SDK_GUESSES = ("/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/opt/google-cloud-sdk",
@@ -110,11 +111,16 @@ class FirestoreEmulator:
             cmd += ["--rules", str(self.rules)]
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            seeds = sorted((self.data_dir / "current").glob("*/*.overall_export_metadata"))
+            # `previous` is whole when a crash fell between export()'s two renames.
+            seeds = (sorted((self.data_dir / "current").glob("*/*.overall_export_metadata"))
+                     or sorted((self.data_dir / "previous").glob("*/*.overall_export_metadata")))
+            for staging in self.data_dir.glob("export-*"):  # half-written by an export a crash cut short
+                shutil.rmtree(staging, ignore_errors=True)
             if seeds:
                 cmd += ["--seed_from_export", str(seeds[-1])]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        reaper.guard_group(self.proc.pid)  # the emulator dies with this process, even on SIGKILL
         _wait_http(f"http://{self.host}/", timeout, self.proc)
         log.info("firestore emulator on %s", self.host)
         return self

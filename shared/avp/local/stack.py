@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,11 +14,30 @@ from werkzeug.serving import make_server
 from avp import logs
 from avp.bootstrap import Container, container, use_container
 from avp.config import Settings
+from avp.domain import audit, jobs
 from avp.domain.users import ensure_first_admin
+from avp.errors import Conflict
 from avp.local.emulators import FirestoreEmulator, StorageEmulator
 from avp.local.gateway import Gateway, project_root
 
 log = logs.get("local.stack")
+EXPORT_AFTER_WRITES = 2.0  # seconds: how far the on-disk Firestore export may lag writes made through the API
+EXPORT_ANYWAY = 30.0  # seconds: how far it may lag other writes (pipeline steps)
+INTERRUPTED = "interrupted: the local stack stopped while this job was queued or processing; retry it"
+
+
+def fail_interrupted(store) -> list[str]:
+    """Jobs the last stop left queued or processing: nothing runs them any more (their executions died
+    with the stack), so they become failed, which `retry` accepts, instead of `processing` for ever."""
+    failed = []
+    for status in ("queued", "processing"):
+        for job in store.find("jobs", [("status", "==", status)]):
+            try:
+                jobs.transition(store, audit.SYSTEM, job["id"], "fail", reason=INTERRUPTED)
+            except Conflict:  # moved on meanwhile
+                continue
+            failed.append(job["id"])
+    return failed
 
 
 class LocalStack:
@@ -33,6 +53,7 @@ class LocalStack:
         self.storage = StorageEmulator(storage_port, self.data_dir / "storage", on_finalize=self._object_finalized)
         self.server = None
         self._stopped = threading.Event()
+        self._exports = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -66,11 +87,35 @@ class LocalStack:
             secret.write_text(generated)
             secret.chmod(0o600)
         c.storage  # noqa: B018 - create the bucket before the first request
+        interrupted = fail_interrupted(c.store)
+        if interrupted:
+            log.warning("marked %d job(s) interrupted by the last stop as failed (retryable): %s", len(interrupted),
+                        ", ".join(interrupted))
         self.gateway = Gateway()
         self.server = make_server("127.0.0.1", self.port, self.gateway, threaded=True)
         self.port = self.server.server_port
         os.environ["AVP_PUBLIC_URL"] = self.url
+        threading.Thread(target=self._export_periodically, name="firestore-export", daemon=True).start()
         return generated
+
+    def _export_periodically(self) -> None:
+        """Keep the Firestore export on disk at most EXPORT_AFTER_WRITES seconds behind writes made through
+        the gateway and EXPORT_ANYWAY seconds behind anything else (pipeline steps write directly), so a
+        SIGKILL of the stack loses no more than that: the emulator itself keeps everything in memory."""
+        seen, last = self.gateway.writes, time.monotonic()
+        while not self._stopped.wait(EXPORT_AFTER_WRITES):
+            writes = self.gateway.writes
+            if writes == seen and time.monotonic() - last < EXPORT_ANYWAY:
+                continue
+            with self._exports:
+                if self._stopped.is_set():
+                    return
+                try:
+                    self.firestore.export()
+                except Exception:  # the next round tries again; the previous export stays whole
+                    log.exception("periodic Firestore export failed")
+                    continue
+            seen, last = writes, time.monotonic()
 
     def serve_forever(self) -> None:
         assert self.server is not None
@@ -95,7 +140,8 @@ class LocalStack:
             log.exception("stopping the workflow runner failed")
         self.events.shutdown(wait=False, cancel_futures=True)
         self.storage.stop()
-        self.firestore.stop()
+        with self._exports:
+            self.firestore.stop()
 
 
 def run(data_dir: Path, port: int) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from avp.local import reaper
 from avp.local.workflows.errors import ExecutionCancelled, WorkflowError
 from avp.local.workflows.http_calls import send
 from avp.local.workflows.runtime import CallContext, Connector, terminate_process_group
@@ -89,6 +90,7 @@ class CloudRunJobConnector:
             start_new_session=True,  # its own process group, so cancel kills ffmpeg children too
         )
         ctx.register_process(process)
+        reaper.guard_group(process.pid)  # killed with the stack, even on SIGKILL
         readers = [_stream(process.stdout, ctx, label, "INFO"), _stream(process.stderr, ctx, label, "WARNING")]
         try:
             status = _wait(process, ctx, timeout, label)
