@@ -4,7 +4,7 @@ routes are in routes_vtt.py). Each translates HTTP into one avp.domain call."""
 from flask import Blueprint, request
 
 from avp.bootstrap import container
-from avp.domain import access, jobs, uploads
+from avp.domain import access, downloads, jobs, uploads
 from avp import jsoninput
 from avp.errors import BadRequest, Unprocessable
 from avp.providers.offer import check_available
@@ -199,5 +199,7 @@ def bulk_return_to_qc():
 def bulk_download():
     body = json_body(schemas.BulkDownloadRequest())
     c = container()
-    return ok(jobs.bulk_download(c.store, c.storage, current_user(), body["job_ids"], max_bytes=c.settings.max_upload_bytes,
-                                 languages=[uploads.language(t, "languages") for t in body["languages"]], kinds=body["kinds"]))
+    started = downloads.request_bulk_download(
+        c.store, c.storage, c.workflows, current_user(), body["job_ids"], max_bytes=c.settings.max_upload_bytes,
+        languages=[uploads.language(t, "languages") for t in body["languages"]], kinds=body["kinds"])
+    return ok(started, 202)

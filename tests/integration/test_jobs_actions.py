@@ -9,6 +9,7 @@ import pytest
 
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, status
+from avp.pipeline.__main__ import main as pipeline_main
 from tests.helpers import API, bearer, token_for
 from tests.integration.test_upload import make_media
 
@@ -153,8 +154,11 @@ def test_validate_bulk_download_and_clone(client, container, runner, team, tmp_p
     assert {(m["language"], m["kind"]) for m in report["missing"]} == {("en", "description_mp3"), ("en", "description_vtt")}
 
     zipped = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job["id"], "nope"]}, headers=team["client"][0])
-    assert zipped.status_code == 200, zipped.json
-    assert zipped.json["job_ids"] == [job["id"]] and "X-Goog-Signature" in zipped.json["download_url"]
+    assert zipped.status_code == 202, zipped.json
+    assert zipped.json["job_ids"] == [job["id"]] and runner.bundles == [zipped.json["download_id"]]
+    # What the bundle workflow runs (avp-media bundle); tests/integration/test_bulk_download.py runs the workflow.
+    assert pipeline_main(["bundle", "--job-id", zipped.json["download_id"]]) == 0
+    assert "X-Goog-Signature" in container.store.get(zipped.json["status_document"])["download_url"]
     archives = storage.list("downloads/")
     with zipfile.ZipFile(io.BytesIO(storage.read_bytes(archives[0]))) as archive:
         assert sorted(archive.namelist()) == [f"{job['id']}/en/captions_vtt.vtt", f"{job['id']}/en/source_video.mp4"]

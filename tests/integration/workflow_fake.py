@@ -16,6 +16,7 @@ class FakeRunner:
         self.started: list[tuple[str, list[str]]] = []
         self.languages: list[tuple[str, list[str], list[str]]] = []
         self.cancelled: list[str] = []
+        self.bundles: list[str] = []
         self.fail = fail
         self.allow_languages = allow_languages
         self.state = "ACTIVE"
@@ -31,6 +32,12 @@ class FakeRunner:
             raise AssertionError("no language runs expected")
         self.languages.append((job_id, list(languages), list(steps)))
         return f"lang-exec-{len(self.languages)}"
+
+    def start_bundle(self, download_id: str) -> str:
+        if self.fail:
+            raise self.fail
+        self.bundles.append(download_id)
+        return f"bundle-exec-{len(self.bundles)}"
 
     def cancel(self, execution_id: str) -> None:
         self.cancelled.append(execution_id)

@@ -583,10 +583,22 @@ class _Unflushed:
         pass
 
 
-def bulk_download(store: Store, storage: Storage, principal: Principal, job_ids: Iterable[str], *, max_bytes: int,
-                  languages: Iterable[str] = (), kinds: Iterable[str] = ()) -> dict[str, Any]:
-    """Build a ZIP of the chosen jobs' deliverables in storage, streamed object by object (never whole
-    in memory), and answer a signed URL to it. Jobs the caller may not download are left out."""
+@dataclass(frozen=True)
+class BulkSelection:
+    """What a bulk download will hold: the jobs included and each ZIP member (name, object, bytes)."""
+
+    job_ids: list[str]
+    entries: list[tuple[str, str, int]]
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(size for _, _, size in self.entries)
+
+
+def bulk_download_selection(store: Store, storage: Storage, principal: Principal, job_ids: Iterable[str], *,
+                            max_bytes: int, languages: Iterable[str] = (), kinds: Iterable[str] = ()) -> BulkSelection:
+    """The chosen jobs' deliverables the caller may download (jobs they may not are left out),
+    filtered by language and kind; 422 when nothing is left, 413 above `max_bytes`."""
     langs, wanted = set(languages), set(kinds)
     entries: list[tuple[str, str, int]] = []
     included = []
@@ -605,10 +617,16 @@ def bulk_download(store: Store, storage: Storage, principal: Principal, job_ids:
                 entries.append((f"{job_id}/{item.language}/{item.kind}{suffix}", item.path, int(stat["size"])))
     if not entries:
         raise Unprocessable({"job_ids": ["none of these jobs has a deliverable you may download"]})
-    total = sum(size for _, _, size in entries)
-    if total > max_bytes:
-        raise PayloadTooLarge(f"the ZIP would hold {total} bytes; the limit is {max_bytes}: ask for fewer jobs or kinds")
-    path = f"downloads/{principal.user_id}/{new_id()}.zip"
+    selection = BulkSelection(included, entries)
+    if selection.size_bytes > max_bytes:
+        raise PayloadTooLarge(f"the ZIP would hold {selection.size_bytes} bytes; the limit is {max_bytes}: "
+                              "ask for fewer jobs or kinds")
+    return selection
+
+
+def write_bulk_zip(storage: Storage, path: str, entries: Iterable[tuple[str, str, int]]) -> int:
+    """Stream the ZIP of `entries` (name, object, bytes) into `path`, object by object (never whole
+    in memory); returns the ZIP's size."""
     with storage.open_write(path, "application/zip") as out, zipfile.ZipFile(_Unflushed(out), "w", allowZip64=True) as archive:
         for name, source, size in entries:
             info = zipfile.ZipInfo(name, date_time=now().timetuple()[:6])
@@ -617,9 +635,7 @@ def bulk_download(store: Store, storage: Storage, principal: Principal, job_ids:
             with storage.open_read(source) as src, archive.open(info, "w", force_zip64=size > 2**31) as dst:
                 shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
     stat = storage.stat(path)
-    return {"download_url": storage.signed_url(path, expires=DOWNLOAD_TTL, filename="avp-jobs.zip"),
-            "expires_at": now() + dt.timedelta(seconds=DOWNLOAD_TTL), "size_bytes": stat["size"] if stat else None,
-            "job_ids": included}
+    return int(stat["size"]) if stat else 0
 
 
 # -- live status --------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Exit 0: done. Exit PERMANENT_FAILURE_EXIT_CODE: the job failed for a reason no r
 reason is recorded on the job and the job marked failed, which is what the workflow reads back
 (a failed Cloud Run Job execution reaches it without the exit status). Exit 1: a transient
 failure (see avp.pipeline.failures), its reason kept on the job, retried by the workflow.
-`avp-media fail` marks the job failed once the workflow gives up.
+`avp-media fail` marks the job failed once the workflow gives up. `avp-media bundle --job-id
+DOWNLOAD_ID` builds a bulk-download ZIP (workflows/bundle.workflows.yaml).
 """
 from __future__ import annotations
 
@@ -109,6 +110,28 @@ def run_step(step: str, job_id: str, language: str | None, attempt: int) -> int:
     return 0
 
 
+def bundle(download_id: str, reason: str | None = None) -> int:
+    """`avp-media bundle --job-id DOWNLOAD_ID`: build a bulk-download ZIP (the id names the
+    download); with --reason, the workflow gave up and the download is marked failed."""
+    from avp.domain import downloads
+
+    c = container()
+    if reason:
+        downloads.fail(c.store, download_id, reason)
+        return 0
+    started = time.monotonic()
+    try:
+        built = downloads.build(c.store, c.storage, download_id)
+    except Exception as exc:
+        failure = classify(exc, "bundle")
+        log.error("bundle %s failed: %s", download_id, failure.reason, exc_info=exc)
+        downloads.fail(c.store, download_id, failure.reason)
+        return PERMANENT_FAILURE_EXIT_CODE if failure.permanent else 1
+    logs.event(log, f"bundle done in {round(time.monotonic() - started, 3)} s", download_id=download_id,
+               zip_bytes=built["zip_bytes"])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="avp-media", description="run one media step of a job")
     parser.add_argument("step")
@@ -122,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "fail":
         give_up(container().store, args.job_id, args.failed_step or "unknown", args.language, args.reason)
         return 0
+    if args.step == "bundle":
+        return bundle(args.job_id, args.reason)
     from avp.pipeline.steps import STEPS
 
     if args.step not in STEPS and args.step != "finalize":

@@ -13,6 +13,8 @@ class WorkflowRunner(Protocol):
 
     def start_languages(self, job_id: str, languages: list[str], steps: list[str]) -> str: ...
 
+    def start_bundle(self, download_id: str) -> str: ...
+
     def cancel(self, execution_id: str) -> None: ...
 
     def get(self, execution_id: str) -> dict[str, Any]: ...
@@ -42,6 +44,9 @@ class LocalRunner:
 
     def start_languages(self, job_id: str, languages: list[str], steps: list[str]) -> str:
         return self.manager.create("languages", self._args(job_id, languages=list(languages), steps=list(steps))).id
+
+    def start_bundle(self, download_id: str) -> str:
+        return self.manager.create("bundle", {"download_id": download_id, "project": self.project_id, "region": self.region}).id
 
     def cancel(self, execution_id: str) -> None:
         try:
@@ -96,6 +101,9 @@ class CloudRunner:
     def start_languages(self, job_id: str, languages: list[str], steps: list[str]) -> str:
         return self._start("avp-languages", {"job_id": job_id, "project": self.project_id, "region": self.region,
                                              "languages": languages, "steps": steps})
+
+    def start_bundle(self, download_id: str) -> str:
+        return self._start("avp-bundle", {"download_id": download_id, "project": self.project_id, "region": self.region})
 
     def cancel(self, execution_id: str) -> None:
         self.session.post(f"{self.API}/{execution_id}:cancel", timeout=30)

@@ -21,7 +21,7 @@ SCHEMA = REPO / "tests/data/schemas/workflows.json"
 ALL_STEPS = ["ingest", "transcribe", "shots", "captions", "describe", "synthesize", "render"]
 
 
-@pytest.mark.parametrize("name", ["pipeline", "languages"])
+@pytest.mark.parametrize("name", ["pipeline", "languages", "bundle"])
 def test_workflow_file_validates_against_the_workflows_schema(name: str) -> None:
     definition = yaml.safe_load((WORKFLOWS / f"{name}.workflows.yaml").read_text())
     jsonschema.validate(definition, json.loads(SCHEMA.read_text()))

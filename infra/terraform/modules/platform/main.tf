@@ -144,6 +144,7 @@ module "workflows" {
   workflows = {
     avp-pipeline  = "${local.workflows_dir}/pipeline.workflows.yaml"
     avp-languages = "${local.workflows_dir}/languages.workflows.yaml"
+    avp-bundle    = "${local.workflows_dir}/bundle.workflows.yaml"
   }
 
   depends_on = [google_project_service.this]

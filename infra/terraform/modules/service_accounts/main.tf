@@ -67,12 +67,19 @@ resource "google_project_iam_member" "project" {
   member   = google_service_account.this[each.value.account].member
 }
 
-# Signed upload URLs and Firebase custom tokens are signed with the functions' own identity
-# (IAM signBlob): no key file exists anywhere.
-resource "google_service_account_iam_member" "functions_sign_as_self" {
-  service_account_id = google_service_account.this["functions"].name
+# Signed URLs and Firebase custom tokens are signed with the workload's own identity through IAM
+# signBlob (avp.storage.IamSigner): no key file exists anywhere. The functions sign upload,
+# download and share links; the media job signs the link of a bulk-download ZIP it built.
+resource "google_service_account_iam_member" "sign_as_self" {
+  for_each           = toset(["functions", "media_job"])
+  service_account_id = google_service_account.this[each.key].name
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = google_service_account.this["functions"].member
+  member             = google_service_account.this[each.key].member
+}
+
+moved {
+  from = google_service_account_iam_member.functions_sign_as_self
+  to   = google_service_account_iam_member.sign_as_self["functions"]
 }
 
 # Cloud Storage publishes object events through Pub/Sub for the Eventarc trigger.
