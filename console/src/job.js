@@ -193,10 +193,16 @@ export async function jobView(ctx, jobId, langParam) {
   // Listen only now: the callback touches the actions built above.
   stops.push(await live.watch(jobId, (s) => {
     const before = job.status;
-    job = { ...job, ...s };
+    const languagesBefore = JSON.stringify(job.languages_state || null);
+    job = { ...job, ...s, languages: job.languages, languages_state: s.languages };
     showStatus(job);
     renderActions();
     if (before !== job.status) announce(`Job ${label(job.status)}`);
+    if (before !== job.status || languagesBefore !== JSON.stringify(s.languages || null)) {
+      refreshQc();
+      // Tracks that did not exist yet (a language still being made) appear when they do.
+      if (!review.loaded()) review.load().then(loadTracks).catch(() => {});
+    }
   }).catch(() => () => {}));
   const onTime = () => review.sync(video.currentTime);
   video.addEventListener("timeupdate", onTime);
@@ -307,7 +313,8 @@ function reviewSection(ctx, { jobId, base, lang, video, reloadTracks, qcState, o
       if (e instanceof ApiError && e.status === 409) {
         // Someone saved first: keep the edit in the form, offer to put it on top of their version.
         const latest = await api.get(`/jobs/${jobId}/vtt`, { lang, kind });
-        message.replaceChildren(`Conflict: version ${latest.version} was saved by ${latest.updated_by || "someone"} since you ` +
+        const who = latest.updated_by === api.user.id ? "you, in another window," : "someone else";
+        message.replaceChildren(`Conflict: version ${latest.version} was saved by ${who} since you ` +
           `started from version ${doc.version}. Your edit is kept here. `,
           h("button", { type: "button", class: "secondary", onclick: async () => {
             doc = latest;
@@ -388,5 +395,5 @@ function reviewSection(ctx, { jobId, base, lang, video, reloadTracks, qcState, o
     h("h2", { id: headingId }, "Review"),
     field("Track", kindSelect), summary, list,
     h("h3", {}, "Version history"), versionsList);
-  return { element, load, sync };
+  return { element, load, sync, loaded: () => doc !== null };
 }
