@@ -22,6 +22,22 @@ CONTENT_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/
                  ".avi": "video/x-msvideo", ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4"}
 
 
+class ApiRefused(RuntimeError):
+    """The API answered 4xx/5xx; the message is its `detail`, flattened to one readable line."""
+
+    def __init__(self, method: str, path: str, status: int, detail: Any):
+        self.status, self.detail = status, detail
+        super().__init__(f"{method} {path} answered {status}: {_flatten(detail)}")
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{key}: {_flatten(value)}" for key, value in detail.items())
+    if isinstance(detail, list):
+        return "; ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
 class Api:
     def __init__(self, base: str):
         self.base = base.rstrip("/") + "/api/v1"
@@ -30,7 +46,11 @@ class Api:
     def call(self, method: str, path: str, **kwargs) -> Any:
         resp = self.session.request(method, self.base + path, timeout=60, **kwargs)
         if resp.status_code >= 400:
-            raise RuntimeError(f"{method} {path} -> {resp.status_code}: {resp.text[:300]}")
+            try:
+                detail = resp.json().get("detail", resp.text)
+            except ValueError:
+                detail = resp.text[:300]
+            raise ApiRefused(method, path, resp.status_code, detail)
         return resp.json() if resp.content and resp.headers.get("Content-Type", "").startswith("application/json") else resp
 
     def login(self, email: str, password: str) -> None:
@@ -164,8 +184,12 @@ def main(args) -> int:
         api.login(container().settings.admin_email, _admin_password(data_dir))
         requested = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True,
                      "accessible_video_mp4": True, "languages": []}
-        with console.status(f"uploading {video.name}"):
-            job_id = upload(api, video, _demo_org(api), args.language, requested)
+        try:
+            with console.status(f"uploading {video.name}"):
+                job_id = upload(api, video, _demo_org(api), args.language, requested)
+        except ApiRefused as refused:
+            console.print(f"[bold red]The job was refused[/]: {refused}")
+            return 1
         console.print(f"job {job_id} ({video.name})")
         with JobDisplay(console, steps_for(requested)) as display:
             job = follow(api, job_id, on_change=display.update)

@@ -81,3 +81,15 @@ def test_tts_options_lists_the_contracts_ids_and_only_usable_recognizers(client,
     options = client.get(f"{API}/tts/options", headers=headers).json
     assert [p["id"] for p in options["providers"]] == ["espeak", "gemini", "cloud_tts"]
     assert options["asr_providers"] == ["whisper"]
+
+
+def test_a_deployment_default_that_cannot_run_refuses_jobs_that_need_it(client, container, runner, producer):
+    headers, org = producer
+    container.settings.__dict__["tts_provider"] = "gemini"  # AVP_TTS_PROVIDER=gemini, no GEMINI_API_KEY
+    voiced = _init(client, headers, org, {"audio_description_mp3": True})
+    assert voiced.status_code == 422 and "AVP_TTS_PROVIDER" in str(voiced.json) and "GEMINI_API_KEY" in str(voiced.json)
+    captions_only = _init(client, headers, org, {"captions_vtt": True, "audio_description_vtt": True,
+                                                 "audio_description_mp3": False, "accessible_video_mp4": False})
+    assert captions_only.status_code == 201, captions_only.json  # nothing to voice: the default does not matter
+    chosen = _init(client, headers, org, {"tts_preferences": {"provider": "espeak"}})
+    assert chosen.status_code == 201, chosen.json

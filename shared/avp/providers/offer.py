@@ -83,6 +83,7 @@ def tts_models(provider: str) -> tuple[str, ...]:
     return {"espeak": ("espeak-ng",), "cloud_tts": ("cloud-tts",)}.get(provider, ())
 
 
+@functools.cache  # eSpeak loads its voice list once per process
 def tts_voices(provider: str) -> tuple[str, ...] | None:
     """The voice ids of a TTS provider, or None when they cannot be listed without calling it."""
     provider = tts_id(provider)
@@ -103,16 +104,18 @@ def _choices(items: Any, limit: int = 12) -> str:
 
 
 def check_available(requested: Mapping[str, Any], settings: Settings) -> None:
-    """422 when `requested` (parsed requested_outputs, or `{"tts_preferences": ...}`) names a
-    provider, model or voice this deployment cannot run; the message lists what it can."""
+    """422 when `requested` (parsed requested_outputs, or `{"tts_preferences": ...}`) needs a
+    provider, model or voice this deployment cannot run - named by the job or, when it names
+    none, the deployment's default; the message lists what can run here."""
     errors: dict[str, list[str]] = {}
     prefs = requested.get("tts_preferences") or {}
-    if prefs:
+    if prefs or requested.get("audio_description_mp3") or requested.get("accessible_video_mp4"):
         provider = tts_id(prefs.get("provider") or settings.tts_provider)
         reason = tts_unavailable(provider, settings)
         if reason:
             usable = [p for p in TTS_IDS if tts_unavailable(p, settings) is None]
-            errors["tts_preferences.provider"] = [f"{reason}; available here: {_choices(usable)}"]
+            whose = "" if prefs.get("provider") else "the deployment's default (AVP_TTS_PROVIDER) - "
+            errors["tts_preferences.provider"] = [f"{whose}{reason}; available here: {_choices(usable)}"]
         else:
             models = tts_models(provider)
             if prefs.get("model") and prefs["model"] not in models:
@@ -123,10 +126,11 @@ def check_available(requested: Mapping[str, Any], settings: Settings) -> None:
             if unknown:
                 errors["tts_preferences.voices"] = [f"{provider} has no voice {', '.join(map(repr, unknown))}; "
                                                     f"choose one of {_choices(voices or ())}"]
-    if requested.get("asr_provider"):
-        reason = asr_unavailable(requested["asr_provider"], settings)
+    if requested.get("asr_provider") or "captions_vtt" in requested:  # every full job transcribes
+        reason = asr_unavailable(requested.get("asr_provider") or settings.asr_provider, settings)
         if reason:
             usable = [p for p in ASR_IDS if asr_unavailable(p, settings) is None]
-            errors["asr_provider"] = [f"{reason}; available here: {_choices(usable)}"]
+            whose = "" if requested.get("asr_provider") else "the deployment's default (AVP_ASR_PROVIDER) - "
+            errors["asr_provider"] = [f"{whose}{reason}; available here: {_choices(usable)}"]
     if errors:
         raise Unprocessable({"requested_outputs": errors})
