@@ -47,7 +47,8 @@ class Container:
             bucket = client.bucket(s.bucket)
             if not bucket.exists():
                 client.create_bucket(s.bucket)
-            return Storage(client, s.bucket, signer=local_signer(s.data_dir, s.project_id), public_host=s.storage_host)
+            return Storage(client, s.bucket, signer=local_signer(s.data_dir, s.project_id),
+                           public_host=s.storage_public_host or s.storage_host)
         import google.auth
 
         credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])

@@ -35,6 +35,7 @@ class Settings:
     bucket: str = "avp-media"
     firestore_host: str | None = None
     storage_host: str | None = None
+    storage_public_host: str | None = None  # locally: the signature-checking front handed out in URLs (else storage_host)
     public_url: str = "http://127.0.0.1:8012"
     jwt_key: str | None = None
     access_ttl: int = 15 * 60
@@ -96,6 +97,8 @@ class Settings:
             env["FIRESTORE_EMULATOR_HOST"] = self.firestore_host
         if self.storage_host:
             env["STORAGE_EMULATOR_HOST"] = self.storage_host
+        if self.storage_public_host:
+            env["AVP_STORAGE_PUBLIC_HOST"] = self.storage_public_host
         return env
 
     @classmethod
@@ -111,6 +114,7 @@ class Settings:
             bucket=e.get("AVP_BUCKET", d.bucket),
             firestore_host=e.get("FIRESTORE_EMULATOR_HOST") or None,
             storage_host=e.get("STORAGE_EMULATOR_HOST") or None,
+            storage_public_host=e.get("AVP_STORAGE_PUBLIC_HOST") or None,
             public_url=e.get("AVP_PUBLIC_URL", d.public_url).rstrip("/"),
             jwt_key=e.get("AVP_JWT_KEY") or None,
             access_ttl=int(e.get("AVP_ACCESS_TTL", d.access_ttl)),

@@ -203,16 +203,28 @@ class StorageEmulator:
     The emulator serves one request at a time, so the hook must hand work off, never call back in."""
 
     def __init__(self, port: int | None = None, data_dir: Path | None = None, bucket: str = "avp-media",
-                 on_finalize: FinalizeHook | None = None):
-        self.port = port or free_port()
+                 on_finalize: FinalizeHook | None = None, signing_key: Path | None = None):
         self.data_dir = data_dir
         self.bucket = bucket
         self.on_finalize = on_finalize
         self.server = None
+        # With the signer's key file, URLs handed out point at a front that checks their signatures (as
+        # Cloud Storage does) on `port`; the emulator, which checks nothing, listens on a port of its own
+        # known only to this machine's clients (STORAGE_EMULATOR_HOST).
+        self.signing_key = signing_key
+        self.front = None
+        self.public_port = port or free_port()
+        self.port = free_port() if signing_key else self.public_port
 
     @property
     def host(self) -> str:
+        """Where storage clients talk to the emulator."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def public_host(self) -> str:
+        """The address in signed URLs and upload sessions handed to browsers."""
+        return f"http://127.0.0.1:{self.public_port}"
 
     def start(self) -> "StorageEmulator":
         from gcp_storage_emulator import server as gse_server
@@ -244,10 +256,17 @@ class StorageEmulator:
             gse_server.Storage = original
         self.server.start()
         _wait_http(f"{self.host}/storage/v1/b", 15)
+        if self.signing_key:
+            from avp.local.signed_urls import SignedUrlFront, key_file_identity, serve
+
+            self.front = serve(SignedUrlFront(self.host, key_file_identity(self.signing_key)), self.public_port)
         log.info("storage emulator on %s", self.host)
         return self
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.shutdown()
+            self.front = None
         if self.server is not None:
             self.server.stop()
             self.server = None

@@ -50,7 +50,8 @@ class LocalStack:
         self.firestore = FirestoreEmulator(firestore_port, self.data_dir / "firestore", rules=rules if rules.exists() else None,
                                            log_file=self.data_dir / "firestore-emulator.log", project_id=self.project_id)
         self.events = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gcs-event")
-        self.storage = StorageEmulator(storage_port, self.data_dir / "storage", on_finalize=self._object_finalized)
+        self.storage = StorageEmulator(storage_port, self.data_dir / "storage", on_finalize=self._object_finalized,
+                                       signing_key=self.data_dir / "signing-key.json")
         self.server = None
         self._stopped = threading.Event()
         self._exports = threading.Lock()
@@ -72,6 +73,7 @@ class LocalStack:
         os.environ.update({
             "FIRESTORE_EMULATOR_HOST": self.firestore.host,
             "STORAGE_EMULATOR_HOST": self.storage.host,
+            "AVP_STORAGE_PUBLIC_HOST": self.storage.public_host,
             "AVP_DATA_DIR": str(self.data_dir),
             "GOOGLE_CLOUD_PROJECT": self.project_id,
             "AVP_PUBLIC_URL": self.url,

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import threading
+import urllib.parse
 from pathlib import Path
 
 from google.cloud import storage
@@ -117,7 +118,12 @@ class Storage:
     def resumable_session(self, path: str, content_type: str, size: int, origin: str | None = None) -> str:
         """Start a resumable upload bound to `path`, `content_type` and `size`; the session URL is the
         client's credential for sending bytes straight to storage, in chunks, resumably."""
-        return self.bucket.blob(path).create_resumable_upload_session(content_type=content_type, size=size, origin=origin)
+        url = self.bucket.blob(path).create_resumable_upload_session(content_type=content_type, size=size, origin=origin)
+        if self._public_host:
+            # Locally the session is opened on the emulator but handed out on the public front before it.
+            parts, public = urllib.parse.urlsplit(url), urllib.parse.urlsplit(self._public_host)
+            url = urllib.parse.urlunsplit((public.scheme, public.netloc, parts.path, parts.query, parts.fragment))
+        return url
 
     def signed_url(self, path: str, *, method: str = "GET", expires: int = 900, content_type: str | None = None,
                    filename: str | None = None) -> str:
