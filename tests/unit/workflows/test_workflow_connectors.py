@@ -116,7 +116,9 @@ def test_connector_timeout_kills_the_child(connector: CloudRunJobConnector, runt
     assert time.monotonic() - started < 3
 
 
-def test_default_connectors_pass_the_stack_env_to_steps_and_firestore(runtime: Runtime, logs: list[tuple[str, str]]) -> None:
+def test_default_connectors_pass_the_stack_env_to_steps_and_firestore(logs: list[tuple[str, str]]) -> None:
+    waits: list[float] = []
+    runtime = Runtime(log_sink=lambda message, severity: logs.append((severity, message)), sleep=waits.append)
     # Port 1 on loopback refuses connections: proof the call went to the host from `env`.
     connectors = default_connectors(
         env={"FIRESTORE_EMULATOR_HOST": "127.0.0.1:1", "AVP_MARK": "from-stack"},
@@ -127,6 +129,7 @@ def test_default_connectors_pass_the_stack_env_to_steps_and_firestore(runtime: R
     with pytest.raises(WorkflowError) as caught:
         connectors[FIRESTORE_GET]({"name": "projects/p/databases/(default)/documents/jobs/j1"}, runtime.context(FIRESTORE_GET, "read"))
     assert "ConnectionError" in caught.value.tags
+    assert len(waits) == 5  # a refused connection is retried by the connector itself first, as in the cloud
     assert "127.0.0.1:1" in caught.value.value["message"]
 
 
@@ -197,3 +200,57 @@ def test_firestore_patch_and_get_against_the_emulator(runtime: Runtime) -> None:
     with pytest.raises(WorkflowError) as caught:
         firestore.get({"name": f"projects/{project}/databases/(default)/documents/jobs/missing"}, ctx)
     assert caught.value.value["code"] == 404
+
+
+class _Flaky:
+    """A loopback HTTP server answering each request with the next status of `statuses`."""
+
+    def __init__(self, statuses: list[int]):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.statuses, self.seen = list(statuses), []
+        flaky = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                flaky.seen.append(self.command)
+                status = flaky.statuses.pop(0) if flaky.statuses else 200
+                body = json.dumps({"name": "doc", "fields": {}} if status == 200 else {"error": {"code": status}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_PATCH = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.mark.parametrize(("method", "statuses", "tries", "fails_with"), [
+    ("get", [503, 502, 200], 3, None),  # idempotent policy: 429, 502, 503, 504 retried
+    ("get", [404], 1, 404),
+    ("patch", [503, 200], 2, None),  # non-idempotent policy: only 429 and 503
+    ("patch", [502], 1, 502),
+])
+def test_firestore_connector_retries_like_the_platforms_connectors(method, statuses, tries, fails_with) -> None:
+    flaky = _Flaky(statuses)
+    waits: list[float] = []
+    runtime = Runtime(sleep=waits.append)
+    connector = FirestoreEmulatorConnector(flaky.host)
+    args = {"name": "projects/p/databases/(default)/documents/jobs/j1", "body": {"fields": {}}}
+    try:
+        if fails_with:
+            with pytest.raises(WorkflowError) as caught:
+                getattr(connector, method)(args, runtime.context("firestore", "step"))
+            assert caught.value.value["code"] == fails_with and caught.value.tags == ["HttpError"]
+        else:
+            getattr(connector, method)(args, runtime.context("firestore", "step"))
+    finally:
+        flaky.server.shutdown()
+    assert len(flaky.seen) == tries and len(waits) == tries - 1

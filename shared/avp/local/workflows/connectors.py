@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -22,6 +22,7 @@ from typing import IO, Any
 from avp.local import reaper
 from avp.local.workflows.errors import ExecutionCancelled, WorkflowError
 from avp.local.workflows.http_calls import send
+from avp.local.workflows.retry import DEFAULT_RETRY, DEFAULT_RETRY_NON_IDEMPOTENT, RetryPolicy
 from avp.local.workflows.runtime import CallContext, Connector, terminate_process_group
 
 RUN_JOB = "googleapis.run.v2.projects.locations.jobs.run"
@@ -215,14 +216,29 @@ class FirestoreEmulatorConnector:
         """Update the fields in `updateMask.fieldPaths` (all given fields when absent)."""
         mask = (args.get("updateMask") or {}).get("fieldPaths") or []
         query = [("updateMask.fieldPaths", path) for path in mask]
-        response = send("PATCH", self._url(args), query=query, headers=_ADMIN, body=args.get("body") or {})
-        return response["body"]
+        return _with_connector_retry(DEFAULT_RETRY_NON_IDEMPOTENT, ctx, lambda: send(
+            "PATCH", self._url(args), query=query, headers=_ADMIN, body=args.get("body") or {}))["body"]
 
     def get(self, args: dict[str, Any], ctx: CallContext) -> Any:
         """Read one document; a missing one raises an HttpError with code 404."""
         mask = (args.get("mask") or {}).get("fieldPaths") or []
         query = [("mask.fieldPaths", path) for path in mask]
-        return send("GET", self._url(args), query=query, headers=_ADMIN)["body"]
+        return _with_connector_retry(DEFAULT_RETRY, ctx, lambda: send("GET", self._url(args), query=query, headers=_ADMIN))["body"]
+
+
+def _with_connector_retry(policy: RetryPolicy, ctx: CallContext, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Every connector retries by itself before the workflow sees an error: GET with the
+    idempotent policy, other methods with the non-idempotent one
+    (https://cloud.google.com/workflows/docs/connectors#retries)."""
+    for delay in [*policy.delays(), None]:
+        try:
+            return call()
+        except WorkflowError as failure:
+            if delay is None or not policy.predicate(failure.value):
+                raise
+            ctx.log(f"{failure}; the connector retries in {delay:g}s", "WARNING")
+            ctx.runtime.pause(delay)
+    raise AssertionError("unreachable")
 
 
 def default_connectors(
