@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,20 +23,26 @@ from avp.providers.asr.timing import Span, overlaps, reanchor_words, sound_spans
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
-    from faster_whisper.transcribe import Segment
+    from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 PROVIDER = "local"
 
 
 @dataclass(frozen=True)
 class LocalSettings:
-    """Knobs of the local recognizer; the defaults are the ones measured on the test media.
+    """Knobs of the local recognizer; the defaults are the ones measured on the test media
+    (`scripts/bench_captions.py` prints the figures behind them).
 
-    `vad_filter` restricts decoding to the stretches the Silero VAD marks as speech. It is done
-    with `clip_timestamps`, not faster-whisper's own `vad_filter`: that one concatenates the
-    voiced chunks and maps times back, and a word at a chunk join lands in the earlier chunk
-    (measured: the example video's "Banana." at 40 s came back at 17.0 s with a 1 s minimum
-    silence). Off by default: hallucinations on silence are handled by the speech gate anyway.
+    `vad_filter` decodes only the stretches the Silero VAD marks as speech, packed into windows
+    of at most 30 s and decoded in batches (faster-whisper's `BatchedInferencePipeline`), each
+    window at its own place on the timeline. Not faster-whisper's own `vad_filter`: that one
+    concatenates the voiced chunks and maps times back, and a word at a chunk join lands in the
+    earlier chunk (measured: the example video's "Banana." at 40 s came back at 17.0 s). Without
+    it the whole file is decoded sequentially, window after window (the slow reference).
+
+    The VAD parameters keep speech rather than save time: a low threshold and wide padding keep
+    short exclamations at 0.0 s and the last word before the end (issue 17: the library's
+    defaults lost the first 1.5 s of fast dialogue).
     """
 
     model_dir: Path | None = None          # an assembled model folder; default: the packaged model, cached
@@ -44,13 +51,22 @@ class LocalSettings:
     compute_type: str = "int8"
     beam_size: int = 5
     vad_filter: bool = False
-    vad_min_silence_ms: int = 2000
+    batch_size: int = 8                    # windows decoded together (with vad_filter)
+    vad_threshold: float = 0.35            # Silero speech probability; its default 0.5 drops quick exclamations
+    vad_speech_pad_ms: int = 400           # sound kept either side of each voiced stretch
+    vad_min_silence_ms: int = 1000         # shorter pauses stay inside a voiced stretch
+    window_join_gap: float = 3.0           # voiced stretches this close share a window (fewer, fuller windows)
     speech_gate: bool = True               # drop segments where the Silero VAD hears no speech
     retime_words: bool = True              # re-anchor word starts on the audio's sound onsets
     no_speech_threshold: float = 0.6
     # Stricter than Whisper's own -1.0: its "You" on pure silence scores about -0.8.
     gate_logprob_threshold: float = -0.7
     max_compression_ratio: float = 2.4
+
+
+WINDOW_SECONDS = 30.0   # Whisper's input window: a longer clip would be cut
+MAX_PASSES = 3          # first decode of the windows, then at most two for what they left out
+MIN_UNHEARD = 1.0       # seconds of voiced audio after a window's last word worth a second look
 
 
 _models: dict[tuple[str, str, int], WhisperModel] = {}
@@ -75,13 +91,32 @@ def load_model(settings: LocalSettings) -> WhisperModel:
         return _models[key]
 
 
-def speech_spans(samples: np.ndarray, *, min_silence_ms: int = 2000) -> list[Span]:
+def speech_spans(samples: np.ndarray, *, min_silence_ms: int = 2000, threshold: float = 0.5,
+                 speech_pad_ms: int = 400) -> list[Span]:
     """Where the Silero voice-activity model (shipped with faster-whisper) hears speech;
-    pauses shorter than `min_silence_ms` stay inside a span."""
+    pauses shorter than `min_silence_ms` stay inside a span. No span is longer than a Whisper
+    window: a longer stretch is split at its quietest moment."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(min_silence_duration_ms=min_silence_ms)
+    # Padding widens a span on both sides after the split, so the limit leaves room for it.
+    longest = WINDOW_SECONDS - 2 * speech_pad_ms / 1000 - 0.5
+    options = VadOptions(threshold=threshold, min_silence_duration_ms=min_silence_ms, speech_pad_ms=speech_pad_ms,
+                         max_speech_duration_s=longest)
     return [Span(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in get_speech_timestamps(samples, options)]
+
+
+def decode_windows(speech: list[Span], *, join_gap: float, window: float = WINDOW_SECONDS) -> list[Span]:
+    """Voiced spans packed, in order, into windows of at most `window` seconds: a span joins the
+    window before it when the silence between them is under `join_gap` and the whole still fits.
+    Each window is decoded alone at its own offset, so silence between windows costs nothing and
+    no word can slide across it."""
+    windows: list[Span] = []
+    for span in speech:
+        if windows and span.start - windows[-1].end < join_gap and span.end - windows[-1].start <= window:
+            windows[-1] = Span(windows[-1].start, span.end)
+        else:
+            windows.append(span)
+    return windows
 
 
 class LocalTranscriber:
@@ -92,41 +127,77 @@ class LocalTranscriber:
 
     def transcribe(self, audio_path: Path, *, language: str | None = None) -> Transcript:
         """Recognise `audio_path` (16 kHz mono WAV, or anything ffmpeg decodes)."""
+        s = self.settings
         samples = load_audio(audio_path)
         duration = len(samples) / SAMPLE_RATE
         sound = sound_spans(samples, SAMPLE_RATE)
-        gated = self.settings.speech_gate or self.settings.vad_filter
-        speech = speech_spans(samples, min_silence_ms=self.settings.vad_min_silence_ms) if gated else [Span(0.0, duration)]
+        gated = s.speech_gate or s.vad_filter
+        speech = speech_spans(samples, min_silence_ms=s.vad_min_silence_ms, threshold=s.vad_threshold,
+                              speech_pad_ms=s.vad_speech_pad_ms) if gated else [Span(0.0, duration)]
         if not sound or not speech:
             # Nothing to recognise: skipping the decoder also skips its hallucinations.
             return Transcript(language or "", 0.0, [], duration, PROVIDER, [NO_SPEECH])
 
-        segments, info = load_model(self.settings).transcribe(
-            samples,
-            language=language,
-            beam_size=self.settings.beam_size,
-            word_timestamps=True,
-            clip_timestamps=[t for span in speech for t in (span.start, span.end)] if self.settings.vad_filter else "0",
-            no_speech_threshold=self.settings.no_speech_threshold,
-            compression_ratio_threshold=self.settings.max_compression_ratio,
-        )
+        model = load_model(s)
+        common = dict(beam_size=s.beam_size, word_timestamps=True,
+                      no_speech_threshold=s.no_speech_threshold, compression_ratio_threshold=s.max_compression_ratio)
         notes: list[str] = []
-        words: list[Word] = []
         dropped = 0
-        for segment in segments:
-            if self._plausible(segment, sound, speech):
-                words.extend(_words(segment))
-            else:
-                dropped += 1
+        if s.vad_filter:
+            groups, info, dropped = self._batched(model, samples, speech, sound, language, common)
+            words = close_utterances([g for _, g in groups], [w for w, _ in groups], s.window_join_gap)
+        else:
+            segments, info = model.transcribe(samples, language=language, clip_timestamps="0", **common)
+            words = []
+            for segment in segments:
+                if self._plausible(segment, sound, speech):
+                    words.extend(_words(segment))
+                else:
+                    dropped += 1
         if dropped:
             notes.append(f"dropped {dropped} segment(s) without speech evidence (likely hallucinated)")
-        if self.settings.retime_words and words:
+        if s.retime_words and words:
             words, moved = reanchor_words(words, sound)
             if moved:
                 notes.append(f"re-anchored {moved} word(s) on the audio's sound onsets")
+        words = within(words, duration)
         if not words:
             notes.append(NO_SPEECH)
         return Transcript(info.language, float(info.language_probability), words, duration, PROVIDER, notes)
+
+    def _batched(self, model: WhisperModel, samples: np.ndarray, speech: list[Span], sound: list[Span],
+                 language: str | None, common: dict) -> tuple[list[tuple[Span, list[Word]]], TranscriptionInfo, int]:
+        """Words of each decode window, windows in time order. A batched window is decoded in one
+        pass, and Whisper sometimes stops before the window's end (measured: the last 4 s of the
+        example video's 17 s narration); the voiced rest after a window's last word is decoded
+        again as a window of its own, up to `MAX_PASSES` times."""
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline = BatchedInferencePipeline(model)
+        pending = decode_windows(speech, join_gap=self.settings.window_join_gap)
+        groups: list[tuple[Span, list[Word]]] = []
+        dropped = 0
+        info = None
+        for _ in range(MAX_PASSES):
+            segments, pass_info = pipeline.transcribe(
+                samples, language=language, batch_size=self.settings.batch_size, without_timestamps=False,
+                clip_timestamps=[{"start": w.start, "end": w.end} for w in pending], **common)
+            info = info or pass_info
+            language = language or pass_info.language   # later passes keep the language found first
+            found: list[list[Word]] = [[] for _ in pending]
+            starts = [w.start for w in pending]
+            for segment in segments:
+                if self._plausible(segment, sound, speech):
+                    # By its middle: a segment's start is rounded to 20 ms and may lie just before its window's.
+                    found[max(bisect_right(starts, (segment.start + segment.end) / 2) - 1, 0)].extend(_words(segment))
+                else:
+                    dropped += 1
+            groups += zip(pending, found)
+            pending = [rest for window, words in zip(pending, found) if (rest := unheard_rest(window, words, speech, sound, self.settings.vad_speech_pad_ms / 1000))]
+            if not pending:
+                break
+        groups.sort(key=lambda g: g[0].start)
+        return groups, info, dropped
 
     def _plausible(self, segment: Segment, sound: list[Span], speech: list[Span]) -> bool:
         s = self.settings
@@ -135,6 +206,54 @@ class LocalTranscriber:
         if segment.no_speech_prob > s.no_speech_threshold and segment.avg_logprob < s.gate_logprob_threshold:
             return False
         return overlaps(segment.start, segment.end, sound) and overlaps(segment.start, segment.end, speech)
+
+
+def unheard_rest(window: Span, words: list[Word], speech: list[Span], sound: list[Span], pad: float) -> Span | None:
+    """The part of `window` after its last recognised word, when the VAD hears more speech there
+    than its own padding plus MIN_UNHEARD s; None otherwise (also when nothing at all was
+    recognised: decoding the same audio again would give the same nothing). The rest starts
+    where the last word's sound ends (Whisper often ends a word early), at most 0.3 s later."""
+    if not words:
+        return None
+    last = max(w.end for w in words)
+    ringing = next((s.end for s in sound if s.start <= last < s.end), last)
+    rest = Span(min(ringing, last + 0.3), window.end)
+    voiced = sum(max(0.0, min(s.end, rest.end) - max(s.start, rest.start)) for s in speech)
+    return rest if voiced >= pad + MIN_UNHEARD and rest.end > rest.start else None
+
+
+_FINAL = (".", "!", "?", "…", "。", "！", "？")
+
+
+def close_utterances(groups: list[list[Word]], windows: list[Span], pause: float) -> list[Word]:
+    """The words of windows decoded one by one, punctuated as one text: a window decoded alone
+    has no text before it, so Whisper writes an isolated word bare ("banana" where the whole-file
+    decode writes "Banana."). A window followed by a pause of `pause` s or more (or by no more
+    words) ends its sentence, and the word after a sentence end starts with a capital. Only scripts with
+    letter case are touched."""
+    words: list[Word] = []
+    for i, group in enumerate(groups):
+        group = list(group)
+        if not group:
+            continue
+        first = group[0]
+        if (not words or words[-1].text.endswith(_FINAL)) and first.text[:1].islower():
+            group[0] = first = replace(first, text=first.text[:1].upper() + first.text[1:])
+        last = group[-1]
+        following = next((w for w, g in zip(windows[i + 1:], groups[i + 1:]) if g), None)
+        ends = following is None or following.start - windows[i].end >= pause
+        if ends and last.text[-1:].isalpha() and last.text.lower() != last.text.upper():
+            group[-1] = replace(last, text=last.text + ".")
+        words.extend(group)
+    return words
+
+
+def within(words: list[Word], duration: float) -> list[Word]:
+    """Words clamped to [0, duration]: Whisper's timestamps are multiples of 20 ms of a padded
+    30 s window and its last word can end after the audio does (8.43 s on a 6.17 s clip)."""
+    return [w if w.end <= duration and w.start >= 0 else
+            Word(w.text, round(min(max(w.start, 0.0), duration), 3), round(min(max(w.end, 0.0), duration), 3), w.confidence)
+            for w in words]
 
 
 _JOINERS = ("-", "'", "’")

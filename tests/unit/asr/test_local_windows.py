@@ -1,0 +1,59 @@
+"""How the local recognizer cuts voiced audio into decode windows and joins their words again
+(no model needed)."""
+from avp.captions.model import Word
+from avp.providers.asr.local import WINDOW_SECONDS, close_utterances, decode_windows, unheard_rest, within
+from avp.providers.asr.timing import Span
+
+
+def test_close_spans_share_a_window_and_far_ones_do_not():
+    speech = [Span(0.0, 4.0), Span(5.0, 9.0), Span(20.0, 21.0), Span(22.5, 23.0)]
+    assert decode_windows(speech, join_gap=3.0) == [Span(0.0, 9.0), Span(20.0, 23.0)]
+
+
+def test_no_window_is_longer_than_whisper_reads():
+    speech = [Span(i * 5.0, i * 5.0 + 4.5) for i in range(12)]   # 60 s of speech with 0.5 s pauses
+    windows = decode_windows(speech, join_gap=3.0)
+    assert all(w.end - w.start <= WINDOW_SECONDS for w in windows)
+    assert windows[0].start == 0.0 and windows[-1].end == speech[-1].end and len(windows) == 2
+
+
+def _w(text, start, end):
+    return Word(text, start, end, 0.9)
+
+
+def test_an_isolated_word_becomes_its_own_sentence():
+    # The example video: narration, 22 s of silence, then "banana" decoded alone.
+    groups = [[_w("I", 15.0, 15.2), _w("will", 15.2, 15.4), _w("say", 15.4, 15.6), _w("banana.", 15.6, 16.0)],
+              [_w("banana", 39.9, 40.4)]]
+    words = close_utterances(groups, [Span(0.0, 17.7), Span(39.6, 41.0)], 3.0)
+    assert [w.text for w in words] == ["I", "will", "say", "banana.", "Banana."]
+
+
+def test_windows_split_mid_sentence_are_left_as_they_are():
+    groups = [[_w("and", 28.0, 28.5), _w("so", 28.6, 29.0)], [_w("on", 29.3, 29.6), _w("we", 29.7, 30.0)]]
+    words = close_utterances(groups, [Span(0.0, 29.2), Span(29.2, 35.0)], 3.0)
+    assert [w.text for w in words] == ["And", "so", "on", "we."]   # only the very first word and the end change
+
+
+def test_scripts_without_case_get_no_period():
+    words = close_utterances([[_w("你好", 0.0, 0.4)]], [Span(0.0, 1.0)], 3.0)
+    assert [w.text for w in words] == ["你好"]
+
+
+def test_the_voiced_rest_after_the_last_word_is_decoded_again():
+    speech, sound = [Span(0.0, 17.7)], [Span(0.1, 12.9), Span(13.4, 17.3)]
+    words = [_w("the", 12.3, 12.5), _w("time.", 12.5, 12.84)]
+    # The rest starts where the last word's sound ends, not where Whisper ended the word.
+    assert unheard_rest(Span(0.0, 17.7), words, speech, sound, pad=0.4) == Span(12.9, 17.7)
+
+
+def test_padding_after_the_last_word_is_not_a_rest():
+    speech, sound = [Span(0.0, 5.4)], [Span(0.4, 5.0)]
+    assert unheard_rest(Span(0.0, 5.4), [_w("end.", 4.5, 5.0)], speech, sound, pad=0.4) is None
+    assert unheard_rest(Span(0.0, 5.4), [], speech, sound, pad=0.4) is None
+
+
+def test_words_never_run_past_the_media():
+    words = within([_w("last", 5.9, 6.1), _w("word.", 6.1, 8.43)], 6.17)
+    assert [(w.start, w.end) for w in words] == [(5.9, 6.1), (6.1, 6.17)]
+    assert within([_w("late", 6.5, 7.0)], 6.17)[0].start == 6.17
