@@ -1,7 +1,7 @@
 """How the local recognizer cuts voiced audio into decode windows and joins their words again
 (no model needed)."""
 from avp.captions.model import Word
-from avp.providers.asr.local import WINDOW_SECONDS, close_utterances, decode_windows, unheard_rest, within
+from avp.providers.asr.local import WINDOW_SECONDS, close_utterances, decode_windows, unheard, within
 from avp.providers.asr.timing import Span
 
 
@@ -44,13 +44,20 @@ def test_the_voiced_rest_after_the_last_word_is_decoded_again():
     speech, sound = [Span(0.0, 17.7)], [Span(0.1, 12.9), Span(13.4, 17.3)]
     words = [_w("the", 12.3, 12.5), _w("time.", 12.5, 12.84)]
     # The rest starts where the last word's sound ends, not where Whisper ended the word.
-    assert unheard_rest(Span(0.0, 17.7), words, speech, sound, pad=0.4) == Span(12.9, 17.7)
+    assert unheard(Span(0.0, 17.7), words, speech, sound, pad=0.4) == [Span(12.9, 17.7)]
 
 
 def test_padding_after_the_last_word_is_not_a_rest():
     speech, sound = [Span(0.0, 5.4)], [Span(0.4, 5.0)]
-    assert unheard_rest(Span(0.0, 5.4), [_w("end.", 4.5, 5.0)], speech, sound, pad=0.4) is None
-    assert unheard_rest(Span(0.0, 5.4), [], speech, sound, pad=0.4) is None
+    assert unheard(Span(0.0, 5.4), [_w("end.", 4.5, 5.0)], speech, sound, pad=0.4) == []
+    assert unheard(Span(0.0, 5.4), [], speech, sound, pad=0.4) == []
+
+
+def test_a_voiced_stretch_without_words_is_decoded_alone():
+    # The 10-minute example: "Banana." at 39.9 s shares a window with the narration from 42.4 s.
+    speech, sound = [Span(39.63, 40.98), Span(42.0, 60.1)], [Span(39.9, 40.5), Span(42.5, 59.7)]
+    words = [_w("Hello.", 42.57, 43.0), _w("end.", 59.0, 59.6)]
+    assert unheard(Span(39.63, 60.1), words, speech, sound, pad=0.4) == [Span(39.63, 40.98)]
 
 
 def test_words_never_run_past_the_media():

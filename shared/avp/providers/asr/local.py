@@ -168,9 +168,8 @@ class LocalTranscriber:
     def _batched(self, model: WhisperModel, samples: np.ndarray, speech: list[Span], sound: list[Span],
                  language: str | None, common: dict) -> tuple[list[tuple[Span, list[Word]]], TranscriptionInfo, int]:
         """Words of each decode window, windows in time order. A batched window is decoded in one
-        pass, and Whisper sometimes stops before the window's end (measured: the last 4 s of the
-        example video's 17 s narration); the voiced rest after a window's last word is decoded
-        again as a window of its own, up to `MAX_PASSES` times."""
+        pass, without the sequential decoder's second look at what it skipped; what `unheard`
+        finds is decoded again, each part as a window of its own, up to `MAX_PASSES` passes."""
         from faster_whisper import BatchedInferencePipeline
 
         pipeline = BatchedInferencePipeline(model)
@@ -193,7 +192,8 @@ class LocalTranscriber:
                 else:
                     dropped += 1
             groups += zip(pending, found)
-            pending = [rest for window, words in zip(pending, found) if (rest := unheard_rest(window, words, speech, sound, self.settings.vad_speech_pad_ms / 1000))]
+            pad = self.settings.vad_speech_pad_ms / 1000
+            pending = [rest for window, words in zip(pending, found) for rest in unheard(window, words, speech, sound, pad)]
             if not pending:
                 break
         groups.sort(key=lambda g: g[0].start)
@@ -208,18 +208,31 @@ class LocalTranscriber:
         return overlaps(segment.start, segment.end, sound) and overlaps(segment.start, segment.end, speech)
 
 
-def unheard_rest(window: Span, words: list[Word], speech: list[Span], sound: list[Span], pad: float) -> Span | None:
-    """The part of `window` after its last recognised word, when the VAD hears more speech there
-    than its own padding plus MIN_UNHEARD s; None otherwise (also when nothing at all was
-    recognised: decoding the same audio again would give the same nothing). The rest starts
-    where the last word's sound ends (Whisper often ends a word early), at most 0.3 s later."""
+def unheard(window: Span, words: list[Word], speech: list[Span], sound: list[Span], pad: float) -> list[Span]:
+    """Voiced parts of `window` that no recognised word covers, to decode again on their own: a
+    voiced stretch without a word (Whisper skips a lone word before a pause: the example video's
+    "Banana." when the next narration shares its window), and the rest of a stretch after its
+    last word when the VAD hears more there than its own padding plus MIN_UNHEARD s (Whisper
+    stops early). A rest starts where the last word's sound ends (Whisper often ends a word
+    early), at most 0.3 s later. Nothing when the window gave no word at all: decoding the same
+    audio again would give the same nothing."""
     if not words:
-        return None
-    last = max(w.end for w in words)
-    ringing = next((s.end for s in sound if s.start <= last < s.end), last)
-    rest = Span(min(ringing, last + 0.3), window.end)
-    voiced = sum(max(0.0, min(s.end, rest.end) - max(s.start, rest.start)) for s in speech)
-    return rest if voiced >= pad + MIN_UNHEARD and rest.end > rest.start else None
+        return []
+    todo: list[Span] = []
+    for span in speech:
+        span = Span(max(span.start, window.start), min(span.end, window.end))
+        if span.end - span.start <= 2 * pad:
+            continue
+        inside = [w for w in words if w.start < span.end and span.start < w.end]
+        if not inside:
+            todo.append(span)
+            continue
+        last = max(w.end for w in inside)
+        ringing = next((s.end for s in sound if s.start <= last < s.end), last)
+        rest = Span(min(ringing, last + 0.3), span.end)
+        if rest.end - rest.start >= pad + MIN_UNHEARD:
+            todo.append(rest)
+    return todo
 
 
 _FINAL = (".", "!", "?", "…", "。", "！", "？")
