@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from avp.auth.tokens import ROLES
-from avp.pipeline.plan import STEPS
+from avp.domain.plan import STEPS
 from avp.schemas import PageQuery
 
 

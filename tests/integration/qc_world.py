@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from avp.auth.tokens import Principal
 from avp.domain import audit, jobs, language_qc, tenancy, tracks
+from avp.domain.model import Asset
 from tests.helpers import bearer, login, make_user
 
 SOURCE_VTT = """WEBVTT
@@ -92,10 +93,10 @@ class World:
             {"at": 3.1, "duration": 1.5, "cue_index": 0, "text": "A door opens."},
             {"at": 6.1, "duration": 0.8, "cue_index": 1, "text": "She smiles."}])
         self.storage.write_bytes(f"{base}/accessible.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
-        job = self.store.get(f"jobs/{job_id}")
-        outputs = {**job["outputs"], lang: {**job["outputs"][lang], "pause_points": f"{base}/pause_points.json",
-                                            "accessible_video_mp4": f"{base}/accessible.mp4"}}
-        self.store.update(f"jobs/{job_id}", {"outputs": outputs})
+        made = jobs.StepResult()
+        made.report(lang, pause_points=f"{base}/pause_points.json")
+        made.asset(lang, "accessible_mp4", Asset(f"{base}/accessible.mp4", "ready", size=16))
+        jobs.record_step(self.store, job_id, f"render:{lang}", 0.0, made)
 
 
 def make_world(container, client) -> World:

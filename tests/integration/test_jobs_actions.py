@@ -8,8 +8,9 @@ import zipfile
 import pytest
 
 from avp.auth.tokens import Principal
-from avp.domain import access, audit, jobs, status
+from avp.domain import access, audit, jobs
 from avp.pipeline.__main__ import main as pipeline_main
+from avp.pipeline.__main__ import run_step
 from tests.helpers import API, bearer, token_for
 from tests.integration.test_upload import make_media
 
@@ -40,7 +41,7 @@ def seed(container, status_: str = "pending_qc", source: str = "en", languages=(
                        requested_outputs={"languages": list(languages), "audio_description_vtt": True})
     job.update(status=status_, **extra)
     job["access_keys"] = access.job_keys(job)
-    container.store.transaction(lambda txn: status.create(container.store, txn, job))
+    jobs.store_new_job(container.store, audit.SYSTEM, job)
     return job
 
 
@@ -48,7 +49,7 @@ def test_view_edit_delete_and_admin_restore(client, container, runner, team):
     job = seed(container, "processing", execution_id="exec-9")
     prod, _ = team["production"]
     view = client.get(f"{API}/jobs/{job['id']}", headers=prod).json
-    assert view["outputs"]["fr"]["captions_vtt"] == {"status": "pending"} and view["outputs"]["en"]["is_source"]
+    assert view["outputs"]["fr"]["captions_vtt"]["status"] == "pending" and view["outputs"]["en"]["is_source"]
     renamed = client.patch(f"{API}/jobs/{job['id']}", json={"title": "Renamed", "notes": "n"}, headers=prod)
     assert renamed.status_code == 200 and renamed.json["title"] == "Renamed"
     assert container.store.get(f"job_status/{job['id']}")["title"] == "Renamed"
@@ -81,8 +82,16 @@ def test_review_actions_follow_roles_and_the_state_machine(client, container, ru
     assert client.post(f"{url}/reject", json={}, headers=team["reviewer"][0]).status_code == 422
     early = client.post(f"{url}/complete", headers=team["project_manager"][0])
     assert early.status_code == 409 and "pending_qc" in early.json["detail"]
+    # No English track yet: approving it answers why, and starts making it (once).
+    for _ in range(2):
+        missing = client.post(f"{url}/approve_english", headers=team["reviewer"][0])
+        assert missing.status_code == 409 and "no English track" in missing.json["detail"]
+    assert runner.languages == [(job["id"], ["en"], ["translate"])]
+    assert run_step("translate", job["id"], "en", 0) == 0  # what that run does: the real step
+    runner.languages.clear()
     english = client.post(f"{url}/approve_english", headers=team["reviewer"][0])
     assert english.status_code == 200 and english.json["status"] == "language_qc"
+    assert english.json["outputs"]["en"]["captions_vtt"]["status"] == "ready"
     assert english.json["outputs"]["en"]["qc_status"] == "approved" and english.json["outputs"]["fr"]["qc_status"] == "unassigned"
     assert container.store.get(f"job_status/{job['id']}")["languages"] == {"en": "approved", "fr": "unassigned"}
     # Approving the English pivot starts the languages workflow for what is still open.
@@ -110,8 +119,12 @@ def test_blocked_promote_and_retry_tts(client, container, runner, team):
     prod = team["production"][0]
     assert client.post(f"{url}/blocked_on_source", json={"reason": "audio missing"}, headers=prod).json["status"] == "blocked_on_source"
     assert client.post(f"{url}/promote_to_qc", headers=prod).json["status"] == "pending_qc"
+    # Voicing again needs the language's description track (test_job_outputs voices one for real).
     tts = client.post(f"{url}/retry_tts", json={"language": "fr", "tts_preferences": {"provider": "local"}}, headers=prod)
-    assert tts.status_code == 202 and runner.languages == [(job["id"], ["fr"], ["synthesize", "render"])]
+    assert tts.status_code == 409 and "no description track" in tts.json["detail"] and runner.languages == []
+    plain = seed(container, "pending_qc", requested_outputs={"languages": ["fr"], "captions_vtt": True})
+    refused = client.post(f"{API}/jobs/{plain['id']}/actions/retry_tts", json={"language": "fr"}, headers=prod)
+    assert refused.status_code == 409 and "no audio description" in refused.json["detail"]
     assert client.post(f"{url}/retry_tts", json={"language": "ja"}, headers=prod).status_code == 422
     assert client.post(f"{url}/retry_tts", json={"language": "fr", "tts_preferences": {"provider": "acme"}},
                        headers=prod).status_code == 422
@@ -124,7 +137,7 @@ def test_bulk_operations_report_each_id(client, container, runner, team):
     busy = seed(container, "processing")
     hidden = jobs.new_job(Principal("x", "production"), org_id="org-2", client_id=None, project_id=None, title="h",
                           filename="a.mp4", content_type="video/mp4", size_bytes=1, source_language="en", requested_outputs={})
-    container.store.transaction(lambda txn: status.create(container.store, txn, hidden))
+    jobs.store_new_job(container.store, audit.SYSTEM, hidden)
     rev = team["reviewer"][0]
     result = client.post(f"{API}/jobs/bulk/approve", json={"job_ids": [ready["id"], busy["id"], hidden["id"], other["id"]]},
                          headers=rev).json
@@ -137,21 +150,16 @@ def test_bulk_operations_report_each_id(client, container, runner, team):
 
 
 @pytest.mark.slow  # a real MP4 made with ffmpeg goes into the ZIP
-def test_validate_bulk_download_and_clone(client, container, runner, team, tmp_path):
+def test_validate_bulk_download_and_clone_of_an_unprocessed_job(client, container, runner, team, tmp_path):
+    """Before the pipeline has made anything only the upload is there (test_job_outputs covers a real run)."""
     storage = container.storage
     video = make_media(tmp_path / "v.mp4", seconds=1).read_bytes()
     job = seed(container, "pending_qc", size_bytes=len(video))
     storage.write_bytes(job["source_path"], video, "video/mp4")
-    storage.write_text(f"jobs/{job['id']}/en/captions.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n", "text/vtt")
-    storage.write_bytes(f"jobs/{job['id']}/en/description.mp3", b"", "audio/mpeg")
-    outputs = {"en": {"captions_vtt": {"status": "ready", "path": f"jobs/{job['id']}/en/captions.vtt", "version": 1},
-                      "description_mp3": {"status": "ready", "gcs_uri": storage.uri(f"jobs/{job['id']}/en/description.mp3")},
-                      "description_vtt": {"status": "ready", "path": f"jobs/{job['id']}/en/description.vtt"}}}
-    container.store.update(f"jobs/{job['id']}", {"outputs": outputs, "source_uri": storage.uri(job["source_path"])})
+    jobs.change(container.store, audit.SYSTEM, job["id"], "upload", lambda _job: {"source_uri": storage.uri(job["source_path"])})
     prod = team["production"][0]
     report = client.get(f"{API}/jobs/{job['id']}/validate", headers=prod).json
-    assert report["checked"] == 3 and not report["ok"]
-    assert {(m["language"], m["kind"]) for m in report["missing"]} == {("en", "description_mp3"), ("en", "description_vtt")}
+    assert report == {"job_id": job["id"], "ok": True, "checked": 0, "missing": []}
 
     zipped = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job["id"], "nope"]}, headers=team["client"][0])
     assert zipped.status_code == 202, zipped.json
@@ -161,7 +169,7 @@ def test_validate_bulk_download_and_clone(client, container, runner, team, tmp_p
     assert "X-Goog-Signature" in container.store.get(zipped.json["status_document"])["download_url"]
     archives = storage.list("downloads/")
     with zipfile.ZipFile(io.BytesIO(storage.read_bytes(archives[0]))) as archive:
-        assert sorted(archive.namelist()) == [f"{job['id']}/en/captions_vtt.vtt", f"{job['id']}/en/source_video.mp4"]
+        assert archive.namelist() == [f"{job['id']}/en/source_video.mp4"]
         assert archive.read(f"{job['id']}/en/source_video.mp4") == video
     only = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job["id"]], "kinds": ["qc_report"]}, headers=prod)
     assert only.status_code == 422

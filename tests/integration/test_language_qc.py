@@ -58,6 +58,14 @@ def test_full_flow_to_final_review(world, client, team):
             "language.open_review", "language.approve"} <= set(actions)
     assert world.store.find("audit_logs", [("action", "==", "job.languages_approved")])
 
+    # French is sent back: it is reviewed again from the start, so its cue marks go.
+    admin = world.person("admin")
+    reopened = post(f"{API}/jobs/{jid}/actions/reject_final", json={"languages": ["fr"], "reason": "typos"},
+                    headers=admin.headers)
+    assert reopened.status_code == 200, reopened.json
+    state = client.get(f"{QC}/jobs/{jid}/language-qc", headers=rev.headers).json["languages"]["fr"]
+    assert state["status"] == "in_progress" and state["reviewed_cues"] == 0 and state["reviewed_cue_indexes"] == []
+
 
 def test_job_waits_for_every_language(world, client, team):
     prod, ling, rev = team["production"], team["linguist"], team["reviewer"]

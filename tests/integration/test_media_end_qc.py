@@ -17,7 +17,8 @@ def test_a_caption_version_with_a_cue_after_the_media_end_is_flagged(world, clie
                                                         "base_version": 1}, headers=prod.headers)
     assert saved.status_code == 200, saved.json
     assert saved.json["qc"]["totals"] == {"after_media_end": 1} and saved.json["qc"]["ok"] is False
-    report = world.storage.read_json(world.store.get(f"jobs/{jid}")["outputs"]["en"]["qc_report"])
+    asset = client.get(f"{API}/jobs/{jid}", headers=prod.headers).json["outputs"]["en"]["qc_report"]
+    report = world.storage.read_json(world.storage.path_of(asset["gcs_uri"]))
     [violation] = report["violations"]
     assert (violation["cue_index"], violation["value"], violation["limit"]) == (3, 12.8, 12.0)
     # Shifting that version later by 2.6 s takes the cue before it past the end too.

@@ -19,7 +19,7 @@ from avp.domain import deliverables, jobs, tracks
 from avp.domain.audit import SYSTEM
 from avp.media import ffmpeg
 from avp.media.probe import probe
-from avp.pipeline import plan
+from avp.domain import plan
 from avp.pipeline.runner import LocalRunner
 from avp.providers.asr.audio import load_audio
 
@@ -55,24 +55,24 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     assert job["status"] == "pending_qc" and job["progress"] == 1.0
     assert set(job["steps_done"]) == set(plan.STEPS)
     assert job["media"]["duration"] == pytest.approx(30.0, abs=0.1) and job["media"]["has_audio"]
-    out = job["outputs"]["en"]
-    captions = parse_vtt(container.storage.read_text(out["captions_vtt"])).cues
+    out = job.outputs["en"]
+    captions = parse_vtt(container.storage.read_text(out.asset("captions_vtt").path)).cues
     text = " ".join(c.text for c in captions).lower().replace("\n", " ")
     assert "welcome to the harbo" in text and "fishing boats come home" in text
     assert captions[0].start == pytest.approx(0.6, abs=0.25)
     assert job["caption_qc"]["ok"] is True
-    descriptions = parse_vtt(container.storage.read_text(out["audio_description_vtt"])).cues
+    descriptions = parse_vtt(container.storage.read_text(out.asset("description_vtt").path)).cues
     assert descriptions and all(c.data.get("draft") for c in descriptions)
     assert any("Chapter One" in c.text for c in descriptions)
     assert all(c.end <= job["media"]["duration"] for c in descriptions)
-    assert job["fit_report"]["overlaps_speech"] == 0
-    pauses = container.storage.read_json(out["pause_points"])
+    assert out.fit_report["overlaps_speech"] == 0
+    pauses = container.storage.read_json(out.pause_points)
     mp4 = tmp_path / "accessible.mp4"
-    container.storage.download_file(out["accessible_video_mp4"], mp4)
+    container.storage.download_file(out.asset("accessible_mp4").path, mp4)
     info = probe(mp4)
     assert info.duration == pytest.approx(30.0 + sum(p["duration"] for p in pauses), abs=0.1)
     mp3 = tmp_path / "description.mp3"
-    container.storage.download_file(out["audio_description_mp3"], mp3)
+    container.storage.download_file(out.asset("description_mp3").path, mp3)
     assert probe(mp3).duration == pytest.approx(30.0, abs=0.15)
     _assert_placeholders_stay_silent(container, job, descriptions, mp3, mp4, tmp_path)
     status = container.store.get(f"job_status/{job['id']}")
@@ -87,20 +87,20 @@ def test_sample_video_goes_through_every_step(container, tmp_path):
     revoice = runner.wait(runner.start_languages(job["id"], ["en"], ["synthesize", "render"]), 300)
     assert revoice["state"] == "SUCCEEDED", revoice
     job = jobs.get_job(container.store, job["id"])
-    voiced = parse_vtt(container.storage.read_text(job["outputs"]["en"]["audio_description_vtt"])).cues
+    voiced = parse_vtt(container.storage.read_text(job.outputs["en"].asset("description_vtt").path)).cues
     assert sorted(c.text for c in voiced) == sorted(c.text for c in edited)  # each at its target, in time order
     assert job["descriptions_to_write"] == {"en": 0}
 
     # A pause point moved in the editor re-renders that language's accessible video.
-    pauses = container.storage.read_json(out["pause_points"])
+    pauses = container.storage.read_json(out.pause_points)
     moved = deliverables.move_pause_point(container.store, container.storage, runner, SYSTEM, Principal("u-test", "admin"),
                                           job["id"], "en", pauses[-1]["cue_index"], 12.0)
     assert moved["render_status"] == "rendering"
     rerender = runner.wait(jobs.get_job(container.store, job["id"])["renders"]["en"]["execution_id"], 300)
     assert rerender["state"] == "SUCCEEDED", rerender
     assert deliverables.render_status(jobs.get_job(container.store, job["id"]), "en", runner) == "current"
-    assert [p["at"] for p in container.storage.read_json(out["pause_points"])][-1] == 12.0
-    container.storage.download_file(out["accessible_video_mp4"], mp4)
+    assert [p["at"] for p in container.storage.read_json(out.pause_points)][-1] == 12.0
+    container.storage.download_file(jobs.get_job(container.store, job["id"]).outputs["en"].asset("accessible_mp4").path, mp4)
     assert probe(mp4).duration == pytest.approx(30.0 + sum(p["duration"] for p in pauses), abs=0.1)
 
 
@@ -115,7 +115,7 @@ def _assert_placeholders_stay_silent(container, job, descriptions, mp3, mp4, tmp
     assert all("mode" not in descriptions[i].data for i in to_write)
     voice_files = container.storage.list(f"jobs/{job['id']}/work/en/voice/")
     assert sorted(int(Path(p).stem) for p in voice_files) == voiced
-    pauses = container.storage.read_json(job["outputs"]["en"]["pause_points"])
+    pauses = container.storage.read_json(job.outputs["en"].pause_points)
     assert {p["cue_index"] for p in pauses} <= set(voiced)
     # What the MP3 adds to the programme: speech where voiced cues play, nothing over a
     # placeholder's stretch away from them.
@@ -223,7 +223,7 @@ def test_a_step_killed_mid_way_and_run_again_gives_whole_outputs(container):
     env = {**os.environ, **container.settings.to_env()}
     cmd = [sys.executable, "-m", "avp.pipeline", "ingest", "--job-id", job["id"]]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for(lambda: (jobs.get_job(container.store, job["id"]).get("progress") or 0) >= 0.2, every=0.02)
+    _wait_for(lambda: (jobs.get_job(container.store, job["id"]).step_progress or 0) >= 0.2, every=0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     prefix = f"jobs/{job['id']}/work/"
@@ -248,7 +248,7 @@ def test_silence_gives_an_empty_valid_vtt_and_still_reaches_qc(container, tmp_pa
     job = jobs.get_job(container.store, job["id"])
     assert job["status"] == "pending_qc"
     assert any("no speech found" in note for note in job["notes_pipeline"])
-    doc = parse_vtt(container.storage.read_text(job["outputs"]["en"]["captions_vtt"]))
+    doc = parse_vtt(container.storage.read_text(job.outputs["en"].asset("captions_vtt").path))
     assert doc.cues == []
 
 
@@ -263,11 +263,11 @@ def test_approving_the_source_makes_every_target_language(container):
     languages = runner.wait(approved["languages_execution_id"], 300)
     assert languages["state"] == "SUCCEEDED", languages
     job = jobs.get_job(container.store, job["id"])
-    fr = job["outputs"]["fr"]
-    cues = parse_vtt(container.storage.read_text(fr["captions_vtt"])).cues
+    fr = job.outputs["fr"]
+    cues = parse_vtt(container.storage.read_text(fr.asset("captions_vtt").path)).cues
     assert cues and all(c.data.get("untranslated") for c in cues)  # no offline translator: drafts, flagged
     assert job["languages"]["fr"]["machine_translated"] is False and "no translation provider" in job["languages"]["fr"]["translation_note"]
-    assert container.storage.exists(fr["audio_description_mp3"])
+    assert container.storage.exists(fr.asset("description_mp3").path)
 
 
 def test_a_voice_this_deployment_cannot_use_fails_once_with_a_reason_a_person_can_act_on(container):

@@ -102,7 +102,8 @@ def test_upload_final_vtt(client, world, container):
     assert again.json["version"] == 2
     versions = store.find(f"jobs/{job['id']}/tracks/en_captions/versions")
     assert {v["source"] for v in versions} == {"upload"}
-    assert container.storage.read_text(store.get(f"jobs/{job['id']}")["outputs"]["en"]["captions_vtt"]) == VTT
+    current = client.get(f"{API}/jobs/{job['id']}", headers=world.h("production")).json["outputs"]["en"]["captions_vtt"]
+    assert current["version"] == 2 and container.storage.read_text(container.storage.path_of(current["gcs_uri"])) == VTT
 
     backwards = "WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nx\n"
     broken = client.post(url, json={"lang": "en", "kind": "captions", "content": backwards}, headers=world.h("production"))

@@ -10,7 +10,7 @@ import requests
 from werkzeug.serving import make_server
 
 from avp.auth.tokens import Principal
-from avp.domain import access, audit, jobs, status
+from avp.domain import access, audit, jobs
 from tests.conftest import REPO
 from tests.helpers import API, PASSWORD, bearer, token_for
 
@@ -21,7 +21,7 @@ def seed(container, org: str) -> dict:
     job = jobs.new_job(Principal("someone", "production"), org_id=org, client_id=None, project_id=None, title="t",
                        filename="a.mp4", content_type="video/mp4", size_bytes=1, source_language="en", requested_outputs={})
     job["access_keys"] = access.job_keys(job)
-    container.store.transaction(lambda txn: status.create(container.store, txn, job))
+    jobs.store_new_job(container.store, audit.SYSTEM, job)
     return job
 
 
@@ -77,7 +77,7 @@ def test_avp_watch_follows_a_job_until_it_rests(client, container, gateway):
         follower = threading.Thread(target=lambda: result.update(code=watch(job["id"], url, user["email"], PASSWORD, out=out)))
         follower.start()
         jobs.transition(container.store, audit.SYSTEM, job["id"], "start_processing", changes={"stage": "transcribe"})
-        jobs.update_progress(container.store, job["id"], progress=0.5)
+        jobs.report_progress(container.store, job["id"], progress=0.5)
         jobs.transition(container.store, audit.SYSTEM, job["id"], "finish_processing")
         follower.join(30)
     finally:

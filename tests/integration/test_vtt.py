@@ -1,6 +1,8 @@
 """VTT editing through the gateway: reading, saving new versions, timing, history, diff, restore."""
 from __future__ import annotations
 
+import json
+
 from tests.helpers import API
 from tests.integration.qc_world import SOURCE_VTT
 
@@ -42,6 +44,13 @@ def test_export_as_srt_and_ttml(world, client):
     assert client.get(vtt(job["id"]) + "?lang=fr&kind=captions&format=docx", headers=pm.headers).status_code == 422
 
 
+def current(world, client, person, job_id: str, kind: str, lang: str = "fr") -> str:
+    """The content of the language's current asset, found through the job view as a client would."""
+    asset = client.get(f"{API}/jobs/{job_id}", headers=person.headers).json["outputs"][lang][kind]
+    assert asset["status"] == "ready", asset
+    return world.storage.read_text(world.storage.path_of(asset["gcs_uri"]))
+
+
 def test_save_creates_versions_and_keeps_old_ones(world, client):
     pm = world.person("production")
     job = world.job()
@@ -50,7 +59,7 @@ def test_save_creates_versions_and_keeps_old_ones(world, client):
     assert resp.status_code == 200, resp.json
     assert resp.json["version"] == 2 and resp.json["origin"] == "edit" and resp.json["updated_by"] == pm.id
     # The current version is what downloads and players get; version 1 is still there.
-    assert world.storage.read_text(f"jobs/{job['id']}/outputs/fr/captions.vtt") == EDITED
+    assert current(world, client, pm, job["id"], "captions_vtt") == EDITED
     v1 = client.get(vtt(job["id"], "/versions/1") + "?lang=fr&kind=captions", headers=pm.headers)
     assert v1.status_code == 200 and v1.json["content"] == SOURCE_VTT
     # A save from a stale base loses: someone saved in between.
@@ -61,7 +70,7 @@ def test_save_creates_versions_and_keeps_old_ones(world, client):
     assert [v["version"] for v in listed["items"]] == [2, 1] and listed["total"] == 2
     assert [v["origin"] for v in listed["items"]] == ["edit", "pipeline"]
     assert listed["items"][0]["comment"] == "wording" and listed["items"][0]["qc"]["preset"] == "netflix-en"
-    qc = world.storage.read_json(f"jobs/{job['id']}/outputs/fr/qc.json")
+    qc = json.loads(current(world, client, pm, job["id"], "qc_report"))
     assert qc["cue_count"] == 3 and qc["preset"] == "netflix-en"
     actions = [e["action"] for e in world.store.find("audit_logs", [("target", "==", f"jobs/{job['id']}/tracks/fr_captions")])]
     assert actions.count("track.save") == 2
@@ -138,7 +147,7 @@ def test_restore_makes_a_new_version_with_old_content(world, client):
     assert resp.json["version"] == 3 and resp.json["content"] == SOURCE_VTT and resp.json["origin"] == "restore"
     listed = client.get(vtt(job["id"], "/versions") + "?lang=fr&kind=captions", headers=pm.headers).json["items"]
     assert listed[0]["restored_from"] == 1
-    assert world.storage.read_text(f"jobs/{job['id']}/outputs/fr/captions.vtt") == SOURCE_VTT
+    assert current(world, client, pm, job["id"], "captions_vtt") == SOURCE_VTT
     missing = client.post(vtt(job["id"], "/versions/restore"), json={"lang": "fr", "kind": "captions", "version": 7},
                           headers=pm.headers)
     assert missing.status_code == 404

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 
 from avp.auth.tokens import ROLES, Principal, issue_access_token
-from avp.domain import access, audit, tenancy, tracks
+from avp.domain import access, audit, jobs, tenancy, tracks
 from tests.helpers import API, make_user
 
 OK = "allowed"
@@ -159,7 +159,9 @@ def build_world(container) -> World:
     for kind in tracks.KINDS:
         tracks.save_version(store, container.storage, audit.SYSTEM, job_id, "fr", kind, CAPTIONS, source="edit")
     container.storage.write_json(f"jobs/{job_id}/fr/pause_points.json", [])
-    store.update(f"jobs/{job_id}", {"outputs": {"fr": {"pause_points": f"jobs/{job_id}/fr/pause_points.json"}}})
+    made = jobs.StepResult()
+    made.report("fr", pause_points=f"jobs/{job_id}/fr/pause_points.json")
+    jobs.record_step(store, job_id, "synthesize:fr", 0.0, made)
     subject = world.user("linguist", org_a["id"])
     world.params = {"org_id": org_a["id"], "client_id": acme["id"], "team_id": team["id"], "project_id": project["id"],
                     "job_id": job_id, "user_id": subject["id"], "lang": "fr", "language": "fr", "version": "1",

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from avp.domain.ports import AuditEntry
 from avp.store import Store, new_id, now
 
 SECURITY_ACTIONS = ("auth.", "user.password", "user.role", "member.role", "invitation.")
@@ -32,29 +33,24 @@ def _small(value: Any) -> Any:
     return value if len(text) <= 4000 else {"summary": text[:200] + "…", "size": len(text)}
 
 
+def entry(meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
+          reason: str | None = None) -> AuditEntry:
+    """An audit entry for a unit of work to append (`uow.audit.append`)."""
+    return AuditEntry(action=action, target=target, actor_id=meta.actor_id, actor_role=meta.actor_role,
+                      request_id=meta.request_id, ip=meta.ip, before=_small(before), after=_small(after), reason=reason,
+                      security=action.startswith(SECURITY_ACTIONS), at=now())
+
+
 def record(store: Store, meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
            reason: str | None = None, transaction=None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Append an audit entry (inside `transaction` when given, so it commits with the change)."""
-    entry = {
-        "action": action,
-        "target": target,
-        "actor_id": meta.actor_id,
-        "actor_role": meta.actor_role,
-        "request_id": meta.request_id,
-        "ip": meta.ip,
-        "before": _small(before),
-        "after": _small(after),
-        "reason": reason,
-        "security": action.startswith(SECURITY_ACTIONS),
-        "at": now(),
-        **(extra or {}),
-    }
+    doc = {**entry(meta, action, target, before=before, after=after, reason=reason).to_doc(), **(extra or {})}
     ref = store.collection("audit_logs").document(new_id())
     if transaction is not None:
-        transaction.set(ref, entry)
+        transaction.set(ref, doc)
     else:
-        ref.set(entry)
-    return {**entry, "id": ref.id}
+        ref.set(doc)
+    return {**doc, "id": ref.id}
 
 
 def list_entries(store: Store, *, page: int, size: int, actor_id: str | None = None, security: bool | None = None,

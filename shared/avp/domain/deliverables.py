@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from avp.auth.tokens import Principal
 from avp.captions.vtt import parse_vtt
-from avp.domain import access, audit, language_qc, status, tracks
+from avp.domain import access, audit, language_qc, tracks
 from avp.domain.audit import AuditMeta
+from avp.domain.model import ASSET_KINDS as MODEL_ASSET_KINDS
+from avp.domain.model import Job, language_outputs
+from avp.domain.ports import UnitOfWork, Units
 from avp.errors import Conflict, NotFound, Unprocessable
 from avp.storage import Storage
 from avp.store import Store, now
@@ -18,24 +21,10 @@ from avp.store import Store, now
 LINK_TTL = 15 * 60
 
 
-@dataclass(frozen=True)
-class Deliverable:
-    """One downloadable output of a language: its key in `job.outputs`, the API's asset kind,
-    and the file name suffix people get."""
-
-    output: str
-    asset: str
-    suffix: str
-
-
-DELIVERABLES = (
-    Deliverable("captions_vtt", "captions_vtt", "captions.vtt"),
-    Deliverable("audio_description_vtt", "description_vtt", "descriptions.vtt"),
-    Deliverable("audio_description_mp3", "description_mp3", "description.mp3"),
-    Deliverable("accessible_video_mp4", "accessible_mp4", "accessible.mp4"),
-    Deliverable("qc_report", "qc_report", "qc.json"),
-)
-ASSET_KINDS = ("source_video", *(d.asset for d in DELIVERABLES))
+# The file name suffix people get for each asset kind.
+SUFFIXES = {"captions_vtt": "captions.vtt", "description_vtt": "descriptions.vtt", "description_mp3": "description.mp3",
+            "accessible_mp4": "accessible.mp4", "qc_report": "qc.json"}
+ASSET_KINDS = ("source_video", *MODEL_ASSET_KINDS)
 EXECUTION_STATES = {"SUCCEEDED": "current", "FAILED": "failed", "CANCELLED": "failed"}
 
 
@@ -62,10 +51,11 @@ def download_links(storage: Storage, job: dict[str, Any], languages: list[str], 
     if "source_video" in wanted and job.get("source_path") and (source in languages or not source):
         found.append((source or "und", "source_video", job["source_path"], job.get("filename") or "source"))
     for lang in languages:
-        for d in DELIVERABLES:
-            path = ((job.get("outputs") or {}).get(lang) or {}).get(d.output)
-            if d.asset in wanted and path:
-                found.append((lang, d.asset, path, f"{_stem(job)}.{lang}.{d.suffix}"))
+        outputs = language_outputs(job, lang)
+        for kind in MODEL_ASSET_KINDS:
+            asset = outputs.asset(kind)
+            if kind in wanted and asset.path and asset.state in ("ready", "stale"):
+                found.append((lang, kind, asset.path, f"{_stem(job)}.{lang}.{SUFFIXES[kind]}"))
     links = []
     for lang, asset, path, filename in found:
         info = storage.stat(path)
@@ -88,8 +78,8 @@ def downloads(store: Store, storage: Storage, principal: Principal, job_id: str,
 
 
 # -- accessible video ---------------------------------------------------------
-def _pause_points_path(job: dict[str, Any], lang: str) -> str:
-    path = ((job.get("outputs") or {}).get(lang) or {}).get("pause_points")
+def _pause_points_path(job: Mapping[str, Any], lang: str) -> str:
+    path = language_outputs(job, lang).pause_points
     if not path:
         raise NotFound(f"{lang} has no accessible video")
     return path
@@ -99,8 +89,7 @@ def render_status(job: dict[str, Any], lang: str, runner: Runner) -> str:
     """current / stale / rendering / failed. A render in flight is looked up in the workflow runner."""
     record = (job.get("renders") or {}).get(lang)
     if record is None:
-        outputs = (job.get("outputs") or {}).get(lang) or {}
-        return "current" if outputs.get("accessible_video_mp4") else "stale"
+        return "current" if language_outputs(job, lang).asset("accessible_mp4").ready else "stale"
     if record["status"] != "rendering":
         return record["status"]
     try:
@@ -141,17 +130,23 @@ def _edit_state(store: Store, storage: Storage, runner: Runner, job: dict[str, A
             "render_status": render_status(job, lang, runner), "updated_at": job.get("updated_at")}
 
 
-def _set_render(store: Store, meta: AuditMeta, job_id: str, lang: str, record: dict[str, Any],
-                audit_after: dict[str, Any] | None = None) -> dict[str, Any]:
-    def txn_fn(txn):
-        job = language_qc.read_job(store, txn, job_id)
-        updated = status.apply(store, txn, job, {"renders": {**(job.get("renders") or {}), lang: record}})
+def _set_render(units: Units, meta: AuditMeta, job_id: str, lang: str, record: dict[str, Any],
+                audit_after: dict[str, Any] | None = None) -> Job:
+    def work(uow: UnitOfWork) -> Job:
+        job = uow.jobs.get(job_id)
+        if job.get("deleted"):
+            raise NotFound("job not found")
+        job.extra["renders"] = {**(job.get("renders") or {}), lang: record}
+        if record["status"] == "stale":
+            job.mark_stale(lang, "accessible_mp4")
+        job.updated_at = now()
+        uow.jobs.save(job)
         if audit_after is not None:
-            audit.record(store, meta, "accessible_video.pause_point", f"jobs/{job_id}/accessible-video/{lang}",
-                         after=audit_after, transaction=txn)
-        return updated
+            uow.audit.append(audit.entry(meta, "accessible_video.pause_point", f"jobs/{job_id}/accessible-video/{lang}",
+                                         after=audit_after))
+        return job
 
-    return store.transaction(txn_fn)
+    return units.atomically(work)
 
 
 def move_pause_point(store: Store, storage: Storage, runner: Runner, meta: AuditMeta, principal: Principal,

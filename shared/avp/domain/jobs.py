@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -14,20 +14,24 @@ from avp import logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, status
 from avp.domain.audit import AuditMeta
+from avp.domain.model import ASSET_KINDS, Asset, Job, job_outputs, language_outputs, requested_kinds
+from avp.domain.ports import Progress, UnitOfWork, Units
 from avp.errors import AvpError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
-from avp.pipeline import plan
+from avp.domain import plan
 from avp.store import Page, Store, new_id, now
 
 if TYPE_CHECKING:
-    from avp.pipeline.runner import WorkflowRunner
+    from avp.domain.ports import WorkflowRunner
     from avp.storage import Storage
 
 log = logs.get("domain.jobs")
 
 STATES = ("uploading", "queued", "processing", "pending_qc", "language_qc", "final_review", "complete",
           "failed", "cancelled", "rejected", "blocked_on_source")
+LANGUAGE_RUN_STATES = {"pending_qc", "language_qc", "final_review", "blocked_on_source"}
 ACTIVE = {"uploading", "queued", "processing", "pending_qc", "language_qc", "final_review"}
 PIPELINE_STEPS = ("ingest", "transcribe", "shots", "captions", "describe", "synthesize", "render")
+# The `requested_outputs` flags a job may set (the kinds they ask for: model.REQUEST_FLAGS).
 OUTPUT_KINDS = ("captions_vtt", "audio_description_vtt", "audio_description_mp3", "accessible_video_mp4")
 
 
@@ -42,9 +46,9 @@ def _after_source_approval(job: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class Transition:
     sources: frozenset[str]
-    target: str | Callable[[dict[str, Any]], str]
+    target: str | Callable[[Mapping[str, Any]], str]
 
-    def target_for(self, job: dict[str, Any]) -> str:
+    def target_for(self, job: Mapping[str, Any]) -> str:
         return self.target(job) if callable(self.target) else self.target
 
 
@@ -59,6 +63,10 @@ TRANSITIONS: dict[str, Transition] = {
     "fail": _t({"queued", "processing"}, "failed"),
     "cancel": _t({"uploading", "queued", "processing"}, "cancelled"),
     "retry": _t({"failed"}, "queued"),
+    # A language run (translate, synthesize, render of one language) fails the job from the review
+    # state it ran in; retrying goes back to that state and resumes the unfinished languages.
+    "fail_language": _t(LANGUAGE_RUN_STATES, "failed"),
+    "retry_language": _t({"failed"}, lambda job: job.get("failed_from") or "language_qc"),
     "reprocess": _t(set(STATES) - {"uploading"}, "queued"),
     "approve_source": _t({"pending_qc"}, _after_source_approval),
     "approve_english": _t({"pending_qc"}, _after_source_approval),
@@ -72,52 +80,127 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-Changes = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
+Changes = dict[str, Any] | Callable[[Job], dict[str, Any]]
+TYPED_FIELDS = frozenset(f.name for f in fields(Job)) - {"id", "outputs", "extra"}
 
 
-def transition(store: Store, meta: AuditMeta, job_id: str, action: str, *, reason: str | None = None,
-               changes: Changes | None = None, check: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Move a job through `action` in a transaction: 409 (with the current state) when the state
-    does not allow it. `check(job)` may veto with a domain error; `changes` (a dict, or a function
-    of the job read in the transaction) are written alongside and seen by the target rule."""
+def apply_changes(job: Job, changes: dict[str, Any]) -> None:
+    """Set fields of the aggregate from a change map (keys may be dotted paths into map fields).
+    Outputs are not changed this way: `Job.record_asset` is their one door."""
+    for key, value in changes.items():
+        head, *rest = key.split(".")
+        if head in ("id", "outputs", "extra"):
+            raise ValueError(f"{head} is not changed through a change map")
+        if not rest:
+            if head in TYPED_FIELDS:
+                setattr(job, head, value)
+            else:
+                job.extra[head] = value
+            continue
+        node = getattr(job, head) if head in TYPED_FIELDS else job.extra.setdefault(head, {})
+        if node is None:
+            node = {}
+            setattr(job, head, node) if head in TYPED_FIELDS else job.extra.__setitem__(head, node)
+        for part in rest[:-1]:
+            node = node.setdefault(part, {})
+        node[rest[-1]] = value
+
+
+def transition(units: Units, meta: AuditMeta, job_id: str, action: str, *, reason: str | None = None,
+               changes: Changes | None = None, check: Callable[[Job], None] | None = None) -> Job:
+    """Move a job through `action` in one unit of work (job, status mirror and audit entry commit
+    together): 409 (with the current state) when the state does not allow it. `check(job)` may veto
+    with a domain error; `changes` (a dict, or a function of the job as read) are written alongside
+    and seen by the target rule."""
     rule = TRANSITIONS[action]
 
-    def txn_fn(txn):
-        snap = store.ref(f"jobs/{job_id}").get(transaction=txn)
-        if not snap.exists:
-            raise NotFound("job not found")
-        job = {**snap.to_dict(), "id": job_id}
-        if job["status"] not in rule.sources:
-            raise Conflict(f"cannot {action.replace('_', ' ')} a job in state {job['status']}")
+    def work(uow: UnitOfWork) -> Job:
+        job = uow.jobs.get(job_id)
+        before = job.status
+        if before not in rule.sources:
+            raise Conflict(f"cannot {action.replace('_', ' ')} a job in state {before}")
         if check:
             check(job)
-        extra = (changes(job) if callable(changes) else changes) or {}
-        target = rule.target_for({**job, **extra})
-        update = {"status": target, **extra}
-        if target != "processing":
-            update.setdefault("stage", None)
+        apply_changes(job, (changes(job) if callable(changes) else changes) or {})
+        job.status = rule.target_for(job)
+        if job.status != "processing":
+            job.stage, job.step_progress = None, None
         if reason is not None:
-            update["status_reason"] = reason
-        updated = status.apply(store, txn, job, update)
-        audit.record(store, meta, f"job.{action}", f"jobs/{job_id}", before={"status": job["status"]},
-                     after={"status": target}, reason=reason, transaction=txn)
-        return updated
+            job.extra["status_reason"] = reason
+        job.updated_at = now()
+        uow.jobs.save(job)
+        uow.audit.append(audit.entry(meta, f"job.{action}", f"jobs/{job_id}", before={"status": before},
+                                     after={"status": job.status}, reason=reason))
+        return job
 
-    return store.transaction(txn_fn)
+    return units.atomically(work)
 
 
-def update_progress(store: Store, job_id: str, *, stage: str | None = None, progress: float | None = None,
-                    changes: dict[str, Any] | None = None) -> None:
-    """Record pipeline progress (stage, 0..1 progress, and step results) through the status writer.
+def fail(units: Units, meta: AuditMeta, job_id: str, step: str, reason: str, language: str | None = None) -> Job | None:
+    """Mark the job failed at `step` (of `language`, for a language run) with a reason a person can
+    act on. A job already failed keeps the reason recorded first (None is returned); a job in a
+    state that no run can fail (cancelled...) is left alone likewise."""
+    try:
+        if language:
+            return transition(units, meta, job_id, "fail_language", reason=reason, changes=lambda job: {
+                "failed_step": step, "failed_language": language, "failure_reason": reason, "failed_from": job.status})
+        return transition(units, meta, job_id, "fail", reason=reason,
+                          changes={"failed_step": step, "failed_language": None, "failure_reason": reason})
+    except Conflict as exc:
+        logs.event(log, f"not marked failed: {exc.detail}", job_id=job_id, step=step, language=language)
+        return None
+
+
+def report_progress(units: Units, job_id: str, *, stage: str | None = None, step_progress: float | None = None,
+                    progress: float | None = None, language: str | None = None) -> None:
+    """Record a running step's progress (its own share done, and the whole job's, which never falls).
 
     Not a state change, so no transaction: parallel steps reporting progress on one job would
     otherwise contend for it (the emulator serialises such transactions for seconds)."""
-    update = dict(changes or {})
-    if stage is not None:
-        update["stage"] = stage
-    if progress is not None:
-        update["progress"] = round(max(0.0, min(1.0, progress)), 4)
-    status.record(store, job_id, update)
+    def clamp(x: float | None) -> float | None:
+        return None if x is None else round(max(0.0, min(1.0, x)), 4)
+
+    units.report_progress(job_id, Progress(stage, clamp(step_progress), clamp(progress), language))
+
+
+def record_step(units: Units, job_id: str, done: str, seconds: float, result: StepResult) -> Job:
+    """Record what a finished step made (its assets and reports, for its language), that it is
+    done, and how long it took, in one unit of work."""
+    def work(uow: UnitOfWork) -> Job:
+        job = uow.jobs.get(job_id)
+        apply_changes(job, result.changes)
+        for lang, kind, asset in result.assets:
+            job.record_asset(lang, kind, asset)
+        for lang, reports in result.reports.items():
+            out = job.language_outputs(lang)
+            for name, value in reports.items():
+                setattr(out, name, value)
+        if done not in job.steps_done:
+            job.steps_done = [*job.steps_done, done]
+        job.extra.setdefault("step_seconds", {})[done.replace(":", "_")] = seconds
+        job.updated_at = now()
+        uow.jobs.save(job)
+        return job
+
+    return units.atomically(work)
+
+
+@dataclass
+class StepResult:
+    """What a pipeline step made: assets per language, per-language reports (`fit_report`,
+    `render_stats`, `pause_points`), and other job fields it found out (media facts, notes)."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    assets: list[tuple[str, str, Asset]] = field(default_factory=list)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def asset(self, lang: str, kind: str, asset: Asset) -> None:
+        """Record an asset of `lang`."""
+        self.assets.append((lang, kind, asset))
+
+    def report(self, lang: str, **reports: Any) -> None:
+        """Record reports of `lang` (LanguageOutputs fields)."""
+        self.reports.setdefault(lang, {}).update(reports)
 
 
 def new_job(principal: Principal, *, org_id: str, client_id: str | None, project_id: str | None, title: str,
@@ -139,21 +222,22 @@ def new_job(principal: Principal, *, org_id: str, client_id: str | None, project
     return job
 
 
-def store_new_job(store: Store, meta: AuditMeta, job: dict[str, Any]) -> dict[str, Any]:
-    def txn_fn(txn):
-        status.create(store, txn, job)
-        audit.record(store, meta, "job.create", f"jobs/{job['id']}", after={"title": job["title"], "org_id": job["org_id"]},
-                     transaction=txn)
+def store_new_job(units: Units, meta: AuditMeta, job: Mapping[str, Any]) -> Job:
+    """Store a new job (from `new_job`) with its status mirror and an audit entry."""
+    aggregate = job if isinstance(job, Job) else Job.from_doc(job["id"], {k: v for k, v in job.items() if k != "id"})
 
-    store.transaction(txn_fn)
-    return job
+    def work(uow: UnitOfWork) -> None:
+        uow.jobs.add(aggregate)
+        uow.audit.append(audit.entry(meta, "job.create", f"jobs/{aggregate.id}",
+                                     after={"title": aggregate.title, "org_id": aggregate.org_id}))
+
+    units.atomically(work)
+    return aggregate
 
 
-def get_job(store: Store, job_id: str) -> dict[str, Any]:
-    job = store.get(f"jobs/{job_id}")
-    if job is None:
-        raise NotFound("job not found")
-    return job
+def get_job(units: Units, job_id: str) -> Job:
+    """The job (404 when there is none)."""
+    return units.read_job(job_id)
 
 
 # -- who creates jobs, and where ------------------------------------------------------
@@ -202,7 +286,8 @@ def launch_pipeline(store: Store, runner: WorkflowRunner, meta: AuditMeta, job_i
     `retry` can start it again later."""
     job = get_job(store, job_id)
     audio_only = str(job.get("content_type", "")).startswith("audio/")
-    steps = plan.steps_for(job.get("requested_outputs") or {}, audio_only=audio_only, done=job.get("steps_done") or [])
+    planned = plan.steps_for(job.requested_outputs, audio_only=audio_only)
+    steps = [s for s in planned if s not in job.steps_done]
     try:
         execution_id = runner.start_pipeline(job_id, steps)
     except Exception as exc:  # any runner failure (network, quota, config) is the job's failure reason
@@ -210,8 +295,11 @@ def launch_pipeline(store: Store, runner: WorkflowRunner, meta: AuditMeta, job_i
         return transition(store, meta, job_id, "fail", changes={
             "failed_step": steps[0] if steps else "ingest", "failure_reason": f"the pipeline could not start: {exc}"})
     try:
+        # A resumed run starts from what its done steps are worth, not from zero.
+        start = plan.run_progress({**job, "planned_steps": planned}, steps[0], 0.0) if steps else 1.0
         return transition(store, meta, job_id, "start_processing", changes={
-            "execution_id": execution_id, "stage": steps[0] if steps else None, "progress": 0.0})
+            "execution_id": execution_id, "stage": steps[0] if steps else None, "progress": round(start, 4),
+            "step_progress": 0.0, "planned_steps": planned})
     except Conflict:
         runner.cancel(execution_id)  # the job moved on meanwhile (cancelled): this run must not go on
         raise
@@ -226,9 +314,8 @@ def describe_error(exc: AvpError) -> str:
 
 
 # -- views ---------------------------------------------------------------------------
-SUMMARY_FIELDS = ("id", "title", "status", "stage", "progress", "source_language", "org_id", "client_id", "project_id",
-                  "created_by", "created_at", "updated_at")
-ASSET_KINDS = ("captions_vtt", "description_vtt", "description_mp3", "accessible_mp4", "qc_report")
+SUMMARY_FIELDS = ("id", "title", "status", "stage", "progress", "step_progress", "source_language", "org_id",
+                  "client_id", "project_id", "created_by", "created_at", "updated_at")
 
 
 def summary_view(job: dict[str, Any]) -> dict[str, Any]:
@@ -240,47 +327,53 @@ def summary_view(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def job_view(job: dict[str, Any]) -> dict[str, Any]:
+def job_view(job: Mapping[str, Any]) -> dict[str, Any]:
     """A job with its full per-language output map."""
+    source = language_outputs(job, job.get("source_language") or "")
     return {
         **summary_view(job), "filename": job.get("filename"), "source_gcs_uri": job.get("source_uri"),
         "duration_s": (job.get("media") or {}).get("duration"), "requested_outputs": job.get("requested_outputs") or {},
         "media": job.get("media"), "detected_language": job.get("detected_language"),
         "pipeline_notes": job.get("notes_pipeline") or [], "step_seconds": job.get("step_seconds") or {},
-        "caption_qc": job.get("caption_qc"), "fit_report": job.get("fit_report"), "render_stats": job.get("render_stats"),
+        "caption_qc": job.get("caption_qc"), "fit_report": source.fit_report, "render_stats": source.render_stats,
+        "outputs": output_map(job), "failed_step": job.get("failed_step"), "failed_language": job.get("failed_language"),
+        "failure_reason": job.get("failure_reason"),
         "descriptions_to_write": job.get("descriptions_to_write") or {},
-        "outputs": output_map(job), "failed_step": job.get("failed_step"), "failure_reason": job.get("failure_reason"),
         "rejection_reason": job.get("rejection_reason"), "notes": job.get("notes"), "brief_id": job.get("brief_id"),
         "glossary_id": job.get("glossary_id"), "workflow_execution": job.get("execution_id"),
     }
 
 
-def _job_languages(job: dict[str, Any]) -> list[str]:
+def _job_languages(job: Mapping[str, Any]) -> list[str]:
     source = job.get("source_language")
     ordered = [source] if source else []
-    for lang in [*_targets(job), *(job.get("outputs") or {})]:
+    for lang in [*_targets(job), *job_outputs(job)]:
         if lang not in ordered:
             ordered.append(lang)
     return ordered
 
 
-def output_map(job: dict[str, Any]) -> dict[str, Any]:
+def asset_view(asset: Asset) -> dict[str, Any]:
+    """An asset as the API's Asset."""
+    return {"status": asset.state, "gcs_uri": asset.uri,
+            "size_bytes": asset.size, "checksum": asset.checksum, "version": asset.version,
+            "updated_at": asset.updated_at}
+
+
+def output_map(job: Mapping[str, Any]) -> dict[str, Any]:
     """Every language of the job (source first) with the state of each deliverable; what the
-    pipeline has not written yet is `pending`."""
-    stored_all = job.get("outputs") or {}
+    pipeline has not made yet is `pending`."""
     result = {}
     for lang in _job_languages(job):
-        stored = stored_all.get(lang) or {}
-        is_source = lang == job.get("source_language") or bool(stored.get("is_source"))
-        entry: dict[str, Any] = {"language": lang, "is_source": is_source,
-                                 "qc_status": ((job.get("languages") or {}).get(lang) or {}).get("state")}
-        if "machine_translated" in stored:
-            entry["machine_translated"] = stored["machine_translated"]
+        stored = language_outputs(job, lang)
+        qc = (job.get("languages") or {}).get(lang) or {}
+        entry: dict[str, Any] = {"language": lang, "is_source": lang == job.get("source_language") or stored.is_source,
+                                 "qc_status": qc.get("state")}
+        if "machine_translated" in qc:
+            entry["machine_translated"] = qc["machine_translated"]
         for kind in ASSET_KINDS:
-            asset = stored.get(kind)
-            entry[kind] = ({"status": asset.get("status", "ready"), "gcs_uri": asset.get("gcs_uri"),
-                            "version": asset.get("version"), "updated_at": asset.get("updated_at")}
-                           if isinstance(asset, dict) else {"status": "pending"})
+            entry[kind] = asset_view(stored.asset(kind))
+        entry["fit_report"], entry["render_stats"] = stored.fit_report, stored.render_stats
         result[lang] = entry
     return result
 
@@ -332,22 +425,21 @@ def list_jobs(store: Store, principal: Principal, query: JobQuery) -> Page:
 
 
 # -- edits --------------------------------------------------------------------------------
-def _update(store: Store, meta: AuditMeta, job_id: str, action: str, fn: Callable[[dict[str, Any]], dict[str, Any]],
-            reason: str | None = None) -> dict[str, Any]:
+def change(units: Units, meta: AuditMeta, job_id: str, action: str, fn: Callable[[Job], dict[str, Any]],
+            reason: str | None = None) -> Job:
     """Change a job without a state transition, through the status writer, with an audit entry."""
 
-    def txn_fn(txn):
-        snap = store.ref(f"jobs/{job_id}").get(transaction=txn)
-        if not snap.exists:
-            raise NotFound("job not found")
-        job = {**snap.to_dict(), "id": job_id}
+    def work(uow: UnitOfWork) -> Job:
+        job = uow.jobs.get(job_id)
         changes = fn(job)
-        updated = status.apply(store, txn, job, changes)
-        audit.record(store, meta, f"job.{action}", f"jobs/{job_id}", before={k: job.get(k) for k in changes},
-                     after=changes, reason=reason, transaction=txn)
-        return updated
+        before = {k: job.get(k.split(".")[0]) for k in changes}
+        apply_changes(job, changes)
+        job.updated_at = now()
+        uow.jobs.save(job)
+        uow.audit.append(audit.entry(meta, f"job.{action}", f"jobs/{job_id}", before=before, after=changes, reason=reason))
+        return job
 
-    return store.transaction(txn_fn)
+    return units.atomically(work)
 
 
 def update_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -377,7 +469,7 @@ def update_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str,
             out.update(deleted=False, deleted_at=None, deleted_by=None)
         return out
 
-    return _update(store, meta, job_id, "restore" if "deleted" in body else "update", changes)
+    return change(store, meta, job_id, "restore" if "deleted" in body else "update", changes)
 
 
 def delete_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str) -> None:
@@ -389,7 +481,7 @@ def delete_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str)
             raise Conflict("the job is processing; cancel it first")
         return {"deleted": True, "deleted_at": now(), "deleted_by": principal.user_id}
 
-    _update(store, meta, job_id, "delete", changes)
+    change(store, meta, job_id, "delete", changes)
 
 
 def cancel_job(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
@@ -411,47 +503,76 @@ def _stop_execution(runner: WorkflowRunner, job: dict[str, Any]) -> None:
 
 
 def retry_job(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
-              note: str | None = None) -> dict[str, Any]:
-    """Start a failed job again; steps it has done (`steps_done`) are not rerun."""
-    access.require_job(store, principal, job_id, "retry")
+              note: str | None = None) -> Job:
+    """Start a failed job again where it stopped: the pipeline without the steps it has done, or,
+    when a language run failed, every unfinished language from its first step not done."""
+    job = access.require_job(store, principal, job_id, "retry")
+    if job.get("failed_language"):
+        return _retry_languages(store, runner, meta, job_id, note)
     transition(store, meta, job_id, "retry", reason=note, changes={"failed_step": None, "failure_reason": None, "step_errors": {}})
     return launch_pipeline(store, runner, meta, job_id)
+
+
+def _retry_languages(units: Units, runner: WorkflowRunner, meta: AuditMeta, job_id: str, note: str | None) -> Job:
+    job = transition(units, meta, job_id, "retry_language", reason=note, changes={
+        "failed_step": None, "failure_reason": None, "failed_language": None, "step_errors": {}})
+    return _resume_languages(units, runner, meta, job)
+
+
+def _resume_languages(units: Units, runner: WorkflowRunner, meta: AuditMeta, job: Job) -> Job:
+    steps = plan.language_steps_for(job.requested_outputs)
+    remaining: dict[tuple[str, ...], list[str]] = {}
+    for lang in _open_languages(job):
+        todo = tuple(s for s in steps if f"{s}:{lang}" not in job.steps_done)
+        if todo:
+            remaining.setdefault(todo, []).append(lang)
+    for todo, langs in remaining.items():
+        job = _record_language_run(units, meta, job.id, runner.start_languages(job.id, langs, list(todo)))
+    return job
+
+
+def _record_language_run(units: Units, meta: AuditMeta, job_id: str, execution_id: str) -> Job:
+    return change(units, meta, job_id, "languages_started", lambda _job: {"languages_execution_id": execution_id})
 
 
 # -- deliverables ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Deliverable:
+    """One made object of a job: its language, asset kind, storage path, and recorded size."""
+
     language: str
     kind: str
     path: str
     gcs_uri: str
+    size: int | None = None
 
 
-def deliverables(storage: Storage, job: dict[str, Any], *, with_source: bool = False) -> list[Deliverable]:
-    """The objects a job's outputs name (and its source video when asked)."""
+def deliverables(storage: Storage, job: Mapping[str, Any], *, with_source: bool = False) -> list[Deliverable]:
+    """The objects the job's outputs record as made (ready or stale), and its source video when asked."""
     found = []
     if with_source and job.get("source_path") and job["status"] not in ("uploading",):
         found.append(Deliverable(job.get("source_language") or "source", "source_video", job["source_path"],
-                                 storage.uri(job["source_path"])))
-    for lang, stored in sorted((job.get("outputs") or {}).items()):
+                                 storage.uri(job["source_path"]), job.get("size_bytes")))
+    for lang, stored in sorted(job_outputs(job).items()):
         for kind in ASSET_KINDS:
-            asset = (stored or {}).get(kind)
-            if not isinstance(asset, dict) or not (asset.get("path") or asset.get("gcs_uri")):
-                continue
-            path = asset.get("path") or storage.path_of(asset["gcs_uri"])
-            found.append(Deliverable(lang, kind, path, storage.uri(path)))
+            asset = stored.asset(kind)
+            if asset.path and asset.state in ("ready", "stale"):
+                found.append(Deliverable(lang, kind, asset.path, storage.uri(asset.path), asset.size))
     return found
 
 
 def validate_outputs(store: Store, storage: Storage, principal: Principal, job_id: str) -> dict[str, Any]:
-    """Check that every deliverable the job names exists in storage and is not empty."""
+    """Check that every deliverable the job records exists in storage, not empty and of its recorded size."""
     job = access.require_job(store, principal, job_id)
     items = deliverables(storage, job)
     missing = []
     for item in items:
         stat = storage.stat(item.path)
-        if stat is None or not int(stat["size"] or 0):
-            missing.append({"language": item.language, "kind": item.kind, "gcs_uri": item.gcs_uri})
+        size = int(stat["size"] or 0) if stat else 0
+        if not size or (item.size is not None and size != item.size):
+            missing.append({"language": item.language, "kind": item.kind, "gcs_uri": item.gcs_uri,
+                            "reason": "missing" if stat is None else "empty" if not size else
+                            f"{size} bytes instead of {item.size}"})
     return {"job_id": job_id, "ok": not missing, "checked": len(items), "missing": missing}
 
 
@@ -474,34 +595,52 @@ def _with_language_states(job: dict[str, Any], states: dict[str, str] | None = N
     return {"languages": languages}
 
 
-def _check_english_pivot(job: dict[str, Any]) -> None:
-    if (job.get("source_language") or "").split("-")[0] == "en" or "en" not in _targets(job):
+def _open_languages(job: Mapping[str, Any]) -> list[str]:
+    languages = job.get("languages") or {}
+    return [lang for lang in _targets(job) if (languages.get(lang) or {}).get("state") != "approved"]
+
+
+def _check_english_pivot(job: Job) -> None:
+    if (job.source_language or "").split("-")[0] == "en" or "en" not in _targets(job):
         raise Conflict("approve_english applies to a job whose source is not English and whose targets include en")
+    if not language_outputs(job, "en").asset("captions_vtt").ready:
+        raise NoEnglishTrack("there is no English track to approve yet: it is being made from the source now; "
+                             "review it and approve it when its captions are ready")
+
+
+class NoEnglishTrack(Conflict):
+    """approve_english before the English track exists (its making is then started)."""
 
 
 def take_action(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str, action: str, *,
-                reason: str | None = None, note: str | None = None, languages: Iterable[str] = ()) -> dict[str, Any]:
+                reason: str | None = None, note: str | None = None, languages: Iterable[str] = ()) -> Job:
     """One of the review actions of DOMAIN.md's state machine, with the roles of access.JOB_ACTIONS."""
     access.require_job(store, principal, job_id, action)
     if action in REASON_REQUIRED and not (reason or "").strip():
         raise Unprocessable({"reason": ["a reason is required"]})
     if action == "approve_source":
         job = transition(store, meta, job_id, action, reason=note, changes=_with_language_states)
-        return _start_languages(store, runner, job)
+        return _start_languages(store, runner, meta, job)
     if action == "approve_english":
-        job = transition(store, meta, job_id, action, reason=note, check=_check_english_pivot,
-                         changes=lambda job: _with_language_states(job, {"en": "approved"}))
-        return _start_languages(store, runner, job)
+        try:
+            job = transition(store, meta, job_id, action, reason=note, check=_check_english_pivot,
+                             changes=lambda job: _with_language_states(job, {"en": "approved"}))
+        except NoEnglishTrack as exc:
+            _make_english(store, runner, meta, job_id)
+            raise Conflict(exc.detail) from exc
+        return _start_languages(store, runner, meta, job)
     if action == "reject":
         return transition(store, meta, job_id, action, reason=reason, changes={"rejection_reason": reason})
     if action == "reject_final":
         chosen = list(languages)
 
-        def reopen(job: dict[str, Any]) -> dict[str, Any]:
+        def reopen(job: Job) -> dict[str, Any]:
             unknown = [lang for lang in chosen if lang not in _targets(job)]
             if unknown:
                 raise Unprocessable({"languages": [f"not target languages of this job: {', '.join(unknown)}"]})
-            return _with_language_states(job, {lang: "in_progress" for lang in chosen}, reopen_reason=reason)
+            # A reopened language is reviewed again from the start: its cue marks go.
+            return _with_language_states(job, {lang: "in_progress" for lang in chosen}, reopen_reason=reason,
+                                         cues_reviewed=[])
 
         return transition(store, meta, job_id, action, reason=reason, changes=reopen)
     if action == "promote_to_qc":
@@ -511,29 +650,47 @@ def take_action(store: Store, runner: WorkflowRunner, principal: Principal, meta
     return transition(store, meta, job_id, action, reason=reason or note)
 
 
-def _start_languages(store: Store, runner: WorkflowRunner, job: dict[str, Any]) -> dict[str, Any]:
+def _make_english(units: Units, runner: WorkflowRunner, meta: AuditMeta, job_id: str) -> None:
+    """Start making the English track (the languages run for `en`) unless one is on its way."""
+    job = get_job(units, job_id)
+    if job.get("english_execution_id"):
+        return
+    execution_id = runner.start_languages(job_id, ["en"], plan.language_steps_for(job.requested_outputs))
+    change(units, meta, job_id, "english_started", lambda _job: {"english_execution_id": execution_id})
+
+
+def _start_languages(units: Units, runner: WorkflowRunner, meta: AuditMeta, job: Job) -> Job:
     """Once the source is approved, make every open target language's tracks (languages workflow)."""
-    open_langs = [lang for lang in _targets(job) if ((job.get("languages") or {}).get(lang) or {}).get("state") != "approved"]
+    open_langs = _open_languages(job)
     if not open_langs:
         return job
-    execution_id = runner.start_languages(job["id"], open_langs, plan.language_steps_for(job.get("requested_outputs") or {}))
-    store.update(f"jobs/{job['id']}", {"languages_execution_id": execution_id})
-    return {**job, "languages_execution_id": execution_id}
+    execution_id = runner.start_languages(job.id, open_langs, plan.language_steps_for(job.requested_outputs))
+    return _record_language_run(units, meta, job.id, execution_id)
 
 
 def retry_tts(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str, language: str,
-              tts_preferences: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Synthesize (and render) one language's description audio again, optionally with other voices."""
+              tts_preferences: dict[str, Any] | None = None) -> Job:
+    """Synthesize (and render) one language's description audio again, optionally with other voices:
+    the preferences apply to that language from now on (the synthesize step reads them)."""
     job = access.require_job(store, principal, job_id, "retry_tts")
     if job["status"] not in TTS_RETRY_STATES:
         raise Conflict(f"cannot retry speech synthesis of a job in state {job['status']}")
     if language not in _job_languages(job):
         raise Unprocessable({"language": [f"{language} is not a language of this job"]})
+    if "description_vtt" not in requested_kinds(job.get("requested_outputs") or {}):
+        raise Conflict("this job asked for no audio description: there is nothing to voice")
+    if not language_outputs(job, language).asset("description_vtt").path:
+        raise Conflict(f"{language} has no description track to voice yet")
+    preferences = {f"tts_overrides.{language}": tts_preferences} if tts_preferences else {}
+    if job["status"] == "failed":
+        # Other voices are how a language that failed for want of one is fixed: resume with them.
+        if job.get("failed_language") != language:
+            raise Conflict(f"the job failed at {job.get('failed_step')}: retry the job")
+        change(store, meta, job_id, "retry_tts", lambda _job: preferences)
+        return _retry_languages(store, runner, meta, job_id, f"retry_tts {language}")
     execution_id = runner.start_languages(job_id, [language], ["synthesize", "render"])
     retry = {"execution_id": execution_id, "requested_at": now(), "tts_preferences": tts_preferences}
-    return _update(store, meta, job_id, "retry_tts", lambda current: {
-        "languages": {**(current.get("languages") or {}),
-                      language: {**((current.get("languages") or {}).get(language) or {}), "tts_retry": retry}}})
+    return change(store, meta, job_id, "retry_tts", lambda _job: {f"languages_tts.{language}": retry, **preferences})
 
 
 # -- bulk --------------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from avp.auth.tokens import Principal
 from avp.domain import access, jobs, language_qc, tracks
 from avp.domain.audit import AuditMeta
 from avp.errors import AvpError, Conflict, Unprocessable
-from avp.pipeline import plan
+from avp.domain import plan
 from avp.store import Page, Store
 
 if TYPE_CHECKING:
-    from avp.pipeline.runner import WorkflowRunner
+    from avp.domain.ports import WorkflowRunner
     from avp.storage import Storage
 
 log = logs.get("domain.production")

@@ -88,13 +88,8 @@ def queue_stats(store: Store, runner: Any) -> dict[str, Any]:
 
 def executor_state(runner: Any) -> dict[str, Any]:
     """The workflow executor: local (with its active executions) or Cloud Workflows."""
-    from avp.pipeline.runner import LocalRunner
-
-    if isinstance(runner, LocalRunner):
-        executions = runner.manager.list()
-        return {"kind": "local", "active_executions": sum(e.state.value == "ACTIVE" for e in executions),
-                "executions_seen": len(executions)}
-    return {"kind": "cloud-workflows", "active_executions": None}
+    describe = getattr(runner, "executor_state", None)
+    return describe() if describe else {"kind": "cloud-workflows", "active_executions": None}
 
 
 # -- health ------------------------------------------------------------------------------

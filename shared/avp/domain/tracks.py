@@ -5,7 +5,8 @@ Content lives in storage at `jobs/<id>/tracks/<lang>/<kind>/v<n>.vtt`; metadata 
 `jobs/<id>/tracks/<lang>_<kind>` (`latest`: the newest committed version, `reserved`: the highest
 number handed out). A save reserves its number first, writes the content, then commits the
 metadata: so no version is ever listed without its content, and no two saves share a number.
-The current version is copied to the job's `outputs` path, where downloads and players find it.
+The current version is the language's asset in the job's typed outputs (avp.domain.model), pointing
+at the version's own object: versions never change, so a recorded asset is always whole.
 """
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from avp.captions.presets import get_preset
 from avp.captions.qc import check_cues
 from avp.captions.vtt import VttDocument, parse_vtt, write_vtt
 from avp.describe.drafts import count_to_write
-from avp.domain import access, audit, language_qc, status
+from avp.domain import access, audit, jobs, language_qc
 from avp.domain.audit import AuditMeta
+from avp.domain.model import Asset, Job, TrackVersion, checksum, language_outputs
+from avp.domain.ports import UnitOfWork, Units
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
 from avp.storage import Storage
 from avp.store import Page, Store, now
@@ -31,10 +34,8 @@ KINDS = ("captions", "descriptions")
 # Where a version came from; "timing" is a bulk timing adjustment (the contract's name).
 SOURCES = ("pipeline", "edit", "timing", "restore", "upload")
 VTT_TYPE = "text/vtt; charset=utf-8"
-OUTPUT_FILES = {"captions_vtt": "captions.vtt", "audio_description_vtt": "description.vtt",
-                "audio_description_mp3": "description.mp3", "accessible_video_mp4": "accessible.mp4",
-                "qc_report": "qc.json", "pause_points": "pause_points.json"}
-KIND_OUTPUT = {"captions": "captions_vtt", "descriptions": "audio_description_vtt"}
+KIND_ASSET = {"captions": "captions_vtt", "descriptions": "description_vtt"}
+STALE_AFTER_EDIT = {"captions": ("accessible_mp4",), "descriptions": ("description_mp3", "accessible_mp4")}
 
 # Edit rules (see `require_edit`).
 SOURCE_EDIT_JOB_STATES = {"pending_qc", "blocked_on_source"}
@@ -44,12 +45,6 @@ REVIEWER_EDIT_STATES = {"in_review"}
 
 
 # -- paths --------------------------------------------------------------------
-def output_path(job: dict[str, Any], lang: str, key: str) -> str:
-    """The storage path of a deliverable: as recorded in `job.outputs`, else the agreed layout."""
-    recorded = ((job.get("outputs") or {}).get(lang) or {}).get(key)
-    return recorded or f"jobs/{job['id']}/outputs/{lang}/{OUTPUT_FILES[key]}"
-
-
 def version_path(job_id: str, lang: str, kind: str, n: int) -> str:
     """The storage path of version `n` of a track."""
     return f"jobs/{job_id}/tracks/{lang}/{kind}/v{n}.vtt"
@@ -95,43 +90,40 @@ def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, l
     """Save `content` as the next version of the track and make it current; returns the version.
 
     The VTT must parse (422 with the line otherwise). Captions are checked against the job's style
-    preset and the report is stored at the language's `qc_report` output. With `base_version`, a
-    save whose base is no longer the latest answers 409 (someone saved in between)."""
+    preset and the report is stored beside the version. With `base_version`, a save whose base is no
+    longer the latest answers 409 (someone saved in between). Every object is written before the
+    commit that records it, so an asset recorded `ready` always exists."""
     _check_kind(kind)
     if source not in SOURCES:
         raise ValueError(f"unknown track source {source!r}")
     doc = parse(content)
-    job = store.get(f"jobs/{job_id}")
-    if job is None:
-        raise NotFound("job not found")
+    job = jobs.get_job(store, job_id)
     report = _qc_report(job, doc.cues) if kind == "captions" else None
     n = _reserve(store, job_id, lang, kind, base_version)
     path = version_path(job_id, lang, kind, n)
+    data = content.encode("utf-8")
     storage.write_text(path, content, VTT_TYPE)
-    version = {"n": n, "language": lang, "kind": kind, "source": source, "author_id": meta.actor_id,
-               "created_at": now(), "cue_count": len(doc.cues), "qc": _qc_summary(report),
-               "to_write": count_to_write(doc.cues) if kind == "descriptions" else None,
-               "size": len(content.encode("utf-8")), "path": path, "comment": comment, "restored_from": restored_from}
-    job, current = _commit(store, meta, job_id, version, base_version)
-    if current:
-        storage.write_text(output_path(job, lang, KIND_OUTPUT[kind]), content, VTT_TYPE)
-        if report is not None:
-            storage.write_json(output_path(job, lang, "qc_report"), report)
-    return version_view(version)
+    report_path = None
+    if report is not None:
+        report_path = path.removesuffix(".vtt") + ".qc.json"
+        storage.write_json(report_path, report)
+    version = TrackVersion(n=n, language=lang, kind=kind, source=source, author_id=meta.actor_id, created_at=now(),
+                           cue_count=len(doc.cues), size=len(data), path=path, checksum=checksum(data),
+                           qc=_qc_summary(report), qc_report_path=report_path, comment=comment, restored_from=restored_from,
+                           to_write=count_to_write(doc.cues) if kind == "descriptions" else None)
+    _commit(store, storage, meta, job_id, version, base_version)
+    return version_view(version.to_doc())
 
 
-def _reserve(store: Store, job_id: str, lang: str, kind: str, base_version: int | None) -> int:
-    ref = store.ref(_track_doc(job_id, lang, kind))
-
-    def txn_fn(txn):
-        data = (ref.get(transaction=txn).to_dict() or {})
-        latest = data.get("latest", 0)
-        _check_base(base_version, latest)
-        n = max(data.get("reserved", 0), latest) + 1
-        txn.set(ref, {"language": lang, "kind": kind, "latest": latest, "reserved": n}, merge=True)
+def _reserve(units: Units, job_id: str, lang: str, kind: str, base_version: int | None) -> int:
+    def work(uow: UnitOfWork) -> int:
+        track = uow.tracks.get(job_id, lang, kind)
+        _check_base(base_version, track.latest)
+        n = track.reserve()
+        uow.tracks.save(track)
         return n
 
-    return store.transaction(txn_fn)
+    return units.atomically(work)
 
 
 def _check_base(base_version: int | None, latest: int) -> None:
@@ -139,47 +131,54 @@ def _check_base(base_version: int | None, latest: int) -> None:
         raise Conflict(f"version {base_version} is no longer the latest (now {latest}): reload and edit again")
 
 
-def _commit(store: Store, meta: AuditMeta, job_id: str, version: dict[str, Any],
-            base_version: int | None) -> tuple[dict[str, Any], bool]:
-    """Record the version; when it is the newest, point the job's outputs at it and update the
-    language's cue count (through the status writer). Returns the job and whether it is current."""
-    lang, kind, n = version["language"], version["kind"], version["n"]
-    counter = store.ref(_track_doc(job_id, lang, kind))
+def _commit(units: Units, storage: Storage, meta: AuditMeta, job_id: str, version: TrackVersion,
+            base_version: int | None) -> None:
+    """Record the version; when it is the newest, make it the language's current asset and update
+    the language's cue count (job, mirror, track and audit entry in one unit of work)."""
+    lang, kind, n = version.language, version.kind, version.n
 
-    def txn_fn(txn):
-        latest = (counter.get(transaction=txn).to_dict() or {}).get("latest", 0)
-        job = language_qc.read_job(store, txn, job_id)
-        _check_base(base_version, latest)
-        txn.create(store.ref(f"{_track_doc(job_id, lang, kind)}/versions/{n}"), version)
-        current = n > latest
-        if current:
-            txn.update(counter, {"latest": n, "updated_at": version["created_at"], "updated_by": meta.actor_id})
-            job = status.apply(store, txn, job, _job_changes(job, version))
-        audit.record(store, meta, "track.save", f"jobs/{job_id}/tracks/{lang}_{kind}",
-                     after={"version": n, "source": version["source"], "cue_count": version["cue_count"]}, transaction=txn)
-        return job, current
+    def work(uow: UnitOfWork) -> None:
+        track = uow.tracks.get(job_id, lang, kind)
+        job = uow.jobs.get(job_id)
+        if job.get("deleted"):
+            raise NotFound("job not found")
+        _check_base(base_version, track.latest)
+        uow.tracks.add_version(job_id, version)
+        if n > track.latest:
+            track.latest, track.updated_at, track.updated_by = n, version.created_at, meta.actor_id
+            uow.tracks.save(track)
+            _make_current(job, version, storage)
+            job.updated_at = now()
+            uow.jobs.save(job)
+        uow.audit.append(audit.entry(meta, "track.save", f"jobs/{job_id}/tracks/{lang}_{kind}",
+                                     after={"version": n, "source": version.source, "cue_count": version.cue_count}))
 
-    return store.transaction(txn_fn)
+    units.atomically(work)
 
 
-def _job_changes(job: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
-    lang, kind = version["language"], version["kind"]
-    lang_outputs = dict((job.get("outputs") or {}).get(lang) or {})
-    lang_outputs[KIND_OUTPUT[kind]] = output_path(job, lang, KIND_OUTPUT[kind])
-    if kind == "captions":
-        lang_outputs["qc_report"] = output_path(job, lang, "qc_report")
-    changes: dict[str, Any] = {"outputs": {**(job.get("outputs") or {}), lang: lang_outputs}}
-    if kind == "descriptions":  # what the job view and the QC queue count as still to write
-        changes["descriptions_to_write"] = {**(job.get("descriptions_to_write") or {}), lang: version["to_write"]}
+def _make_current(job: Job, version: TrackVersion, storage: Storage) -> None:
+    lang, kind = version.language, version.kind
+    stamp = version.created_at
+    job.record_asset(lang, KIND_ASSET[kind], Asset(path=version.path, state="ready", size=version.size,
+                                                   checksum=version.checksum, updated_at=stamp, version=version.n,
+                                                   uri=storage.uri(version.path)))
+    if version.qc_report_path:
+        job.record_asset(lang, "qc_report", Asset(path=version.qc_report_path, state="ready", updated_at=stamp,
+                                                  version=version.n, uri=storage.uri(version.qc_report_path)))
     if kind == "captions" and lang in language_qc.target_languages(job):
         e = language_qc.entry(job, lang)
-        total = version["cue_count"]
         # Marks of cues that no longer exist go; the reviewer re-checks what an edit changed.
-        e.update(cues_total=total, cues_reviewed=[i for i in e["cues_reviewed"] if i < total])
-        changes["languages"] = {**(job.get("languages") or {}), lang: e}
-    if version["source"] != "pipeline" and "accessible_video_mp4" in lang_outputs:
-        changes["renders"] = {**(job.get("renders") or {}), lang: {"status": "stale", "updated_at": now()}}
-    return changes
+        e.update(cues_total=version.cue_count, cues_reviewed=[i for i in e["cues_reviewed"] if i < version.cue_count])
+        job.languages = {**job.languages, lang: e}
+    if kind == "descriptions":  # what the job view and the QC queue count as still to write
+        job.extra["descriptions_to_write"] = {**(job.get("descriptions_to_write") or {}), lang: version.to_write}
+    if version.source != "pipeline":
+        # What was made from the old text no longer matches it (captions are burnt into the MP4 as a
+        # track; descriptions are voiced in the MP3 and the MP4).
+        for made in STALE_AFTER_EDIT[kind]:
+            job.mark_stale(lang, made)
+        if language_outputs(job, lang).asset("accessible_mp4").path:
+            job.extra["renders"] = {**(job.get("renders") or {}), lang: {"status": "stale", "updated_at": now()}}
 
 
 # -- reading ------------------------------------------------------------------

@@ -30,7 +30,7 @@ from avp.providers import offer
 from avp.store import Store, new_id, now
 
 if TYPE_CHECKING:
-    from avp.pipeline.runner import WorkflowRunner
+    from avp.domain.ports import WorkflowRunner
     from avp.storage import Storage
 
 log = logs.get("domain.uploads")
@@ -359,7 +359,7 @@ def _complete(store: Store, storage: Storage, runner: WorkflowRunner, meta: Audi
         container = verify_source(storage, job, checksums or {})
     except (Unprocessable, UnsupportedMediaType) as exc:
         # Final: the object is whole but wrong. Say why on the job for whoever looks at it later.
-        jobs.update_progress(store, job_id, changes={"failure_reason": jobs.describe_error(exc)})
+        jobs.change(store, meta, job_id, "upload_refused", lambda _job: {"failure_reason": jobs.describe_error(exc)})
         raise
     update = {**(changes or {}), "container": container, "failure_reason": None}
     try:

@@ -18,12 +18,11 @@ from pathlib import Path
 
 from avp import logs
 from avp.bootstrap import container
-from avp.domain import jobs
+from avp.domain import jobs, language_qc
 from avp.domain.audit import SYSTEM
 from avp.errors import Conflict
 from avp.pipeline.context import StepContext
 from avp.pipeline.failures import classify, clean, sentence
-from avp.store import ArrayUnion
 
 PERMANENT_FAILURE_EXIT_CODE = 3
 RETRIES = 3
@@ -31,24 +30,14 @@ RETRIES = 3
 log = logs.get("pipeline")
 
 
-def finalize(store, job_id: str) -> None:
+def finalize(units, job_id: str) -> None:
     """processing -> pending_qc, with a QC entry for every target language."""
-    job = jobs.get_job(store, job_id)
-    targets = (job.get("requested_outputs") or {}).get("languages") or []
-    languages = {lang: (job.get("languages") or {}).get(lang) or
-                 {"state": "unassigned", "linguist_id": None, "reviewer_id": None, "cues_total": 0, "cues_reviewed": [],
-                  "machine_translated": False} for lang in targets}
+    job = jobs.get_job(units, job_id)
+    languages = {lang: job.languages.get(lang) or {**language_qc.EMPTY_ENTRY, "cues_reviewed": []} for lang in language_qc.target_languages(job)}
     try:
-        jobs.transition(store, SYSTEM, job_id, "finish_processing", changes={"progress": 1.0, "languages": languages})
+        jobs.transition(units, SYSTEM, job_id, "finish_processing", changes={"progress": 1.0, "languages": languages})
     except Conflict as exc:
         log.warning("not moved to pending_qc: %s", exc.detail)
-
-
-def mark_failed(store, job_id: str, step: str, reason: str) -> None:
-    try:
-        jobs.transition(store, SYSTEM, job_id, "fail", reason=reason, changes={"failed_step": step, "failure_reason": reason})
-    except Conflict as exc:
-        log.warning("not marked failed: %s", exc.detail)
 
 
 def _step_key(step: str, language: str | None) -> str:
@@ -58,7 +47,7 @@ def _step_key(step: str, language: str | None) -> str:
 def record_transient(store, job_id: str, step: str, language: str | None, reason: str) -> None:
     """Keep the reason of a failure the workflow will retry: if every attempt fails, the job's
     `failure_reason` is this sentence, not the platform's "the task exited with an error"."""
-    jobs.update_progress(store, job_id, changes={f"step_errors.{_step_key(step, language)}": reason})
+    jobs.change(store, SYSTEM, job_id, "step_error", lambda _job: {f"step_errors.{_step_key(step, language)}": reason})
 
 
 def give_up(store, job_id: str, step: str, language: str | None, platform_message: str | None) -> None:
@@ -69,7 +58,7 @@ def give_up(store, job_id: str, step: str, language: str | None, platform_messag
         reason = f"{recorded.rstrip('.')} (tried {RETRIES + 1} times)."
     else:
         reason = sentence(step, clean(platform_message or "") or "the step kept failing", language=language)
-    mark_failed(store, job_id, step, reason)
+    jobs.fail(store, SYSTEM, job_id, step, reason, language)
 
 
 def run_step(step: str, job_id: str, language: str | None, attempt: int) -> int:
@@ -87,10 +76,10 @@ def run_step(step: str, job_id: str, language: str | None, attempt: int) -> int:
     started = time.monotonic()
     logs.event(log, f"{step} started", job_id=job_id, step=step, attempt=attempt, language=language)
     with tempfile.TemporaryDirectory(prefix=f"avp-{step}-") as tmp:
-        ctx = StepContext(step, job_id, c, Path(tmp), language=language, attempt=attempt)
+        ctx = StepContext(step, job_id, c, Path(tmp), language=language, attempt=attempt, _job=job)
         try:
             ctx.progress(0.0)
-            changes = STEPS[step](ctx)
+            made = STEPS[step](ctx)
         except Exception as exc:
             failure = classify(exc, step, language=language)
             log.error("%s (attempt %s, %s)", failure.reason, attempt, "permanent" if failure.permanent else "will be retried",
@@ -98,14 +87,14 @@ def run_step(step: str, job_id: str, language: str | None, attempt: int) -> int:
             if failure.permanent:
                 # Recorded on the job first: the workflow reads the job's status back to tell this
                 # from a transient failure (a failed Cloud Run Job execution carries no exit code).
-                mark_failed(store, job_id, step, failure.reason)
+                jobs.fail(store, SYSTEM, job_id, step, failure.reason, language)
                 return PERMANENT_FAILURE_EXIT_CODE
             record_transient(store, job_id, step, language, failure.reason)
             return 1
+        ctx.progress(1.0)
     elapsed = round(time.monotonic() - started, 3)
     done = step if not language else f"{step}:{language}"
-    jobs.update_progress(store, job_id, stage=step, progress=1.0,
-                         changes={**changes, "steps_done": ArrayUnion([done]), f"step_seconds.{done.replace(':', '_')}": elapsed})
+    jobs.record_step(store, job_id, done, elapsed, made if isinstance(made, jobs.StepResult) else jobs.StepResult(made))
     logs.event(log, f"{step} done in {elapsed} s", job_id=job_id, step=step, seconds=elapsed)
     return 0
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from avp.bootstrap import Container
-from avp.domain import jobs
+from avp.domain import jobs, plan
+from avp.domain.model import Asset, Job, file_checksum
+from avp.store import now
 
 
 class PermanentStepError(Exception):
@@ -24,7 +26,7 @@ class StepContext:
     workdir: Path
     language: str | None = None
     attempt: int = 0
-    _job: dict[str, Any] | None = field(default=None, repr=False)
+    _job: Job | None = field(default=None, repr=False)
 
     @property
     def store(self):
@@ -35,18 +37,21 @@ class StepContext:
         return self.container.storage
 
     @property
-    def job(self) -> dict[str, Any]:
+    def job(self) -> Job:
         if self._job is None:
             self._job = jobs.get_job(self.store, self.job_id)
         return self._job
 
-    def refresh(self) -> dict[str, Any]:
+    def refresh(self) -> Job:
         self._job = None
         return self.job
 
     def progress(self, fraction: float) -> None:
-        """Report progress within this step (0..1) through the status writer."""
-        jobs.update_progress(self.store, self.job_id, stage=self.step, progress=fraction)
+        """Report progress within this step (0..1), and what it makes of the whole run's, through the
+        status writer. A language step reports on its language only."""
+        whole = plan.run_progress(self.job, self.step, fraction, self.language)
+        jobs.report_progress(self.store, self.job_id, stage=self.step, step_progress=fraction, progress=whole,
+                             language=self.language)
 
     def work_path(self, name: str) -> str:
         """The storage path of an intermediate artifact of this job."""
@@ -75,6 +80,12 @@ class StepContext:
         cached.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, cached)
         return object_path
+
+    def put_asset(self, object_path: str, local: Path, content_type: str) -> Asset:
+        """`put`, and the asset it makes (ready, with its size and checksum) for the step's result."""
+        self.put(object_path, local, content_type)
+        return Asset(path=object_path, state="ready", size=local.stat().st_size, checksum=file_checksum(local),
+                     updated_at=now(), uri=self.storage.uri(object_path))
 
     def put_json(self, object_path: str, value: Any) -> str:
         self.storage.write_bytes(object_path, json.dumps(value, indent=1, default=str).encode(), "application/json")

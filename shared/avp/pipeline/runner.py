@@ -3,25 +3,12 @@ running the same YAML on one machine."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from avp.domain.ports import WorkflowRunner
 from avp.local.gateway import project_root
 
-
-class WorkflowRunner(Protocol):
-    def start_pipeline(self, job_id: str, steps: list[str]) -> str: ...
-
-    def start_languages(self, job_id: str, languages: list[str], steps: list[str]) -> str: ...
-
-    def start_bundle(self, download_id: str) -> str: ...
-
-    def cancel(self, execution_id: str) -> None: ...
-
-    def get(self, execution_id: str) -> dict[str, Any]: ...
-
-    def probe(self) -> str: ...
-
-    def shutdown(self) -> None: ...
+__all__ = ["CloudRunner", "LocalRunner", "WorkflowRunner", "make_runner"]
 
 
 class LocalRunner:
@@ -67,6 +54,12 @@ class LocalRunner:
         executions = self.manager.list()
         active = sum(e.state.value == "ACTIVE" for e in executions)
         return f"local executor: {active} active of {len(executions)} executions"
+
+    def executor_state(self) -> dict[str, Any]:
+        """What the admin statistics show of the executor."""
+        executions = self.manager.list()
+        return {"kind": "local", "active_executions": sum(e.state.value == "ACTIVE" for e in executions),
+                "executions_seen": len(executions)}
 
     def shutdown(self) -> None:
         for e in self.manager.list():

@@ -1,5 +1,6 @@
 """The media steps, one function each: read inputs from storage, compute, write outputs, and
-return the fields to record on the job. Each is idempotent: a rerun recomputes and overwrites
+return what to record on the job (a StepResult with typed assets and per-language reports, or
+plain job fields). Each is idempotent: a rerun recomputes and overwrites
 whole objects, so a step killed half-way and retried ends with the same outputs."""
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from avp import logs
 from avp.captions.model import Cue, Word
+from avp.domain.jobs import StepResult
+from avp.domain.model import language_outputs
 from avp.pipeline.context import PermanentStepError, StepContext
 
 log = logs.get("pipeline.steps")
@@ -193,12 +196,15 @@ def _keyframes(ctx: StepContext, shots: list) -> list:
 
 
 def _tts(ctx: StepContext, lang: str):
-    """The speech synthesizer and the voice for `lang`: the job's voice for that language, its
-    default voice for the source language, else the provider's first voice of the language."""
+    """The speech synthesizer and the voice for `lang`: the language's retry_tts choice, the job's
+    voice for that language, its default voice for the source language, else the provider's first
+    voice of the language."""
     from avp.providers.tts import TtsError, get_tts
     from avp.providers.tts.base import voice_for_language
 
-    prefs = _requested(ctx).get("tts_preferences") or {}
+    # A retry_tts of this language chose its own voice: it wins over the job's preferences.
+    override = (ctx.job.get("tts_overrides") or {}).get(lang) or {}
+    prefs = {**(_requested(ctx).get("tts_preferences") or {}), **override}
     provider = prefs.get("provider") or ctx.container.settings.tts_provider
     if provider == "gemini" and not ctx.container.settings.gemini_api_key:
         raise PermanentStepError("Gemini voices were asked for (by the job's tts_preferences or AVP_TTS_PROVIDER) but "
@@ -206,7 +212,8 @@ def _tts(ctx: StepContext, lang: str):
                                  "tts_preferences.provider \"espeak\"")
     tts = get_tts(provider, {"api_key": ctx.container.settings.gemini_api_key or "", "model": prefs.get("model") or ""}
                   if provider == "gemini" else None)
-    voice = (prefs.get("voices") or {}).get(lang) or (prefs.get("default_voice") if lang == _source_language(ctx) else None)
+    voice = (prefs.get("voices") or {}).get(lang) or override.get("default_voice") or \
+        (prefs.get("default_voice") if lang == _source_language(ctx) else None)
     if voice:
         return tts, voice
     voices = list(tts.voices())
@@ -218,7 +225,7 @@ def _tts(ctx: StepContext, lang: str):
         raise PermanentStepError(f"{exc} in {provider}; choose one in tts_preferences.voices") from exc
 
 
-def synthesize(ctx: StepContext) -> dict[str, Any]:
+def synthesize(ctx: StepContext) -> StepResult:
     """Voice every description and fit it into the gaps; what does not fit becomes a pause point.
     Placeholders stay in the saved track, unvoiced, for the describer."""
     from avp.describe.fit import fit_descriptions
@@ -235,7 +242,7 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
         descriptions = [Description(start_target=float(c.data.get("target", c.start)), text=c.text,
                                     priority=int(c.data.get("priority", 2)), draft=bool(c.data.get("draft", False)),
                                     source=str(c.data.get("source", "track")), end=c.end)
-                        for c in _track_cues(ctx, lang, "audio_description_vtt")]
+                        for c in _track_cues(ctx, lang, "description_vtt")]
     result = fit_descriptions(descriptions, [g for g in gaps if g.usable],
                               lambda text, rate: tts.synthesize(text, voice=voice, rate=rate),
                               duration=ctx.job["media"]["duration"])
@@ -247,9 +254,9 @@ def synthesize(ctx: StepContext) -> dict[str, Any]:
     ctx.put_json(ctx.output_path(lang, "pause_points.json"), pause_points)
     ctx.put_json(ctx.output_path(lang, "fit_report.json"), {**result.report.to_json(), "voice": voice})
     _save_track(ctx, lang, "descriptions", result.cues)
-    outputs = {f"outputs.{lang}.pause_points": ctx.output_path(lang, "pause_points.json"),
-               f"outputs.{lang}.fit_report": ctx.output_path(lang, "fit_report.json")}
-    return {**outputs, "fit_report": result.report.to_json()}
+    made = StepResult()
+    made.report(lang, pause_points=ctx.output_path(lang, "pause_points.json"), fit_report={**result.report.to_json(), "voice": voice})
+    return made
 
 
 def _edited_by_people(ctx: StepContext, lang: str, kind: str) -> bool:
@@ -264,10 +271,10 @@ def _edited_by_people(ctx: StepContext, lang: str, kind: str) -> bool:
         return False
 
 
-def _track_cues(ctx: StepContext, lang: str, output: str) -> list[Cue]:
+def _track_cues(ctx: StepContext, lang: str, kind: str) -> list[Cue]:
     from avp.captions.vtt import parse_vtt
 
-    path = ((ctx.job.get("outputs") or {}).get(lang) or {}).get(output)
+    path = language_outputs(ctx.job, lang).asset(kind).path
     return parse_vtt(ctx.fetch(path).read_text()).cues if path else []
 
 
@@ -300,7 +307,7 @@ def translate(ctx: StepContext) -> dict[str, Any]:
         raise PermanentStepError("translate needs --language")
     provider = ctx.container.settings.translate_provider
     captions_cues = _track_cues(ctx, source, "captions_vtt")
-    descriptions = _track_cues(ctx, source, "audio_description_vtt")
+    descriptions = _track_cues(ctx, source, "description_vtt")
     if provider == "none":
         machine_translated, flags = False, {"untranslated": True}
         note = f"no translation provider configured: the {lang} tracks are untranslated {source} drafts for the linguist"
@@ -337,15 +344,14 @@ def _placed(ctx: StepContext, lang: str) -> tuple[list, dict[int, int]]:
     from avp.describe.fit import EXTENDED, STANDARD, Placed
     from avp.providers.tts.base import Synthesis
 
-    outputs = ctx.job["outputs"][lang]
-    cues = parse_vtt(ctx.fetch(outputs["audio_description_vtt"]).read_text()).cues
+    cues = parse_vtt(ctx.fetch(language_outputs(ctx.job, lang).asset("description_vtt").path).read_text()).cues
     voiced = [i for i, cue in enumerate(cues) if cue.data.get("mode") in (STANDARD, EXTENDED) and not is_placeholder(cue.text)]
     placed = [Placed(cue=cues[i], audio=Synthesis.from_wav(ctx.storage.read_bytes(ctx.work_path(f"{lang}/voice/{i:04d}.wav"))))
               for i in voiced]
     return placed, {track_index: n for n, track_index in enumerate(voiced)}
 
 
-def render(ctx: StepContext) -> dict[str, Any]:
+def render(ctx: StepContext) -> StepResult:
     """The description MP3 (standard descriptions over ducked programme) and the accessible MP4."""
     from avp.captions.vtt import parse_vtt
     from avp.describe.fit import PausePoint
@@ -356,27 +362,27 @@ def render(ctx: StepContext) -> dict[str, Any]:
     ctx.refresh()
     mezzanine = ctx.fetch(ctx.work_path(MEZZANINE))
     placed, among_voiced = _placed(ctx, lang)
-    changes: dict[str, Any] = {}
+    made = StepResult()
     if requested.get("audio_description_mp3"):
         mp3 = ctx.local(f"{lang}/description.mp3")
         description_track(mezzanine, placed, mp3)
-        changes[f"outputs.{lang}.audio_description_mp3"] = ctx.put(ctx.output_path(lang, "description.mp3"), mp3, "audio/mpeg")
+        made.asset(lang, "description_mp3", ctx.put_asset(ctx.output_path(lang, "description.mp3"), mp3, "audio/mpeg"))
         ctx.progress(0.3)
     if requested.get("accessible_video_mp4"):
-        outputs = ctx.job["outputs"][lang]
+        outputs = language_outputs(ctx.job, lang)
         pauses = [PausePoint(at=p["at"], duration=p["duration"], cue_index=among_voiced[p["cue_index"]])
-                  for p in ctx.get_json(outputs["pause_points"]) if p["cue_index"] in among_voiced]
-        captions_path = (ctx.job["outputs"].get(lang) or {}).get("captions_vtt") or \
-            (ctx.job["outputs"].get(_source_language(ctx)) or {}).get("captions_vtt")
+                  for p in ctx.get_json(outputs.pause_points) if p["cue_index"] in among_voiced]
+        captions_path = outputs.asset("captions_vtt").path or \
+            language_outputs(ctx.job, _source_language(ctx)).asset("captions_vtt").path
         caption_cues = parse_vtt(ctx.fetch(captions_path).read_text()).cues if captions_path else []
         mp4 = ctx.local(f"{lang}/accessible.mp4")
         stats = accessible_mp4(mezzanine, placed, pauses, caption_cues, mp4, language=lang)
-        changes[f"outputs.{lang}.accessible_video_mp4"] = ctx.put(ctx.output_path(lang, "accessible.mp4"), mp4, "video/mp4")
-        changes["render_stats"] = dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else stats
-    return changes
+        made.asset(lang, "accessible_mp4", ctx.put_asset(ctx.output_path(lang, "accessible.mp4"), mp4, "video/mp4"))
+        made.report(lang, render_stats=dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else stats)
+    return made
 
 
-STEPS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
+STEPS: dict[str, Callable[[StepContext], dict[str, Any] | StepResult]] = {
     "ingest": ingest, "transcribe": transcribe, "shots": shots, "captions": captions,
     "describe": describe, "synthesize": synthesize, "render": render, "translate": translate,
 }

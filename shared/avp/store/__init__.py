@@ -291,6 +291,25 @@ class Store:
             next_cursor = _encode_cursor(last_anchor)
         return Page(items, total, page, size, next_cursor)
 
+    # -- units of work -----------------------------------------------------
+    def atomically(self, fn: Callable[[Any], T]) -> T:
+        """Run `fn(unit_of_work)` (repositories over one transaction) and commit it (avp.domain.ports.Units)."""
+        from avp.store.units import FirestoreUnits
+
+        return FirestoreUnits(self).atomically(fn)
+
+    def read_job(self, job_id: str):
+        """The job aggregate as stored now, outside any unit of work (avp.domain.ports.Units)."""
+        from avp.store.units import FirestoreUnits
+
+        return FirestoreUnits(self).read_job(job_id)
+
+    def report_progress(self, job_id: str, progress) -> None:
+        """A running step's progress on the job and its mirror, without a transaction (avp.domain.ports.Units)."""
+        from avp.store.units import FirestoreUnits
+
+        FirestoreUnits(self).report_progress(job_id, progress)
+
     # -- transactions ------------------------------------------------------
     def transaction(self, fn: Callable[[Any], T], attempts: int = 6) -> T:
         """Run `fn(transaction)` in a Firestore transaction, retrying contention after a random,

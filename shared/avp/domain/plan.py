@@ -1,0 +1,53 @@
+"""Which pipeline steps a job needs, from what it asked for."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+STEPS = ("ingest", "transcribe", "shots", "captions", "describe", "synthesize", "render")
+LANGUAGE_STEPS = ("translate", "synthesize", "render")
+
+
+def steps_for(requested: dict[str, Any], *, audio_only: bool = False, done: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The steps to run, in pipeline order, skipping those already `done` (a retry resumes at the
+    failed step). Captions are always made: they are the source of the QC workflow."""
+    wanted = {"ingest", "transcribe", "captions"}
+    describe = requested.get("audio_description_vtt") or requested.get("audio_description_mp3") or requested.get("accessible_video_mp4")
+    if describe and not audio_only:
+        wanted |= {"shots", "describe", "synthesize"}
+    if (requested.get("audio_description_mp3") or requested.get("accessible_video_mp4")) and not audio_only:
+        wanted.add("render")
+    return [s for s in STEPS if s in wanted and s not in done]
+
+
+def language_steps_for(requested: dict[str, Any]) -> list[str]:
+    """The per-language steps: every target language gets its tracks; voicing and rendering follow
+    what was asked for, as for the source."""
+    steps = ["translate"]
+    if requested.get("audio_description_mp3") or requested.get("accessible_video_mp4"):
+        steps += ["synthesize", "render"]
+    return steps
+
+
+# Relative cost of each step, measured on the bundled 30 s sample and a 60 s 720p clip on 2 cores
+# (seconds per minute of media; transcribe and shots run side by side). Whole-run progress weighs
+# each step by it, so the figure moves at the pace a person waits.
+STEP_COST = {"ingest": 1.5, "transcribe": 7.7, "shots": 3.4, "captions": 0.3, "describe": 1.0, "synthesize": 2.0,
+             "render": 2.6, "translate": 0.3}
+
+
+def run_progress(job: Mapping[str, Any], step: str, fraction: float, language: str | None = None) -> float:
+    """How far the run is (0..1) while `step` is `fraction` done: the pipeline's planned steps
+    weighted by cost, counting those done; a language run's steps in their order."""
+    requested = job.get("requested_outputs") or {}
+    if language:
+        planned = language_steps_for(requested)
+        done = planned[:planned.index(step)] if step in planned else []
+    else:
+        planned = list(job.get("planned_steps") or steps_for(requested, audio_only=bool((job.get("media") or {}).get("audio_only"))))
+        done = [s for s in planned if s in (job.get("steps_done") or ()) and s != step]
+    if step not in planned:
+        planned = [*planned, step]
+    total = sum(STEP_COST.get(s, 1.0) for s in planned)
+    reached = sum(STEP_COST.get(s, 1.0) for s in done) + STEP_COST.get(step, 1.0) * max(0.0, min(1.0, fraction))
+    return min(1.0, reached / total) if total else 1.0

@@ -1,0 +1,42 @@
+"""Field-level differences between two versions of a document: a repository writes only what an
+aggregate changed, so writers of disjoint parts (two languages of one job) never overwrite each
+other, in or out of a transaction."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MISSING = object()
+
+
+def changed_paths(old: Mapping[str, Any], new: Mapping[str, Any], depth: int = 3,
+                  prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """{field path: new value} for every leaf that differs, descending `depth` levels into maps;
+    a field gone from `new` maps to MISSING."""
+    out: dict[tuple[str, ...], Any] = {}
+    for key in set(old) | set(new):
+        before, after = old.get(key, MISSING), new.get(key, MISSING)
+        path = (*prefix, key)
+        if isinstance(before, Mapping) and isinstance(after, Mapping) and depth > 1:
+            out.update(changed_paths(before, after, depth - 1, path))
+        elif before is MISSING or after is MISSING or before != after:
+            out[path] = after
+    return out
+
+
+def apply_paths(doc: dict[str, Any], paths: Mapping[tuple[str, ...], Any]) -> dict[str, Any]:
+    """`doc` with `paths` written into it (a copy; nested maps created as needed)."""
+    import copy
+
+    result = copy.deepcopy(doc)
+    for path, value in paths.items():
+        node = result
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        if value is MISSING:
+            node.pop(path[-1], None)
+        else:
+            node[path[-1]] = copy.deepcopy(value)
+    return result

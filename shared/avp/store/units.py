@@ -1,0 +1,135 @@
+"""The Firestore unit of work: repositories over one transaction, committed together.
+
+Each aggregate's document mapping is its `to_doc` / `from_doc` (avp.domain.model); this module
+only moves documents. Google's exceptions stop here: a missing document is the domain's NotFound."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from google.api_core import exceptions as google_errors
+from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
+
+from avp.domain.model import Job, Track, TrackVersion
+from avp.domain.ports import AuditEntry, Progress
+from avp.errors import Conflict, NotFound
+from avp.store import Store, new_id, now
+from avp.store.documents import MISSING, changed_paths
+
+T = TypeVar("T")
+
+
+def _field_paths(paths: dict[tuple[str, ...], Any]) -> dict[str, Any]:
+    return {FieldPath(*p).to_api_repr(): (firestore.DELETE_FIELD if v is MISSING else v) for p, v in paths.items()}
+
+
+class FirestoreJobs:
+    """Jobs in `jobs/{id}`, each with its status mirror `job_status/{id}`."""
+
+    def __init__(self, store: Store, transaction) -> None:
+        self._store, self._txn = store, transaction
+        self._read: dict[str, dict[str, Any]] = {}
+
+    def get(self, job_id: str) -> Job:
+        doc = self._store.get(f"jobs/{job_id}", self._txn)
+        if doc is None:
+            raise NotFound("job not found")
+        doc.pop("id", None)
+        self._read[job_id] = doc
+        return Job.from_doc(job_id, doc)
+
+    def add(self, job: Job) -> None:
+        from avp.domain.status import status_doc
+
+        self._txn.create(self._store.ref(f"jobs/{job.id}"), job.to_doc())
+        self._txn.set(self._store.ref(f"job_status/{job.id}"), status_doc(job))
+
+    def save(self, job: Job) -> None:
+        from avp.domain.status import status_doc
+
+        if job.id not in self._read:
+            raise ValueError(f"job {job.id} was not read in this unit of work")
+        paths = changed_paths(self._read[job.id], job.to_doc())
+        if paths:
+            self._txn.update(self._store.ref(f"jobs/{job.id}"), _field_paths(paths))
+        self._txn.set(self._store.ref(f"job_status/{job.id}"), status_doc(job))
+
+
+def _track_path(job_id: str, language: str, kind: str) -> str:
+    return f"jobs/{job_id}/tracks/{language}_{kind}"
+
+
+class FirestoreTracks:
+    """Tracks in `jobs/{id}/tracks/{lang}_{kind}`, their versions in its `versions/{n}`."""
+
+    def __init__(self, store: Store, transaction) -> None:
+        self._store, self._txn = store, transaction
+
+    def get(self, job_id: str, language: str, kind: str) -> Track:
+        return Track.from_doc(job_id, language, kind, self._store.get(_track_path(job_id, language, kind), self._txn))
+
+    def save(self, track: Track) -> None:
+        self._txn.set(self._store.ref(_track_path(track.job_id, track.language, track.kind)), track.to_doc())
+
+    def add_version(self, job_id: str, version: TrackVersion) -> None:
+        path = f"{_track_path(job_id, version.language, version.kind)}/versions/{version.n}"
+        self._txn.create(self._store.ref(path), version.to_doc())
+
+    def version(self, job_id: str, language: str, kind: str, n: int) -> TrackVersion:
+        doc = self._store.get(f"{_track_path(job_id, language, kind)}/versions/{n}", self._txn)
+        if doc is None:
+            raise NotFound(f"{language} has no {kind} version {n}")
+        doc.pop("id", None)
+        return TrackVersion.from_doc(doc)
+
+
+class FirestoreAudit:
+    def __init__(self, store: Store, transaction) -> None:
+        self._store, self._txn = store, transaction
+
+    def append(self, entry: AuditEntry) -> None:
+        self._txn.set(self._store.collection("audit_logs").document(new_id()), entry.to_doc())
+
+
+class FirestoreUnitOfWork:
+    def __init__(self, store: Store, transaction) -> None:
+        self.jobs = FirestoreJobs(store, transaction)
+        self.tracks = FirestoreTracks(store, transaction)
+        self.audit = FirestoreAudit(store, transaction)
+
+
+class FirestoreUnits:
+    """Units of work over one Firestore database (`Store.atomically` hands them out)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def atomically(self, fn: Callable[[FirestoreUnitOfWork], T]) -> T:
+        try:
+            return self._store.transaction(lambda txn: fn(FirestoreUnitOfWork(self._store, txn)))
+        except google_errors.Conflict as exc:  # AlreadyExists: a create lost a race
+            raise Conflict("it was created meanwhile: reload and try again") from exc
+        except google_errors.NotFound as exc:  # an update of a document deleted meanwhile
+            raise NotFound("it was deleted meanwhile") from exc
+
+    def read_job(self, job_id: str) -> Job:
+        doc = self._store.get(f"jobs/{job_id}")
+        if doc is None:
+            raise NotFound("job not found")
+        doc.pop("id", None)
+        return Job.from_doc(job_id, doc)
+
+    def report_progress(self, job_id: str, progress: Progress) -> None:
+        stamp = now()
+        prefix = ("language_progress", progress.language) if progress.language else ()
+        fields: dict[tuple[str, ...], Any] = {}
+        if progress.stage is not None:
+            fields[(*prefix, "stage")] = progress.stage
+        if progress.step_progress is not None:
+            fields[(*prefix, "step_progress")] = progress.step_progress
+        if progress.progress is not None:
+            # Parallel reporters (transcribe beside shots) never lower it.
+            fields[(*prefix, "progress")] = firestore.Maximum(progress.progress)
+        update = {**_field_paths(fields), "updated_at": stamp}
+        self._store.update_together({f"jobs/{job_id}": update, f"job_status/{job_id}": update})

@@ -1,0 +1,148 @@
+"""The repositories and units of work, one set of cases run against both implementations: Firestore
+(the emulator) and memory (what the domain's unit tests use). Whatever the domain relies on, both do."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from avp.domain import audit, jobs
+from avp.domain.model import Asset, Job, TrackVersion
+from avp.domain.ports import Progress
+from avp.errors import Conflict, NotFound
+from avp.store import now
+from avp.store.memory import MemoryUnits
+
+
+@pytest.fixture(params=["firestore", "memory"])
+def units(request, container):
+    return container.store if request.param == "firestore" else MemoryUnits()
+
+
+def doc(units, path: str) -> dict[str, Any] | None:
+    if isinstance(units, MemoryUnits):
+        return units.docs.get(path)
+    found = units.get(path)
+    if found:
+        found.pop("id")
+    return found
+
+
+def audit_actions(units) -> list[str]:
+    entries = units.audit if isinstance(units, MemoryUnits) else units.find("audit_logs")
+    return sorted(e["action"] for e in entries)
+
+
+def add(units, job_id: str = "j1", **fields) -> Job:
+    job = Job(job_id, status="language_qc", title="T", source_language="en", requested_outputs={"languages": ["fr", "de"]},
+              extra={"media": {"duration": 3.0}}, **fields)
+    units.atomically(lambda uow: uow.jobs.add(job))
+    return job
+
+
+def test_a_job_comes_back_as_it_was_stored_with_its_mirror(units):
+    job = Job("j0", status="pending_qc", title="T0", source_language="en")
+    job.record_asset("en", "captions_vtt", Asset("a.vtt", "ready", size=3, checksum="sha256:ab", version=1))
+    units.atomically(lambda uow: uow.jobs.add(job))
+    assert units.read_job("j0") == job and doc(units, "job_status/j0")["status"] == "pending_qc"
+    add(units)
+    with pytest.raises(Conflict):
+        units.atomically(lambda uow: uow.jobs.add(Job("j1")))
+    read = units.read_job("j1")
+    assert read.title == "T" and read["media"] == {"duration": 3.0} and read.status == "language_qc"
+    assert doc(units, "job_status/j1")["status"] == "language_qc"
+    with pytest.raises(NotFound):
+        units.read_job("nope")
+
+
+def test_save_writes_only_what_changed_so_languages_do_not_overwrite_each_other(units):
+    add(units)
+
+    def first(uow):
+        job = uow.jobs.get("j1")
+        job.record_asset("fr", "description_mp3", Asset("fr.mp3", "ready", size=10))
+        job.outputs["fr"].fit_report = {"voice": "fr-fr"}
+        return job
+
+    stale = units.atomically(first)  # not saved: a unit of work that does not save writes nothing
+    assert "fr" not in units.read_job("j1").outputs
+
+    def save_language(lang: str, voice: str):
+        def work(uow):
+            job = uow.jobs.get("j1")
+            job.record_asset(lang, "description_mp3", Asset(f"{lang}.mp3", "ready", size=10))
+            job.outputs[lang].fit_report = {"voice": voice}
+            uow.jobs.save(job)
+        units.atomically(work)
+
+    save_language("fr", "fr-fr")
+    save_language("de", "de")
+
+    def nested(uow):  # a change deep inside a map field is a change too
+        job = uow.jobs.get("j1")
+        job.languages.setdefault("fr", {})["translation_note"] = "drafts"
+        uow.jobs.save(job)
+
+    units.atomically(nested)
+    job = units.read_job("j1")
+    assert job.languages["fr"]["translation_note"] == "drafts"
+    assert job.outputs["fr"].fit_report == {"voice": "fr-fr"} and job.outputs["de"].fit_report == {"voice": "de"}
+    assert stale.outputs["fr"].asset("description_mp3").size == job.outputs["fr"].asset("description_mp3").size
+
+
+def test_nothing_of_a_failed_unit_of_work_is_written(units):
+    add(units)
+
+    def work(uow):
+        job = uow.jobs.get("j1")
+        job.status = "failed"
+        uow.jobs.save(job)
+        uow.audit.append(audit.entry(audit.SYSTEM, "job.fail", "jobs/j1"))
+        raise Conflict("vetoed")
+
+    with pytest.raises(Conflict):
+        units.atomically(work)
+    assert units.read_job("j1").status == "language_qc" and doc(units, "job_status/j1")["status"] == "language_qc"
+    assert audit_actions(units) == []
+
+
+def test_a_transition_commits_job_mirror_and_audit_entry(units):
+    add(units)
+    jobs.fail(units, audit.SYSTEM, "j1", "render", "no voice", language="de")
+    assert units.read_job("j1").failed_language == "de" and units.read_job("j1")["failed_from"] == "language_qc"
+    assert doc(units, "job_status/j1")["status"] == "failed" and doc(units, "job_status/j1")["failed_step"] == "render"
+    assert audit_actions(units) == ["job.fail_language"]
+
+
+def test_progress_reports_never_lower_the_figure(units):
+    add(units)
+    units.report_progress("j1", Progress("transcribe", 0.5, 0.4))
+    units.report_progress("j1", Progress("shots", 0.2, 0.1))
+    units.report_progress("j1", Progress("translate", 0.5, 0.3, language="fr"))
+    for path in ("jobs/j1", "job_status/j1"):
+        stored = doc(units, path)
+        assert stored["progress"] == 0.4 and stored["stage"] == "shots" and stored["step_progress"] == 0.2
+        assert stored["language_progress"]["fr"] == {"stage": "translate", "step_progress": 0.5, "progress": 0.3}
+    with pytest.raises(NotFound):
+        units.report_progress("nope", Progress("ingest", 0.0, 0.0))
+
+
+def test_track_versions_are_numbered_and_never_overwritten(units):
+    add(units)
+
+    def reserve(uow):
+        track = uow.tracks.get("j1", "fr", "captions")
+        n = track.reserve()
+        uow.tracks.save(track)
+        return n
+
+    assert [units.atomically(reserve) for _ in range(2)] == [1, 2]
+    version = TrackVersion(n=1, language="fr", kind="captions", source="pipeline", author_id="system", created_at=now(),
+                           cue_count=2, size=30, path="jobs/j1/tracks/fr/captions/v1.vtt")
+    units.atomically(lambda uow: uow.tracks.add_version("j1", version))
+    assert units.atomically(lambda uow: uow.tracks.version("j1", "fr", "captions", 1)) == version
+    with pytest.raises(Conflict):
+        units.atomically(lambda uow: uow.tracks.add_version("j1", version))
+    with pytest.raises(NotFound):
+        units.atomically(lambda uow: uow.tracks.version("j1", "fr", "captions", 2))
+    assert units.atomically(lambda uow: uow.tracks.get("j1", "fr", "captions")).reserved == 2
