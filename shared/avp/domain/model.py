@@ -279,6 +279,8 @@ class TrackVersion:
     checksum: str | None = None
     qc: dict[str, Any] | None = None
     qc_report_path: str | None = None
+    qc_report_size: int | None = None
+    qc_report_checksum: str | None = None
     to_write: int | None = None  # description placeholders a describer must still write
     comment: str | None = None
     restored_from: int | None = None

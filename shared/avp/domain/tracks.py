@@ -11,6 +11,7 @@ at the version's own object: versions never change, so a recorded asset is alway
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -103,14 +104,16 @@ def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, l
     path = version_path(job_id, lang, kind, n)
     data = content.encode("utf-8")
     storage.write_text(path, content, VTT_TYPE)
-    report_path = None
+    report_path, report_data = None, b""
     if report is not None:
         report_path = path.removesuffix(".vtt") + ".qc.json"
-        storage.write_json(report_path, report)
+        report_data = json.dumps(report, indent=1, default=str).encode()
+        storage.write_bytes(report_path, report_data, "application/json")
     version = TrackVersion(n=n, language=lang, kind=kind, source=source, author_id=meta.actor_id, created_at=now(),
                            cue_count=len(doc.cues), size=len(data), path=path, checksum=checksum(data),
-                           qc=_qc_summary(report), qc_report_path=report_path, comment=comment, restored_from=restored_from,
-                           to_write=count_to_write(doc.cues) if kind == "descriptions" else None)
+                           qc=_qc_summary(report), qc_report_path=report_path, qc_report_size=len(report_data) or None,
+                           qc_report_checksum=checksum(report_data) if report_path else None, comment=comment,
+                           restored_from=restored_from, to_write=count_to_write(doc.cues) if kind == "descriptions" else None)
     _commit(store, storage, meta, job_id, version, base_version)
     return version_view(version.to_doc())
 
@@ -163,8 +166,9 @@ def _make_current(job: Job, version: TrackVersion, storage: Storage) -> None:
                                                    checksum=version.checksum, updated_at=stamp, version=version.n,
                                                    uri=storage.uri(version.path)))
     if version.qc_report_path:
-        job.record_asset(lang, "qc_report", Asset(path=version.qc_report_path, state="ready", updated_at=stamp,
-                                                  version=version.n, uri=storage.uri(version.qc_report_path)))
+        job.record_asset(lang, "qc_report", Asset(path=version.qc_report_path, state="ready", size=version.qc_report_size,
+                                                  checksum=version.qc_report_checksum, updated_at=stamp, version=version.n,
+                                                  uri=storage.uri(version.qc_report_path)))
     if kind == "captions" and lang in language_qc.target_languages(job):
         e = language_qc.entry(job, lang)
         # Marks of cues that no longer exist go; the reviewer re-checks what an edit changed.
