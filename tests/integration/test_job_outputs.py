@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -52,8 +53,15 @@ def _assert_made(container, view: dict, lang: str) -> None:
         assert stored and asset["size_bytes"] == stored["size"] > 0 and asset["checksum"].startswith("sha256:")
 
 
-def _zip_names(container, known: set[str]) -> set[str]:
-    """The members of the one ZIP made since `known` listed the downloads."""
+def _zip_names(client, container, headers: dict, body: dict, known: set[str]) -> set[str]:
+    """Ask for a bulk download, wait for the bundle workflow to publish it, and list the ZIP."""
+    resp = client.post(f"{API}/jobs/bulk/download", json=body, headers=headers)
+    assert resp.status_code == 202, resp.json
+    deadline = time.monotonic() + 300
+    while (container.store.get(resp.json["status_document"]) or {}).get("status") not in ("complete", "failed"):
+        assert time.monotonic() < deadline, "the bulk download was not built in time"
+        time.sleep(0.5)
+    assert container.store.get(resp.json["status_document"])["status"] == "complete"
     (path,) = set(container.storage.list("downloads/")) - known
     known.add(path)
     with zipfile.ZipFile(io.BytesIO(container.storage.read_bytes(path))) as archive:
@@ -126,15 +134,12 @@ def test_a_real_run_makes_every_asset_of_every_language_and_the_job_follows_it(c
     assert report["ok"] and report["checked"] == 4 * len(KINDS)
 
     # The ZIP holds every deliverable of every language, and `kinds` filters it.
-    zipped = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job_id]}, headers=headers)
-    assert zipped.status_code == 200, zipped.json
-    expected = {f"{job_id}/{lang}/{kind}" for lang in ("en", "fr", "de", "zz") for kind in KINDS}
     zips: set[str] = set()
-    names = _zip_names(container, zips)
+    names = _zip_names(client, container, headers, {"job_ids": [job_id]}, zips)
+    expected = {f"{job_id}/{lang}/{kind}" for lang in ("en", "fr", "de", "zz") for kind in KINDS}
     assert {n.rsplit(".", 1)[0] for n in names} == expected | {f"{job_id}/en/source_video"}
-    only = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job_id], "kinds": ["qc_report"]}, headers=headers)
-    assert only.status_code == 200, only.json
-    assert _zip_names(container, zips) == {f"{job_id}/{lang}/qc_report.json" for lang in ("en", "fr", "de", "zz")}
+    only = _zip_names(client, container, headers, {"job_ids": [job_id], "kinds": ["qc_report"]}, zips)
+    assert only == {f"{job_id}/{lang}/qc_report.json" for lang in ("en", "fr", "de", "zz")}
 
     # An object gone from storage is reported missing.
     gone = container.storage.path_of(view["outputs"]["de"]["description_mp3"]["gcs_uri"])
