@@ -158,6 +158,19 @@ def test_edit_a_cue_meet_a_conflict_lose_nothing_and_restore(page, stack, api):
     assert "Welcome to the harbor, every evening," in restored["content"]
     assert "restore of version 1" in page.get_by_role("region", name="Review").inner_text()
 
+    # A cue that breaks the caption style rules carries its QC problems in the list.
+    page.get_by_role("button", name="Edit cue 2").click()
+    form = page.get_by_role("form", name="Edit cue 2")
+    form.get_by_label("Text").fill("the fishing boats of the whole northern coast come home every single evening "
+                                   "before the sun goes down behind the hills")
+    form.get_by_role("button", name="Save").click()
+    page.get_by_text("version 6:").wait_for()
+    problems = page.get_by_role("list", name="QC problems of cue 2")
+    problems.wait_for()
+    assert problems.inner_text().startswith("QC: ")
+    assert page.get_by_role("list", name="QC problems of cue 1").count() == 0
+    assert re.search(r"caption QC: \d+ problem", page.get_by_role("region", name="Review").inner_text())
+
 
 def test_approving_the_source_moves_the_job_on_live(page, stack, api):
     sign_in(page, stack)
