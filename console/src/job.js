@@ -294,6 +294,13 @@ function reviewSection(ctx, { jobId, base, lang, video, reloadTracks, qcState, o
         message.textContent = "";
         await save(cue.index, { start: s, end: t, text: text.value }, message, form);
       });
+      // Escape leaves the editor unchanged, as Cancel does, and puts focus back on the cue.
+      form.addEventListener("keydown", (e) => {
+        if (e.key === "Escape") {
+          view();
+          li.querySelector("button").focus();
+        }
+      });
       li.replaceChildren(form);
       text.focus();
     }

@@ -117,6 +117,10 @@ def test_edit_a_cue_meet_a_conflict_lose_nothing_and_restore(page, stack, api):
     page.goto(f"{stack.url}/console/#/jobs/{JOB['id']}/en")
     page.get_by_text("version 1:").wait_for()
     page.get_by_role("button", name="Edit cue 1").click()
+    page.keyboard.press("Escape")  # leaves the editor, focus back on the cue
+    assert page.get_by_role("form", name="Edit cue 1").count() == 0
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Play cue 1"
+    page.get_by_role("button", name="Edit cue 1").click()
     form = page.get_by_role("form", name="Edit cue 1")
     form.get_by_label("Text").fill("Welcome to the harbour, every evening.")
     form.get_by_label("End").fill("00:00:03.000")
