@@ -34,17 +34,17 @@ def _small(value: Any) -> Any:
 
 
 def entry(meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
-          reason: str | None = None) -> AuditEntry:
+          reason: str | None = None, extra: dict[str, Any] | None = None) -> AuditEntry:
     """An audit entry for a unit of work to append (`uow.audit.append`)."""
     return AuditEntry(action=action, target=target, actor_id=meta.actor_id, actor_role=meta.actor_role,
                       request_id=meta.request_id, ip=meta.ip, before=_small(before), after=_small(after), reason=reason,
-                      security=action.startswith(SECURITY_ACTIONS), at=now())
+                      security=action.startswith(SECURITY_ACTIONS), at=now(), extra=extra)
 
 
 def record(store: Store, meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
            reason: str | None = None, transaction=None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Append an audit entry (inside `transaction` when given, so it commits with the change)."""
-    doc = {**entry(meta, action, target, before=before, after=after, reason=reason).to_doc(), **(extra or {})}
+    doc = entry(meta, action, target, before=before, after=after, reason=reason, extra=extra).to_doc()
     ref = store.collection("audit_logs").document(new_id())
     if transaction is not None:
         transaction.set(ref, doc)

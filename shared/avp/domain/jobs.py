@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from avp import logs
 from avp.auth.tokens import Principal
-from avp.domain import access, audit, status
+from avp.domain import access, audit
 from avp.domain.audit import AuditMeta
 from avp.domain.model import ASSET_KINDS, Asset, Job, job_outputs, language_outputs, requested_kinds
 from avp.domain.ports import Progress, UnitOfWork, Units

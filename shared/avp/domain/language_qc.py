@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from avp.auth.tokens import Principal
-from avp.domain import access, audit, jobs, status
+from avp.domain import access, audit, jobs
 from avp.domain.audit import AuditMeta
+from avp.domain.model import Job
+from avp.domain.ports import UnitOfWork, Units
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
 from avp.store import Page, Store, new_id, now
 
@@ -97,14 +99,6 @@ def require_visible_language(principal: Principal, job: dict[str, Any], lang: st
         raise Forbidden(f"{lang} is not assigned to you")
 
 
-def read_job(store: Store, txn, job_id: str) -> dict[str, Any]:
-    """The job as read inside `txn` (404 when it is gone or deleted)."""
-    job = store.get(f"jobs/{job_id}", txn)
-    if job is None or job.get("deleted"):
-        raise NotFound("job not found")
-    return job
-
-
 # -- views --------------------------------------------------------------------
 def reviewed_indexes(e: dict[str, Any]) -> list[int]:
     """The marked cues that still exist in the current captions."""
@@ -136,31 +130,33 @@ def _map_view(principal: Principal, job: dict[str, Any]) -> dict[str, Any]:
 Mutation = Callable[[dict[str, Any]], dict[str, dict[str, Any]]]
 
 
-def _write(store: Store, meta: AuditMeta, job_id: str, action: str, mutate: Mutation, *,
-           reason: str | None = None, note: str | None = None) -> dict[str, Any]:
-    """Read the job in a transaction, let `mutate(job)` return the new entries of the languages it
-    changes (or raise), and write them through the status writer with an audit entry."""
+def _write(units: Units, meta: AuditMeta, job_id: str, action: str, mutate: Mutation, *,
+           reason: str | None = None, note: str | None = None) -> Job:
+    """Read the job in a unit of work, let `mutate(job)` return the new entries of the languages it
+    changes (or raise), and save them (job, status mirror and audit entries in one commit)."""
 
-    def txn_fn(txn):
-        job = read_job(store, txn, job_id)
+    def work(uow: UnitOfWork) -> Job:
+        job = uow.jobs.get(job_id)
+        if job.get("deleted"):
+            raise NotFound("job not found")
+        before = {lang: entry(job, lang) for lang in job.languages}
         changed = mutate(job)
         stamp = now()
-        languages = {**(job.get("languages") or {}),
-                     **{lang: {**e, "updated_at": stamp} for lang, e in changed.items()}}
-        changes: dict[str, Any] = {"languages": languages}
-        keys = access.job_keys({**job, "languages": languages})
-        if keys != sorted(job.get("access_keys") or []):
-            changes["access_keys"] = keys
-        updated = status.apply(store, txn, job, changes)
+        job.languages = {**job.languages, **{lang: {**e, "updated_at": stamp} for lang, e in changed.items()}}
+        keys = access.job_keys(job)
+        if keys != sorted(job.access_keys):
+            job.access_keys = keys
+        job.updated_at = stamp
+        uow.jobs.save(job)
         for lang, new in changed.items():
-            old = entry(job, lang)
+            old = before.get(lang) or entry({}, lang)
             fields = ("state", "linguist_id", "reviewer_id")
-            audit.record(store, meta, f"language.{action}", f"jobs/{job_id}/languages/{lang}",
-                         before={k: old.get(k) for k in fields}, after={k: new.get(k) for k in fields},
-                         reason=reason, transaction=txn, extra={"note": note} if note else None)
-        return updated
+            uow.audit.append(audit.entry(meta, f"language.{action}", f"jobs/{job_id}/languages/{lang}",
+                                         before={k: old.get(k) for k in fields}, after={k: new.get(k) for k in fields},
+                                         reason=reason, extra={"note": note} if note else None))
+        return job
 
-    return store.transaction(txn_fn)
+    return units.atomically(work)
 
 
 def _require_assignable(job: dict[str, Any]) -> None:

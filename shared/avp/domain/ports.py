@@ -28,12 +28,13 @@ class AuditEntry:
     after: Any = None
     reason: str | None = None
     security: bool = False
+    extra: dict[str, Any] | None = None  # what one kind of entry adds (a language action's note)
 
     def to_doc(self) -> dict[str, Any]:
         """The stored form."""
         return {"action": self.action, "target": self.target, "actor_id": self.actor_id, "actor_role": self.actor_role,
                 "request_id": self.request_id, "ip": self.ip, "before": self.before, "after": self.after,
-                "reason": self.reason, "security": self.security, "at": self.at}
+                "reason": self.reason, "security": self.security, "at": self.at, **(self.extra or {})}
 
 
 class JobRepository(Protocol):

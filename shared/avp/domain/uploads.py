@@ -495,7 +495,7 @@ def handle_finalized(store: Store, storage: Storage, runner: WorkflowRunner, max
         if job is None or job.get("source_path") != name or job["status"] != "uploading":
             return None  # a clone's shared source, a job gone, or already completed: nothing to do
         if not job.get("outputs_declared", True):
-            store.update(f"jobs/{job['id']}", {"upload_finalized_at": now()})
+            jobs.change(store, meta, job["id"], "upload_finalized", lambda _job: {"upload_finalized_at": now()})
             return None  # its outputs come with the client's complete call
         return _complete_quietly(store, storage, runner, meta, job["id"])
     if name.startswith(INBOX_PREFIX) and not name.endswith("/"):
