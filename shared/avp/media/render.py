@@ -12,6 +12,7 @@ import re
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -163,36 +164,45 @@ def accessible_mp4(
         # The description text too, as its own track: screen readers and braille displays read it.
         described = work / "descriptions.vtt"
         described.write_text(_webvtt([Cue(t, t + p.audio.duration, p.cue.text) for t, p in clips]), encoding="utf-8")
+        subtitle_args = ["-c:s", "mov_text",
+                         "-metadata:s:s:0", "handler_name=Captions", "-metadata:s:s:0", "title=Captions",
+                         "-metadata:s:s:1", "handler_name=Descriptions", "-metadata:s:s:1", "title=Descriptions",
+                         "-disposition:s:0", "default", "-disposition:s:1", "descriptions",
+                         "-metadata:s:a:0", f"language={mp4_language(language)}",
+                         "-metadata:s:s:0", f"language={mp4_language(language)}",
+                         "-metadata:s:s:1", f"language={mp4_language(language)}",
+                         "-movflags", "+faststart"]  # fmt: skip
         if smart and info.codec == "h264":
-            stats = _smart_video(mezzanine, info, pauses, work)
-            # Input 0 is the joined pieces (video only); the programme audio comes from input 1.
-            video_in: list[str | Path] = ["-f", "concat", "-safe", "0", "-i", work / "pieces.txt", "-i", mezzanine]
-            program, video_graph, video_out = "1:a:0", "", ["-map", "0:v:0", "-c:v", "copy"]
+            # The audio (decoded, mixed and AAC-encoded over the whole timeline: as long as the
+            # video pieces on one core) is made on its own core while the video pieces are cut
+            # and encoded; the two are then joined without re-encoding either.
+            audio = work / "audio.mp4"
+            extra, audio_graph = _audio_graph(work, clips, pauses=snapped_points,
+                                              program="0:a:0" if info.has_audio else None, clip_input=1)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                mixing = pool.submit(_run_graph, work, ["-i", mezzanine, *extra], audio_graph,
+                                     ["-map", "[aout]", "-c:a", "aac", "-b:a", "160k"], audio)
+                stats = _smart_video(mezzanine, info, pauses, work)
+                mixing.result()
+            partial = out_mp4.with_name(out_mp4.name + ".part")
+            run(["-f", "concat", "-safe", "0", "-i", work / "pieces.txt", "-i", audio, "-i", subs, "-i", described,
+                 "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0", "-map", "3:s:0", "-c:v", "copy", "-c:a", "copy",
+                 *subtitle_args, "-f", "mp4", "-y", partial], timeout=_TIMEOUT)
+            partial.replace(out_mp4)
         else:
             stats = RenderStats(encoded_pieces=1, encoded_frames=info.frame_count + sum(p.frames for p in pauses))
-            video_in = ["-i", mezzanine]
-            program, video_graph = "0:a:0", _full_video_graph(pauses, info) + ";"
-            video_out = ["-map", "[vout]", *ENCODE_VIDEO, "-pix_fmt", info.pix_fmt]
-        clip_input = video_in.count("-i")  # the clips WAV is the next input after the video ones
-        extra, audio_graph = _audio_graph(
-            work, clips, pauses=snapped_points, program=program if info.has_audio else None, clip_input=clip_input
-        )
-        sub_index = clip_input + extra.count("-i")
-        _run_graph(
-            work,
-            [*video_in, *extra, "-i", subs, "-i", described],
-            video_graph + audio_graph,
-            [*video_out, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
-             "-map", f"{sub_index}:s:0", "-map", f"{sub_index + 1}:s:0", "-c:s", "mov_text",
-             "-metadata:s:s:0", "handler_name=Captions", "-metadata:s:s:0", "title=Captions",
-             "-metadata:s:s:1", "handler_name=Descriptions", "-metadata:s:s:1", "title=Descriptions",
-             "-disposition:s:0", "default", "-disposition:s:1", "descriptions",
-             "-metadata:s:a:0", f"language={mp4_language(language)}",
-             "-metadata:s:s:0", f"language={mp4_language(language)}",
-             "-metadata:s:s:1", f"language={mp4_language(language)}",
-             "-movflags", "+faststart"],
-            out_mp4,
-        )  # fmt: skip
+            video_graph = _full_video_graph(pauses, info) + ";"
+            extra, audio_graph = _audio_graph(work, clips, pauses=snapped_points,
+                                              program="0:a:0" if info.has_audio else None, clip_input=1)
+            sub_index = 1 + extra.count("-i")
+            _run_graph(
+                work,
+                ["-i", mezzanine, *extra, "-i", subs, "-i", described],
+                video_graph + audio_graph,
+                ["-map", "[vout]", *ENCODE_VIDEO, "-pix_fmt", info.pix_fmt, "-map", "[aout]", "-c:a", "aac", "-b:a", "160k",
+                 "-map", f"{sub_index}:s:0", "-map", f"{sub_index + 1}:s:0", *subtitle_args],
+                out_mp4,
+            )
     return RenderStats(stats.copied_pieces, stats.encoded_pieces, stats.encoded_frames, time.monotonic() - began, stats.pieces)
 
 
