@@ -13,6 +13,7 @@ import zipfile
 import pytest
 import requests
 
+from avp.domain import audit, jobs, tracks
 from avp.pipeline.runner import LocalRunner
 from tests.helpers import API
 from tests.integration.test_jobs_actions import seed, team  # noqa: F401 - team is a fixture
@@ -29,12 +30,10 @@ def _status(emulators, container, channel: dict, document: str, headers: dict | 
 
 
 def _deliverables(container, job: dict) -> None:
-    storage = container.storage
-    storage.write_text(f"jobs/{job['id']}/en/captions.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n", "text/vtt")
-    storage.write_text(f"jobs/{job['id']}/fr/captions.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\nBonjour\n", "text/vtt")
-    container.store.update(f"jobs/{job['id']}", {"outputs": {
-        "en": {"captions_vtt": {"status": "ready", "path": f"jobs/{job['id']}/en/captions.vtt", "version": 1}},
-        "fr": {"captions_vtt": {"status": "ready", "path": f"jobs/{job['id']}/fr/captions.vtt", "version": 1}}}})
+    """Final captions for en and fr, uploaded as production does (each with its QC report)."""
+    for lang, text in (("en", "Hello"), ("fr", "Bonjour")):
+        tracks.save_version(container.store, container.storage, audit.SYSTEM, job["id"], lang, "captions",
+                            f"WEBVTT\n\n00:00.000 --> 00:01.000\n{text}\n", source="upload")
 
 
 def test_the_zip_is_built_by_a_workflow_and_its_link_arrives_on_the_status_channel(client, container, emulators, team):
@@ -70,7 +69,8 @@ def test_the_zip_is_built_by_a_workflow_and_its_link_arrives_on_the_status_chann
     assert "X-Goog-Signature" in query and query["X-Goog-Expires"] == ["3600"]
     path = urllib.parse.unquote(urllib.parse.urlsplit(link).path).split("/", 2)[2]
     with zipfile.ZipFile(io.BytesIO(container.storage.read_bytes(path))) as archive:
-        assert sorted(archive.namelist()) == [f"{job['id']}/en/captions_vtt.vtt", f"{job['id']}/fr/captions_vtt.vtt"]
+        assert sorted(archive.namelist()) == [f"{job['id']}/{lang}/{kind}" for lang in ("en", "fr")
+                                              for kind in ("captions_vtt.vtt", "qc_report.json")]
         assert b"Bonjour" in archive.read(f"{job['id']}/fr/captions_vtt.vtt")
 
     # Only the owner's listener reads the download's status.
@@ -96,7 +96,8 @@ def test_a_download_whose_files_vanished_fails_with_a_reason(client, container, 
     job = seed(container, "pending_qc")
     _deliverables(container, job)
     body = client.post(f"{API}/jobs/bulk/download", json={"job_ids": [job["id"]]}, headers=team["client"][0]).json
-    container.storage.delete(f"jobs/{job['id']}/fr/captions.vtt")  # gone between the request and the build
+    gone = jobs.get_job(container.store, job["id"]).outputs["fr"].asset("captions_vtt").path
+    container.storage.delete(gone)  # gone between the request and the build
     assert runner.bundles == [body["download_id"]]
     assert pipeline_main(["bundle", "--job-id", body["download_id"]]) != 0
     status = container.store.get(body["status_document"])
