@@ -155,7 +155,7 @@ def main(args) -> int:
 
     from avp.local.emulators import check_prerequisites
     from avp.local.stack import LocalStack
-    from avp.pipeline.plan import steps_for
+    from avp.domain.plan import steps_for
     from avp.terminal import JobDisplay, print_summary
 
     console = Console(stderr=args.json, highlight=False)
