@@ -90,7 +90,8 @@ def run_pipeline(video: Path, out: Path, data_dir: Path) -> tuple[dict[str, Any]
     previous = logger.level
     logger.setLevel(logging.INFO)
     try:
-        code = demo_main(argparse.Namespace(video=str(video), language="en", out=str(out), data_dir=str(data_dir), port=0))
+        code = demo_main(argparse.Namespace(video=str(video), language="en", out=str(out), data_dir=str(data_dir), port=0,
+                                             json=False, verbose=False))
     finally:
         logger.removeHandler(spans)
         logger.setLevel(previous)
