@@ -8,10 +8,14 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     AVP_MODEL_CACHE=/opt/avp/models
 WORKDIR /src
-COPY pyproject.toml ./
+COPY requirements.lock pyproject.toml ./
 COPY shared ./shared
-# A virtualenv at the same path in both stages can be copied across whole.
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install .
+# A virtualenv at the same path in both stages can be copied across whole. Dependencies come
+# only from the hash-checked lock (scripts/lock.py), then the project without dependencies.
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock \
+ && /opt/venv/bin/pip install --no-deps --no-build-isolation . \
+ && /opt/venv/bin/pip check
 # Join and verify the Whisper weights now, so no job execution pays for it (or races another
 # execution to write the cache) at start-up; a wrong sha256 fails the build, not a job.
 RUN /opt/venv/bin/python -c "from avp.providers.asr.model_store import default_cache_dir, ensure_model_dir, packaged_model_source; print(ensure_model_dir(packaged_model_source(), default_cache_dir()))"
