@@ -43,15 +43,16 @@ def _bootstrap_admin(args) -> int:
     the cloud nothing does): run once after the first deploy, as someone whose credentials may
     write the project's Firestore (Application Default Credentials, AVP_ENV=cloud)."""
     from avp.bootstrap import container
-    from avp.domain.users import ensure_first_admin
+    from avp.domain.users import ensure_first_admin, find_by_email
 
     c = container()
     email = args.email or c.settings.admin_email
     generated = ensure_first_admin(c.store, email, c.settings.admin_password)
     where = f"project {c.settings.project_id}" + (" (emulator)" if c.settings.firestore_host else "")
+    user = find_by_email(c.store, email)
     if generated:
         print(f"admin {email} created in {where}; password (shown once): {generated}")
-    elif c.store.find_one("users", [("email", "==", email), ("role", "==", "admin"), ("deleted", "==", False)]):
+    elif user and user.get("role") == "admin" and not user.get("deleted"):
         print(f"admin {email} exists in {where}")
     else:
         print(f"{where} already has an admin: nothing created", file=sys.stderr)
