@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from avp.domain.tracks import version_path
 from tests.helpers import API
 from tests.integration.qc_world import SOURCE_VTT
 
@@ -183,3 +184,28 @@ def test_who_may_edit(world, client):
     assert save(reviewer, "en").status_code == 409
     world.store.update(f"jobs/{job['id']}", {"status": "pending_qc"})
     assert save(reviewer, "en").status_code == 200
+
+
+def test_a_counter_lost_in_a_crash_never_overwrites_a_stored_version(world, client):
+    """The local stack's Firestore export trails its writes by seconds (docs/security.md): after a
+    kill -9 the track counter can come back behind the version files already in storage. The next
+    save must take a fresh number and leave the stored version as it was."""
+    pm = world.person("production")
+    job = world.job()
+    saved = client.patch(vtt(job["id"]), json={"lang": "fr", "kind": "captions", "content": EDITED, "base_version": 1},
+                         headers=pm.headers)
+    assert saved.status_code == 200 and saved.json["version"] == 2
+
+    def lose_the_second_save(uow):  # what a restart from an export taken before version 2 looks like
+        track = uow.tracks.get(job["id"], "fr", "captions")
+        track.latest = track.reserved = 1
+        uow.tracks.save(track)
+
+    world.store.atomically(lose_the_second_save)
+    again = SOURCE_VTT.replace("How are you today?", "How are you, really?")
+    resp = client.patch(vtt(job["id"]), json={"lang": "fr", "kind": "captions", "content": again, "base_version": 1},
+                        headers=pm.headers)
+    assert resp.status_code == 200, resp.json
+    assert resp.json["version"] == 3
+    assert world.storage.read_text(version_path(job["id"], "fr", "captions", 2)) == EDITED
+    assert current(world, client, pm, job["id"], "captions_vtt") == again

@@ -100,10 +100,8 @@ def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, l
     doc = parse(content)
     job = jobs.get_job(store, job_id)
     report = _qc_report(job, doc.cues) if kind == "captions" else None
-    n = _reserve(store, job_id, lang, kind, base_version)
-    path = version_path(job_id, lang, kind, n)
     data = content.encode("utf-8")
-    storage.write_text(path, content, VTT_TYPE)
+    n, path = _write_new_version(store, storage, job_id, lang, kind, base_version, data)
     report_path, report_data = None, b""
     if report is not None:
         report_path = path.removesuffix(".vtt") + ".qc.json"
@@ -116,6 +114,25 @@ def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, l
                            restored_from=restored_from, to_write=count_to_write(doc.cues) if kind == "descriptions" else None)
     _commit(store, storage, meta, job_id, version, base_version)
     return version_view(version.to_doc())
+
+
+VERSION_WRITE_ATTEMPTS = 50
+
+
+def _write_new_version(units: Units, storage: Storage, job_id: str, lang: str, kind: str, base_version: int | None,
+                       data: bytes) -> tuple[int, str]:
+    """Reserve the next version number and store `data` under it, never over an existing version file.
+
+    A number whose file already exists was handed out before a crash lost the counter (the local
+    stack's Firestore export trails its writes by seconds): that version stays as it is and the
+    next number is reserved instead."""
+    for _ in range(VERSION_WRITE_ATTEMPTS):
+        n = _reserve(units, job_id, lang, kind, base_version)
+        path = version_path(job_id, lang, kind, n)
+        if storage.create_bytes(path, data, VTT_TYPE):
+            return n, path
+        base_version = None  # the base was checked against the counter; the gap is not a newer edit
+    raise Conflict("could not find a free version number for this track: try again")
 
 
 def _reserve(units: Units, job_id: str, lang: str, kind: str, base_version: int | None) -> int:

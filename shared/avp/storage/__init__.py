@@ -16,6 +16,7 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+from google.api_core.exceptions import PreconditionFailed
 from google.cloud import storage
 
 from avp.errors import NotFound
@@ -64,6 +65,20 @@ class Storage:
     def write_bytes(self, path: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         """A single-request upload: the object appears whole or not at all."""
         self.bucket.blob(path).upload_from_string(data, content_type=content_type)
+
+    def create_bytes(self, path: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
+        """Write the object only if nothing is stored at `path`; False (and nothing written) if something is.
+
+        Cloud Storage enforces `ifGenerationMatch=0` atomically; the local emulator ignores that
+        precondition, so the existence check in front of it is what holds there."""
+        blob = self.bucket.blob(path)
+        if blob.exists():
+            return False
+        try:
+            blob.upload_from_string(data, content_type=content_type, if_generation_match=0)
+        except PreconditionFailed:
+            return False
+        return True
 
     def write_text(self, path: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
         self.write_bytes(path, text.encode("utf-8"), content_type)
