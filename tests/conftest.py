@@ -66,6 +66,7 @@ def gateway(emulators):
 
 @pytest.fixture
 def client(gateway, container):
-    from werkzeug.test import Client
+    """The API as a client sees it; every exchange is checked against openapi.yaml."""
+    from tests.openapi_client import ContractClient
 
-    return Client(gateway, use_cookies=True)
+    return ContractClient(gateway, use_cookies=True)

@@ -13,7 +13,7 @@ admin_only = authenticated("admin")
 @admin_only
 def list_users():
     q = query_args(schemas.UserListQuery())
-    return ok(users.list_users(container().store, page=q["page"], size=q["size"], role=q["role"], email=q["email"]).to_dict())
+    return ok(users.list_users(container().store, **q).to_dict())
 
 
 @bp.post("/users")
@@ -60,36 +60,34 @@ def reset_password(user_id: str):
 def set_password(user_id: str):
     body = json_body(schemas.PasswordSet())
     users.set_password(container().store, audit_meta(), user_id, body["new_password"])
-    return ok({"detail": "password changed; the user's sessions were revoked"})
+    return no_content()
 
 
 @bp.get("/audit-logs")
 @admin_only
 def audit_logs():
-    q = query_args(schemas.AuditQuery())
-    return ok(audit.list_entries(container().store, page=q["page"], size=q["size"], action=q["action"]).to_dict())
+    return ok(audit.list_entries(container().store, **query_args(schemas.AuditListQuery())).to_dict())
 
 
 @bp.get("/audit-logs/user/<user_id>")
 @admin_only
 def audit_logs_user(user_id: str):
-    q = query_args(schemas.AuditQuery())
     users.get_user(container().store, user_id, include_deleted=True)  # 404 for no such user, deleted ones keep their log
-    return ok(audit.list_entries(container().store, page=q["page"], size=q["size"], actor_id=user_id).to_dict())
+    return ok(audit.list_entries(container().store, actor_id=user_id, **query_args(schemas.AuditQuery())).to_dict())
 
 
 @bp.get("/audit-logs/security")
 @admin_only
 def audit_logs_security():
-    q = query_args(schemas.AuditQuery())
-    return ok(audit.list_entries(container().store, page=q["page"], size=q["size"], security=True).to_dict())
+    q = query_args(schemas.AuditSecurityQuery())
+    return ok(audit.list_entries(container().store, category="security", **q).to_dict())
 
 
 @bp.delete("/audit-logs/cleanup")
 @admin_only
 def audit_cleanup():
     q = query_args(schemas.CleanupQuery())
-    return ok({"deleted": audit.cleanup(container().store, audit_meta(), q["older_than_days"])})
+    return ok(audit.cleanup(container().store, audit_meta(), q["older_than_days"]))
 
 
 @bp.get("/stats")

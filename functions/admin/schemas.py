@@ -1,27 +1,41 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from avp.auth.tokens import ROLES
+from avp.domain.audit import CATEGORIES, RETENTION_DAYS_MAX, RETENTION_DAYS_MIN
 from avp.domain.plan import STEPS
+from avp.domain.users import SORT_FIELDS
 from avp.schemas import PageQuery
+
+ID = validate.Length(min=1, max=128)
 
 
 class UserListQuery(PageQuery):
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
     email = fields.String(load_default=None, validate=validate.Length(max=320))
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    is_active = fields.Boolean(load_default=None)
+    org_id = fields.String(load_default=None, validate=ID)
+    sort = fields.String(load_default="email", validate=validate.OneOf([*SORT_FIELDS, *(f"-{f}" for f in SORT_FIELDS)]))
 
 
 class UserCreate(Schema):
     email = fields.Email(required=True)
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    name = fields.String(data_key="display_name", load_default="", validate=validate.Length(max=200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     password = fields.String(load_default=None, validate=validate.Length(max=1024))
-    disabled = fields.Boolean(load_default=False)
+    org_ids = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=100))
 
 
 class UserUpdate(Schema):
-    name = fields.String(validate=validate.Length(max=200))
+    name = fields.String(data_key="display_name", validate=validate.Length(max=200))
     role = fields.String(validate=validate.OneOf(ROLES))
-    disabled = fields.Boolean()
+    is_active = fields.Boolean()
+
+    @post_load
+    def _stored_names(self, data, **kwargs):
+        if "is_active" in data:
+            data["disabled"] = not data.pop("is_active")
+        return data
 
 
 class PasswordSet(Schema):
@@ -30,10 +44,22 @@ class PasswordSet(Schema):
 
 class AuditQuery(PageQuery):
     action = fields.String(load_default=None, validate=validate.Length(max=100))
+    target_type = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    target_id = fields.String(load_default=None, validate=ID)
+    start = fields.AwareDateTime(data_key="from", load_default=None)
+    end = fields.AwareDateTime(data_key="to", load_default=None)
+
+
+class AuditSecurityQuery(AuditQuery):
+    actor_id = fields.String(load_default=None, validate=ID)
+
+
+class AuditListQuery(AuditSecurityQuery):
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
 
 
 class CleanupQuery(Schema):
-    older_than_days = fields.Integer(load_default=365, validate=validate.Range(min=1, max=36500))
+    older_than_days = fields.Integer(required=True, validate=validate.Range(min=RETENTION_DAYS_MIN, max=RETENTION_DAYS_MAX))
 
 
 class JobStatsQuery(Schema):

@@ -2,7 +2,7 @@ from flask import Blueprint, request
 
 from avp.bootstrap import container
 from avp.domain import auth, users
-from avp.web import (REFRESH_COOKIE, REFRESH_COOKIE_PATH, audit_meta, authenticated, json_body, no_content, ok, public,
+from avp.web import (REFRESH_COOKIE, REFRESH_COOKIE_PATH, audit_meta, authenticated, json_body, no_content, public,
                      session_response, sibling)
 
 schemas = sibling(__file__, "schemas")
@@ -36,7 +36,7 @@ def refresh():
 @authenticated()
 def logout():
     auth.logout(container().store, request.cookies.get(REFRESH_COOKIE), audit_meta())
-    resp = ok({"detail": "signed out"})
+    resp = no_content()
     resp.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, secure=container().settings.cookie_secure, httponly=True,
                        samesite="Strict")
     return resp

@@ -16,7 +16,7 @@ from avp.store import Store
 
 LIMIT_PER_MINUTE = 20
 WINDOW_SECONDS = 60.0
-MAX_TEXT_CHARS = 300
+MAX_TEXT_CHARS = 500
 
 
 @dataclass(frozen=True)

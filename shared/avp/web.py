@@ -238,7 +238,8 @@ def audit_meta() -> AuditMeta:
     """Who is calling, from where, under which request id: for audit entries written by the domain."""
     principal = g.get("principal")
     return AuditMeta(principal.user_id if principal else None, principal.role if principal else None,
-                     g.get("request_id"), client_ip())
+                     g.get("request_id"), client_ip(), actor_email=principal.email or None if principal else None,
+                     user_agent=request.user_agent.string or None)
 
 
 def ok(data: Any = None, status: int = 200) -> Response:

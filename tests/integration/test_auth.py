@@ -87,7 +87,7 @@ def test_logout_revokes_and_clears(client, container):
     cookie = _refresh_cookie(login(client, user["email"]))
     client.set_cookie("refresh_token", cookie, domain="localhost", path="/api/v1/auth")
     resp = client.post(f"{API}/auth/logout", headers=bearer(token), base_url="https://localhost")
-    assert resp.status_code == 200
+    assert resp.status_code == 204 and resp.data == b""
     assert any(h.startswith("refresh_token=;") for h in resp.headers.getlist("Set-Cookie"))
     assert _refresh(client, cookie).status_code == 401
 
@@ -96,7 +96,7 @@ def test_disabled_user_cannot_login_or_refresh(client, container):
     admin_token, _ = token_for(client, container, "admin")
     user = make_user(container, "client")
     cookie = _refresh_cookie(login(client, user["email"]))
-    assert client.patch(f"{API}/admin/users/{user['id']}", json={"disabled": True}, headers=bearer(admin_token)).status_code == 200
+    assert client.patch(f"{API}/admin/users/{user['id']}", json={"is_active": False}, headers=bearer(admin_token)).status_code == 200
     assert login(client, user["email"]).status_code == 401
     assert _refresh(client, cookie).status_code == 401
 
@@ -109,5 +109,5 @@ def test_lockout_after_ten_failures(client, container):
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
     from avp.domain import audit
 
-    actions = {e["action"] for e in audit.list_entries(container.store, page=1, size=50, security=True).items}
+    actions = {e["action"] for e in audit.list_entries(container.store, page=1, size=50, category="security").items}
     assert {"auth.login_failed", "auth.lockout"} <= actions

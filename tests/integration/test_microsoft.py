@@ -79,3 +79,8 @@ def test_bad_tokens_are_refused(client, ms, case):
 def test_unknown_users_are_refused(client, ms):
     resp = _sign_in(client, _token(ms, "stranger@example.com"))
     assert resp.status_code == 403 and "invitation" in resp.json["detail"]
+
+
+def test_unconfigured_sign_in_is_a_documented_503(client, container):
+    resp = client.post(f"{API}/auth/microsoft", json={"id_token": "x" * 40})
+    assert resp.status_code == 503 and "not configured" in resp.json["detail"]

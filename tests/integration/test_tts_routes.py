@@ -59,7 +59,7 @@ def test_preview_wav_mp3_cache_and_errors(client, h, container):
 
     assert client.post(f"{API}/tts/preview", json={**body, "voice": "nope"}, headers=h).status_code == 404
     assert client.post(f"{API}/tts/preview", json={**body, "language": "de"}, headers=h).status_code == 422
-    assert client.post(f"{API}/tts/preview", json={**body, "text": "x" * 301}, headers=h).status_code == 422
+    assert client.post(f"{API}/tts/preview", json={**body, "text": "x" * 501}, headers=h).status_code == 422
     assert client.post(f"{API}/tts/preview", json={**body, "provider": "gemini"}, headers=h).status_code == 503
 
 

@@ -107,8 +107,8 @@ def test_resumable_upload_with_a_drop_then_complete_starts_the_pipeline_once(cli
     mirror = container.store.get(f"job_status/{session['job_id']}")
     assert mirror["status"] == "processing" and mirror["stage"] == "ingest" and mirror["title"] == "Trailer"
 
-    again = complete(client, headers, session)  # harmless: same job, no second execution
-    assert again.status_code == 202 and again.json["status"] == "processing" and len(runner.started) == 1
+    again = complete(client, headers, session)  # refused, and no second execution
+    assert again.status_code == 409 and "already completed" in again.json["detail"] and len(runner.started) == 1
 
 
 def test_refusals_leave_no_broken_job(client, container, runner, producer, video):

@@ -24,6 +24,6 @@ def world(emulators, gateway, tmp_path_factory) -> World:
 
 @pytest.fixture(scope="module")
 def api(gateway, world):
-    from werkzeug.test import Client
+    from tests.openapi_client import ContractClient
 
-    return Client(gateway, use_cookies=False)
+    return ContractClient(gateway, use_cookies=False)

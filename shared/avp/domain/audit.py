@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from avp.domain.ports import AuditEntry
-from avp.store import Store, new_id, now
+from avp.errors import Unprocessable
+from avp.store import Page, Store, new_id, now
 
 SECURITY_ACTIONS = ("auth.", "user.password", "user.role", "member.role", "invitation.")
+ADMIN_ACTIONS = ("user.", "organization.", "client.", "team.", "member.", "project.", "audit.")
+WORKFLOW_ACTIONS = ("job.", "track.", "language_qc.", "accessible_video.", "brief.", "review_note.", "production.")
+CATEGORIES = ("security", "workflow", "data", "admin")
 RETENTION_DAYS_MIN = 30
+RETENTION_DAYS_MAX = 3650
+VIEW_FIELDS = ("id", "at", "actor_id", "actor_email", "actor_role", "action", "category", "target_type", "target_id",
+               "from_state", "to_state", "reason", "before", "after", "ip", "user_agent", "request_id")
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,13 @@ class AuditMeta:
     actor_role: str | None = None
     request_id: str | None = None
     ip: str | None = None
+    actor_email: str | None = None
+    user_agent: str | None = None
+
+
+    def acting_as(self, user: dict[str, Any]) -> AuditMeta:
+        """The same request, now on behalf of `user` (who just signed in or accepted an invitation)."""
+        return replace(self, actor_id=user.get("id"), actor_role=user.get("role"), actor_email=user.get("email"))
 
 
 SYSTEM = AuditMeta(actor_id="system", actor_role="system")
@@ -33,12 +47,42 @@ def _small(value: Any) -> Any:
     return value if len(text) <= 4000 else {"summary": text[:200] + "…", "size": len(text)}
 
 
+def category(action: str) -> str:
+    """security, admin, workflow or data: the audit log's coarse filter."""
+    if action.startswith(SECURITY_ACTIONS):
+        return "security"
+    if action.startswith(ADMIN_ACTIONS):
+        return "admin"
+    if action.startswith(WORKFLOW_ACTIONS):
+        return "workflow"
+    return "data"
+
+
+def target_parts(target: str) -> tuple[str, str | None]:
+    """`jobs/J/tracks/en_captions` is about job J: the top-level object a client filters by."""
+    parts = target.split("/")
+    collection = parts[0]
+    kind = collection[:-3] + "y" if collection.endswith("ies") else collection.removesuffix("s")
+    return kind, parts[1] if len(parts) > 1 else None
+
+
+def public_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as the contract shows it (older entries lack the derived fields: derive them)."""
+    kind, target_id = target_parts(entry.get("target") or "")
+    view = {"category": category(entry.get("action", "")), "target_type": kind, "target_id": target_id, **entry}
+    return {k: view.get(k) for k in VIEW_FIELDS}
+
+
 def entry(meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
           reason: str | None = None, extra: dict[str, Any] | None = None) -> AuditEntry:
-    """An audit entry for a unit of work to append (`uow.audit.append`)."""
+    """An audit entry for a unit of work to append (`uow.audit.append`), with the fields the audit
+    log is filtered by (category, target type and id) and who called from where."""
+    kind, target_id = target_parts(target)
+    derived = {"category": category(action), "target_type": kind, "target_id": target_id,
+               "actor_email": meta.actor_email, "user_agent": meta.user_agent}
     return AuditEntry(action=action, target=target, actor_id=meta.actor_id, actor_role=meta.actor_role,
                       request_id=meta.request_id, ip=meta.ip, before=_small(before), after=_small(after), reason=reason,
-                      security=action.startswith(SECURITY_ACTIONS), at=now(), extra=extra)
+                      security=action.startswith(SECURITY_ACTIONS), at=now(), extra={**derived, **(extra or {})})
 
 
 def record(store: Store, meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
@@ -53,23 +97,28 @@ def record(store: Store, meta: AuditMeta, action: str, target: str, *, before: A
     return {**doc, "id": ref.id}
 
 
-def list_entries(store: Store, *, page: int, size: int, actor_id: str | None = None, security: bool | None = None,
-                 action: str | None = None):
-    """Audit entries, newest first, optionally for one actor or only security events."""
-    filters = []
-    if actor_id:
-        filters.append(("actor_id", "==", actor_id))
-    if security is not None:
-        filters.append(("security", "==", security))
-    if action:
-        filters.append(("action", "==", action))
-    return store.paginate("audit_logs", filters, ("at", "desc"), page, size)
+def list_entries(store: Store, *, page: int, size: int, cursor: str | None = None, actor_id: str | None = None,
+                 category: str | None = None, action: str | None = None, target_type: str | None = None,
+                 target_id: str | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Page:
+    """Audit entries, newest first, filtered by any of actor, category, action, target and a
+    time window [start, end)."""
+    filters: list = [(f, "==", v) for f, v in (("actor_id", actor_id), ("category", category), ("action", action),
+                                                ("target_type", target_type), ("target_id", target_id)) if v]
+    if start:
+        filters.append(("at", ">=", start))
+    if end:
+        filters.append(("at", "<", end))
+    result = store.paginate("audit_logs", filters, ("at", "desc"), page, size, cursor)
+    result.items = [public_view(e) for e in result.items]
+    return result
 
 
-def cleanup(store: Store, meta: AuditMeta, older_than_days: int) -> int:
-    """Delete entries older than `older_than_days` (at least the retention minimum); returns how many."""
-    days = max(RETENTION_DAYS_MIN, older_than_days)
-    cutoff = now() - dt.timedelta(days=days)
+def cleanup(store: Store, meta: AuditMeta, older_than_days: int) -> dict[str, Any]:
+    """Delete entries older than `older_than_days` (the caller checked the retention bounds);
+    returns how many and the cut-off."""
+    if not RETENTION_DAYS_MIN <= older_than_days <= RETENTION_DAYS_MAX:
+        raise Unprocessable({"older_than_days": [f"must be between {RETENTION_DAYS_MIN} and {RETENTION_DAYS_MAX}"]})
+    cutoff = now() - dt.timedelta(days=older_than_days)
     deleted = store.delete_where("audit_logs", [("at", "<", cutoff)])
-    record(store, meta, "audit.cleanup", "audit_logs", after={"deleted": deleted, "older_than_days": days})
-    return deleted
+    record(store, meta, "audit.cleanup", "audit_logs", after={"deleted": deleted, "older_than_days": older_than_days})
+    return {"deleted": deleted, "older_than": cutoff}

@@ -13,7 +13,7 @@ from avp.config import Settings
 from avp.domain import audit, sessions, users
 from avp.domain import throttle as throttle_counter
 from avp.domain.audit import AuditMeta
-from avp.errors import Forbidden, TooManyRequests, Unauthorized
+from avp.errors import Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized
 from avp.store import Store, new_id, now
 
 INVALID_LOGIN = "incorrect email or password"
@@ -100,7 +100,7 @@ def login(store: Store, settings: Settings, key: str, email: str, password: str,
     store.delete(account.lock_path)  # its count since the last lock refers to the counter just cleared
     if needs_rehash(user["password_hash"]):
         store.update(f"users/{user['id']}", {"password_hash": hash_password(password)})
-    return start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "password")
+    return start_session(store, settings, key, user, meta.acting_as(user), "password")
 
 
 def start_session(store: Store, settings: Settings, key: str, user: dict[str, Any], meta: AuditMeta, method: str) -> Session:
@@ -183,7 +183,7 @@ def microsoft_login(store: Store, settings: Settings, key: str, id_token: str, m
     import jwt
 
     if not settings.ms_client_id or not settings.ms_tenant_ids:
-        raise Forbidden("Microsoft sign-in is not configured")
+        raise ServiceUnavailable("Microsoft sign-in is not configured on this deployment")
     try:
         jwks = jwks_client or _jwks_client(settings.ms_jwks_url)
         signing_key = jwks.get_signing_key_from_jwt(id_token)
@@ -207,7 +207,7 @@ def microsoft_login(store: Store, settings: Settings, key: str, id_token: str, m
         user = invitations.accept_for_user(store, invitation, email=email, name=claims.get("name", ""), meta=meta)
     if user.get("disabled"):
         raise Forbidden("account disabled")
-    return start_session(store, settings, key, user, AuditMeta(user["id"], user["role"], meta.request_id, meta.ip), "microsoft")
+    return start_session(store, settings, key, user, meta.acting_as(user), "microsoft")
 
 
 _jwks_clients: dict[str, Any] = {}

@@ -181,7 +181,7 @@ def accept(store: Store, settings: Settings, key: str, token: str, *, meta: Audi
         raise Forbidden("account disabled")
     else:
         _require_same_role(user, invitation)
-    as_user = AuditMeta(user["id"], user["role"], meta.request_id, meta.ip)
+    as_user = meta.acting_as(user)
     user = _grant(store, invitation["id"], user["id"], as_user)
     return auth.start_session(store, settings, key, user, as_user, "invitation")
 
@@ -192,8 +192,9 @@ def accept_for_user(store: Store, invitation: dict[str, Any], *, email: str, nam
     if users.normalize_email(email) != invitation["email"]:
         raise Forbidden("this invitation is for another email address")
     _usable(invitation)
-    user = users.find_by_email(store, email) or users.create_user(store, meta, email=email, role=invitation["role"], name=name)
-    return _grant(store, invitation["id"], user["id"], AuditMeta(user["id"], user["role"], meta.request_id, meta.ip))
+    user = users.find_by_email(store, email) or users.create_user(store, meta, email=email, role=invitation["role"], name=name,
+                                                                     auth_provider="microsoft")
+    return _grant(store, invitation["id"], user["id"], meta.acting_as(user))
 
 
 def revoke(store: Store, meta: AuditMeta, invitation_id: str) -> None:

@@ -406,7 +406,25 @@ def complete_for_client(store: Store, storage: Storage, runner: WorkflowRunner, 
         placement = jobs.resolve_placement(store, principal, job["org_id"], req.client_id, req.project_id)
         changes.update(placement, access_keys=access.job_keys({**job, **placement}))
     _check_references(store, principal, {**job, **changes})
-    return complete_upload(store, storage, runner, meta, job_id, {"md5": req.md5, "crc32c": req.crc32c}, changes)
+    _claim_client_completion(store, job_id)
+    try:
+        return complete_upload(store, storage, runner, meta, job_id, {"md5": req.md5, "crc32c": req.crc32c}, changes)
+    except AvpError:
+        store.update(f"jobs/{job_id}", {"client_completed_at": None})  # refused: the client may try again
+        raise
+
+
+def _claim_client_completion(store: Store, job_id: str) -> None:
+    """A client completes an upload once (409 the second time), whether or not the storage event
+    got there first: that race is the service's, not the client's."""
+
+    def txn_fn(txn):
+        job = store.get(f"jobs/{job_id}", txn) or {}
+        if job.get("client_completed_at"):
+            raise Conflict("this upload was already completed")
+        txn.update(store.ref(f"jobs/{job_id}"), {"client_completed_at": now()})
+
+    store.transaction(txn_fn)
 
 
 def _check_references(store: Store, principal: Principal, job: dict[str, Any]) -> None:

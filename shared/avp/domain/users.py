@@ -14,12 +14,17 @@ from avp.domain.audit import AuditMeta
 from avp.errors import Conflict, Gone, NotFound, TooManyRequests, Unprocessable
 from avp.store import Page, Store, now
 
-PUBLIC_FIELDS = ("id", "email", "name", "role", "disabled", "org_ids", "created_at", "updated_at", "last_login_at")
+AUTH_PROVIDERS = ("password", "microsoft")
+SORT_FIELDS = ("email", "created_at", "last_login_at")
 
 
 def public_view(user: dict[str, Any]) -> dict[str, Any]:
-    """What may leave the service about a user (never a hash)."""
-    return {k: user.get(k) for k in PUBLIC_FIELDS}
+    """What may leave the service about a user (never a hash), in the contract's names."""
+    return {"id": user.get("id"), "email": user.get("email"), "display_name": user.get("name") or None,
+            "role": user.get("role"), "is_active": not user.get("disabled"),
+            "auth_provider": user.get("auth_provider") or "password", "org_ids": list(user.get("org_ids") or []),
+            "created_at": user.get("created_at"), "updated_at": user.get("updated_at"),
+            "last_login_at": user.get("last_login_at")}
 
 
 def normalize_email(email: str) -> str:
@@ -47,9 +52,13 @@ def get_user(store: Store, user_id: str, *, include_deleted: bool = False) -> di
 
 
 def create_user(store: Store, meta: AuditMeta, *, email: str, role: str, name: str = "", password: str | None = None,
-                disabled: bool = False) -> dict[str, Any]:
-    """Create a user; 409 if the email is taken. Without a password the account can only sign in
-    through Microsoft or after a reset."""
+                disabled: bool = False, auth_provider: str = "password", org_ids: list[str] | tuple[str, ...] = ()
+                ) -> dict[str, Any]:
+    """Create a user, a member of each of `org_ids` with their platform role; 409 if the email is
+    taken, 422 for an unknown organization. Without a password the account can only sign in through
+    Microsoft or after a reset."""
+    from avp.domain import tenancy  # tenancy builds on users
+
     if role not in ROLES:
         raise Unprocessable({"role": [f"must be one of {', '.join(ROLES)}"]})
     email = normalize_email(email)
@@ -57,13 +66,23 @@ def create_user(store: Store, meta: AuditMeta, *, email: str, role: str, name: s
         check_policy(password, email)
     user_ref = store.collection("users").document()
     data = {"email": email, "name": name, "role": role, "disabled": disabled, "deleted": False, "org_ids": [],
-            "password_hash": hash_password(password) if password else None, "created_at": now(), "updated_at": now()}
+            "auth_provider": auth_provider, "password_hash": hash_password(password) if password else None,
+            "created_at": now(), "updated_at": now(), "last_login_at": None}
+    org_ids = list(dict.fromkeys(org_ids))
 
     def txn_fn(txn):
         index_ref = store.ref(_email_key(email))
         if index_ref.get(transaction=txn).exists:
             raise Conflict("a user with this email already exists")
+        for org_id in org_ids:
+            org = store.get(f"organizations/{org_id}", txn)
+            if not org or org.get("deleted"):
+                raise Unprocessable({"org_ids": [f"unknown organization {org_id}"]})
         txn.create(index_ref, {"user_id": user_ref.id})
+        user = {**data, "id": user_ref.id}
+        for org_id in org_ids:
+            tenancy.join_organization(store, txn, meta, org_id, user, role)
+        data["org_ids"] = user["org_ids"]
         txn.create(user_ref, data)
         audit.record(store, meta, "user.create", f"users/{user_ref.id}", after={"email": email, "role": role}, transaction=txn)
 
@@ -74,13 +93,27 @@ def create_user(store: Store, meta: AuditMeta, *, email: str, role: str, name: s
     return {**data, "id": user_ref.id}
 
 
-def list_users(store: Store, *, page: int, size: int, role: str | None = None, email: str | None = None) -> Page:
+def list_users(store: Store, *, page: int, size: int, cursor: str | None = None, role: str | None = None,
+               email: str | None = None, q: str | None = None, is_active: bool | None = None,
+               org_id: str | None = None, sort: str = "email") -> Page:
+    """Users (not deleted), filtered and sorted as the admin list asks. `q` matches the start of the
+    email: Firestore has no substring search, and a prefix is a range on the one indexed field."""
     filters: list = [("deleted", "==", False)]
     if role:
         filters.append(("role", "==", role))
     if email:
         filters.append(("email", "==", normalize_email(email)))
-    result = store.paginate("users", filters, ("created_at", "asc"), page, size)
+    if is_active is not None:
+        filters.append(("disabled", "==", not is_active))
+    if org_id:
+        filters.append(("org_ids", "array_contains", org_id))
+    field, direction = sort.lstrip("-"), "desc" if sort.startswith("-") else "asc"
+    if q and q.strip():
+        prefix = normalize_email(q)
+        filters += [("email", ">=", prefix), ("email", "<", prefix + "\uf8ff")]
+        # Firestore orders by the range field first.
+        field = "email"
+    result = store.paginate("users", filters, (field, direction), page, size, cursor=cursor)
     result.items = [public_view(u) for u in result.items]
     return result
 
