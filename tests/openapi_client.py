@@ -33,8 +33,49 @@ class ContractViolation(AssertionError):
 def contract():
     from openapi_core import Config, OpenAPI
 
-    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
-    return OpenAPI.from_dict(spec, config=Config(additional_properties_default_policy="forbid"))
+    spec = normalized(yaml.safe_load(OPENAPI.read_text(encoding="utf-8")))
+    text = {t: _text for t in ("text/vtt", "application/x-subrip", "application/ttml+xml")}
+    return OpenAPI.from_dict(spec, config=Config(additional_properties_default_policy="forbid",
+                                                 extra_media_type_deserializers=text))
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8")
+
+
+def normalized(spec: dict[str, Any]) -> dict[str, Any]:
+    """The contract with its two composition idioms spelled out, meaning unchanged, so that
+    "additional properties forbidden" can apply: `allOf: [A, B]` of objects becomes one object
+    with both property sets (else A would forbid B's fields), and `allOf: [$ref] + nullable`
+    (OpenAPI 3.0's nullable reference) becomes the referenced schema made nullable."""
+
+    def merged(node: Any) -> Any:
+        if isinstance(node, list):
+            return [merged(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: merged(v) for k, v in node.items()}
+        parts = node.get("allOf")
+        if not parts:
+            return node
+        rest = {k: v for k, v in node.items() if k != "allOf"}
+        resolved = [merged(_resolve(spec, p)) for p in parts]
+        if len(resolved) == 1 and rest.get("nullable"):
+            one = {**resolved[0], **rest}
+            if "enum" in one:
+                one["enum"] = [*one["enum"], None]
+            return one
+        if all(r.get("type") == "object" or "properties" in r for r in resolved):
+            out: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+            for r in resolved:
+                out["properties"].update(r.get("properties", {}))
+                out["required"] += [f for f in r.get("required", []) if f not in out["required"]]
+            if not out["required"]:
+                del out["required"]
+            return {**out, **rest}
+        return node
+
+    return merged(spec)
 
 
 @cache

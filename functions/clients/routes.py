@@ -13,7 +13,8 @@ admin_only = authenticated("admin")
 @authenticated()
 def list_clients():
     q = query_args(schemas.ClientListQuery())
-    return ok(tenancy.list_clients(container().store, current_user(), page=q["page"], size=q["size"], org_id=q["org_id"],
+    return ok(tenancy.list_clients(container().store, current_user(), page=q["page"], size=q["size"], cursor=q["cursor"],
+                                   org_id=q["org_id"],
                                    q=q["q"]).to_dict())
 
 
@@ -28,7 +29,7 @@ def create_client():
 @authenticated()
 def all_projects():
     q = query_args(schemas.AllProjectsQuery())
-    return ok(tenancy.list_all_projects(container().store, current_user(), page=q["page"], size=q["size"],
+    return ok(tenancy.list_all_projects(container().store, current_user(), page=q["page"], size=q["size"], cursor=q["cursor"],
                                         org_id=q["org_id"], archived=q["archived"]).to_dict())
 
 
@@ -119,6 +120,7 @@ def remove_team_member(client_id: str, team_id: str, user_id: str):
 def list_projects(client_id: str):
     q = query_args(schemas.ProjectListQuery())
     return ok(tenancy.list_projects(container().store, current_user(), client_id, page=q["page"], size=q["size"],
+                                    cursor=q["cursor"],
                                     archived=q["archived"]).to_dict())
 
 

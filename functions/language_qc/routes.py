@@ -80,5 +80,5 @@ def add_comment(job_id: str, lang: str):
 @authenticated()
 def my_queue():
     q = query_args(schemas.QueueQuery())
-    return ok(language_qc.queue(container().store, current_user(), page=q["page"], size=q["size"],
+    return ok(language_qc.queue(container().store, current_user(), page=q["page"], size=q["size"], cursor=q["cursor"],
                                 states=schemas.queue_states(q)).to_dict())

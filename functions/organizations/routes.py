@@ -13,7 +13,8 @@ admin_only = authenticated("admin")
 @authenticated()
 def list_organizations():
     q = query_args(schemas.OrganizationListQuery())
-    return ok(tenancy.list_organizations(container().store, current_user(), page=q["page"], size=q["size"], q=q["q"]).to_dict())
+    return ok(tenancy.list_organizations(container().store, current_user(), page=q["page"], size=q["size"],
+                                         cursor=q["cursor"], q=q["q"]).to_dict())
 
 
 @bp.post("")
@@ -47,7 +48,7 @@ def update_organization(org_id: str):
 @authenticated()
 def list_members(org_id: str):
     q = query_args(schemas.MemberListQuery())
-    return ok(tenancy.list_members(container().store, current_user(), org_id, page=q["page"], size=q["size"],
+    return ok(tenancy.list_members(container().store, current_user(), org_id, page=q["page"], size=q["size"], cursor=q["cursor"],
                                    role=q["role"]).to_dict())
 
 

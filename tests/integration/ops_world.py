@@ -8,6 +8,7 @@ from typing import Any
 
 from avp.auth.tokens import Principal, issue_access_token
 from avp.domain import access, audit, tenancy
+from avp.store import now
 from tests.helpers import bearer, make_user
 
 
@@ -54,7 +55,8 @@ def build(container) -> OpsWorld:
 
 def make_job(store, org_id: str, client_id: str | None = None, **extra) -> dict[str, Any]:
     """A job document straight into the store, with its access keys."""
-    job = {"org_id": org_id, "client_id": client_id, "project_id": None, "created_by": None, "title": "a job",
+    job = {"org_id": org_id, "client_id": client_id, "project_id": None, "created_by": "system", "title": "a job",
+           "filename": "a.mp4", "created_at": now(),
            "status": "pending_qc", "stage": None, "languages": {}, "requested_outputs": {}, "steps_done": [],
            "deleted": False, "content_type": "video/mp4", **extra}
     return store.create("jobs", {**job, "access_keys": access.job_keys(job)})

@@ -197,5 +197,8 @@ def test_my_queue(world, client, team):
     assert [(i["language"], i["as_role"]) for i in review] == [("de", "reviewer")]
     paged = client.get(f"{QC}/me/language-qc-queue?size=1&page=2", headers=ling.headers).json
     assert paged["total"] == 2 and [i["language"] for i in paged["items"]] == ["it"]
+    first = client.get(f"{QC}/me/language-qc-queue?size=1", headers=ling.headers).json
+    after = client.get(f"{QC}/me/language-qc-queue?size=1&cursor={first['next_cursor']}", headers=ling.headers).json
+    assert [i["language"] for i in after["items"]] == ["it"] and after["page"] == 2 and "next_cursor" not in after
     assert client.get(f"{QC}/me/language-qc-queue?status=done", headers=ling.headers).status_code == 422
     assert client.get(f"{QC}/me/language-qc-queue", headers=prod.headers).json["items"] == []

@@ -18,7 +18,7 @@ from avp.domain.audit import AuditMeta
 from avp.domain.model import Job
 from avp.domain.ports import UnitOfWork, Units
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
-from avp.store import Page, Store, new_id, now
+from avp.store import Page, Store, new_id, now, page_of
 
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 STATES = ("unassigned", "assigned", "in_progress", "submitted", "in_review", "approved", "rejected")
@@ -345,7 +345,8 @@ def list_comments(store: Store, principal: Principal, job_id: str, lang: str, *,
 
 
 # -- the work queue -----------------------------------------------------------
-def queue(store: Store, principal: Principal, *, page: int, size: int, states: list[str] | None = None) -> Page:
+def queue(store: Store, principal: Principal, *, page: int, size: int, cursor: str | None = None,
+          states: list[str] | None = None) -> Page:
     """The caller's open language work across jobs, oldest assignment first. A linguist's open
     work is assigned / in progress / rejected; a reviewer's is submitted / in review."""
     role = principal.role
@@ -364,6 +365,8 @@ def queue(store: Store, principal: Principal, *, page: int, size: int, states: l
                               "as_role": role, "assigned_at": e.get(f"{role}_assigned_at") or e.get("updated_at"),
                               "reviewed_cues": len(reviewed_indexes(e)), "total_cues": e["cues_total"] or 0,
                               "descriptions_to_write": (job.get("descriptions_to_write") or {}).get(lang, 0)})
-    items.sort(key=lambda i: (i["assigned_at"] or now(), i["job_id"], i["language"]))
-    start = (page - 1) * size
-    return Page(items[start:start + size], len(items), page, size)
+    for item in items:
+        item["assigned_at"] = item["assigned_at"] or now()
+    items.sort(key=lambda i: (i["assigned_at"], i["job_id"], i["language"]))
+    return page_of(items, lambda i: [i["assigned_at"], i["job_id"], i["language"]], page, size, cursor, "queue",
+                   principal.user_id, sorted(wanted))

@@ -14,7 +14,7 @@ from avp.auth.tokens import Principal, secret_hash
 from avp.domain import access, audit, users
 from avp.domain.audit import AuditMeta
 from avp.errors import Conflict, NotFound, Unprocessable
-from avp.store import Increment, Page, Store, now
+from avp.store import Increment, Page, Store, now, page_of
 
 MEMBERSHIP_FIELDS = ("org_ids", "pm_client_ids", "team_client_ids")
 
@@ -73,10 +73,10 @@ def _find_in_txn(store: Store, txn, collection: str, filters, group: bool = Fals
             for s in store.query(collection, filters, group=group).stream(transaction=txn)]
 
 
-def _page(items: list[dict[str, Any]], page: int, size: int) -> Page:
-    """One page of an already filtered and sorted list (used where the caller's scope is a set of ids)."""
-    start = (page - 1) * size
-    return Page(items[start:start + size], len(items), page, size)
+def _by_name(items: list[dict[str, Any]], page: int, size: int, cursor: str | None, *query: Any) -> Page:
+    """One page of a list sorted by name (used where the caller's scope is a set of ids)."""
+    ordered = sorted(items, key=lambda d: (d["name_key"], d["id"]))
+    return page_of(ordered, lambda d: [d["name_key"], d["id"]], page, size, cursor, *query)
 
 
 def _prefix_filters(field: str, q: str | None) -> list[tuple[str, str, Any]]:
@@ -118,15 +118,16 @@ def create_organization(store: Store, meta: AuditMeta, *, name: str, slug: str |
     return organization_view({**data, "id": ref.id})
 
 
-def list_organizations(store: Store, principal: Principal, *, page: int, size: int, q: str | None = None) -> Page:
+def list_organizations(store: Store, principal: Principal, *, page: int, size: int, cursor: str | None = None,
+                       q: str | None = None) -> Page:
     """Organizations the caller belongs to (all for admin), by name."""
     org_ids = access.member_org_ids(store, principal)
     if org_ids is None:
         result = store.paginate("organizations", [("deleted", "==", False), *_prefix_filters("name_key", q)],
-                                ("name_key", "asc"), page, size)
+                                ("name_key", "asc"), page, size, cursor)
     else:
         orgs = [o for o in store.get_many(f"organizations/{o}" for o in org_ids) if not o.get("deleted") and _matches(o, q)]
-        result = _page(sorted(orgs, key=lambda o: (o["name_key"], o["id"])), page, size)
+        result = _by_name(orgs, page, size, cursor, "organizations", q)
     result.items = [organization_view(o) for o in result.items]
     return result
 
@@ -161,12 +162,12 @@ def member_view(member: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
             "display_name": user.get("name") or None, "role": member["role"], "joined_at": member.get("added_at")}
 
 
-def list_members(store: Store, principal: Principal, org_id: str, *, page: int, size: int,
+def list_members(store: Store, principal: Principal, org_id: str, *, page: int, size: int, cursor: str | None = None,
                  role: str | None = None) -> Page:
     """Members of an organization the caller belongs to, oldest first."""
     access.require_org(store, principal, org_id)
     filters = [("role", "==", role)] if role else []
-    result = store.paginate(f"organizations/{org_id}/members", filters, ("added_at", "asc"), page, size)
+    result = store.paginate(f"organizations/{org_id}/members", filters, ("added_at", "asc"), page, size, cursor)
     people = {u["id"]: u for u in store.get_many(f"users/{m['user_id']}" for m in result.items)}
     result.items = [member_view(m, people.get(m["user_id"], {})) for m in result.items]
     return result
@@ -284,17 +285,17 @@ def create_client(store: Store, meta: AuditMeta, *, org_id: str, name: str) -> d
     return client_view({**data, "id": ref.id})
 
 
-def list_clients(store: Store, principal: Principal, *, page: int, size: int, org_id: str | None = None,
-                 q: str | None = None) -> Page:
+def list_clients(store: Store, principal: Principal, *, page: int, size: int, cursor: str | None = None,
+                 org_id: str | None = None, q: str | None = None) -> Page:
     """Clients the caller may see, by name."""
     visible = access.visible_client_ids(store, principal)
     if visible is None:
         filters = [("deleted", "==", False), *([("org_id", "==", org_id)] if org_id else []), *_prefix_filters("name_key", q)]
-        result = store.paginate("clients", filters, ("name_key", "asc"), page, size)
+        result = store.paginate("clients", filters, ("name_key", "asc"), page, size, cursor)
     else:
         found = [c for c in store.get_many(f"clients/{c}" for c in visible)
                  if not c.get("deleted") and (not org_id or c["org_id"] == org_id) and _matches(c, q)]
-        result = _page(sorted(found, key=lambda c: (c["name_key"], c["id"])), page, size)
+        result = _by_name(found, page, size, cursor, "clients", org_id, q)
     result.items = [client_view(c) for c in result.items]
     return result
 
@@ -543,23 +544,25 @@ def _project_filters(archived: bool) -> list[tuple[str, str, Any]]:
     return [("deleted", "==", False)] + ([] if archived else [("archived", "==", False)])
 
 
-def list_projects(store: Store, principal: Principal, client_id: str, *, page: int, size: int,
+def list_projects(store: Store, principal: Principal, client_id: str, *, page: int, size: int, cursor: str | None = None,
                   archived: bool = False) -> Page:
     """A client's projects, oldest first (archived ones only when asked)."""
     access.require_client(store, principal, client_id)
-    result = store.paginate(f"clients/{client_id}/projects", _project_filters(archived), ("created_at", "asc"), page, size)
+    result = store.paginate(f"clients/{client_id}/projects", _project_filters(archived), ("created_at", "asc"), page, size,
+                            cursor)
     result.items = [project_view(p) for p in result.items]
     return result
 
 
-def list_all_projects(store: Store, principal: Principal, *, page: int, size: int, org_id: str | None = None,
-                      archived: bool = False) -> Page:
+def list_all_projects(store: Store, principal: Principal, *, page: int, size: int, cursor: str | None = None,
+                      org_id: str | None = None, archived: bool = False) -> Page:
     """Projects of every client the caller may see, by client then creation."""
     visible = access.visible_client_ids(store, principal)
     filters = _project_filters(archived) + ([("org_id", "==", org_id)] if org_id else [])
     found = [p for p in store.find("projects", filters, group=True) if visible is None or p["client_id"] in visible]
     found.sort(key=lambda p: (p["client_id"], p["created_at"], p["id"]))
-    result = _page(found, page, size)
+    result = page_of(found, lambda p: [p["client_id"], p["created_at"], p["id"]], page, size, cursor, "projects", org_id,
+                     archived)
     result.items = [project_view(p) for p in result.items]
     return result
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import random
 import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -89,47 +89,65 @@ class Page:
         return out
 
 
-class _CursorCache:
-    """Remembers where page N of a query ended, so page N+1 starts after it (O(size) reads)
-    instead of skipping N*size documents with an offset."""
+def encode_cursor(values: list[Any]) -> str:
+    """An opaque cursor for `values` (JSON-able values and datetimes)."""
 
-    def __init__(self, capacity: int = 2048):
-        self._data: OrderedDict[tuple[str, int], list[Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._capacity = capacity
-
-    def get(self, key: tuple[str, int]) -> list[Any] | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[str, int], value: list[Any]) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._capacity:
-                self._data.popitem(last=False)
-
-
-def _encode_cursor(values: list[Any]) -> str:
     def enc(v: Any) -> Any:
         if isinstance(v, dt.datetime):
             return {"$t": v.isoformat()}
-        return v
+        return [enc(x) for x in v] if isinstance(v, list) else v
 
     return base64.urlsafe_b64encode(json.dumps([enc(v) for v in values]).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> list[Any]:
+def decode_cursor(cursor: str) -> list[Any]:
+    """The values of a cursor made by `encode_cursor` (400 for anything else)."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError) as exc:
         raise BadRequest("invalid cursor") from exc
     if not isinstance(raw, list):
         raise BadRequest("invalid cursor")
-    return [dt.datetime.fromisoformat(v["$t"]) if isinstance(v, dict) and "$t" in v else v for v in raw]
+    def dec(v: Any) -> Any:
+        if isinstance(v, dict) and "$t" in v:
+            return dt.datetime.fromisoformat(v["$t"])
+        return [dec(x) for x in v] if isinstance(v, list) else v
+
+    try:
+        return dec(raw)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("invalid cursor") from exc
+
+
+def query_fingerprint(*parts: Any) -> str:
+    """A short digest naming one query, carried in its cursors so a cursor cannot be replayed
+    against another list (or other filters) and silently page through the wrong thing."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
+
+
+def page_of(items: list[T], key: Callable[[T], list[Any]], page: int, size: int, cursor: str | None,
+            *query: Any) -> Page:
+    """One page of a list already filtered and sorted by `key` (a unique, JSON-able sort key), with
+    the same cursors as `Store.paginate`: the next page starts after the last item's key, so
+    inserts before it do not shift it. `query` names the list and its filters."""
+    fingerprint = query_fingerprint(*query)
+    start = (page - 1) * size
+    if cursor:
+        values = decode_cursor(cursor)
+        if len(values) != 3 or values[2] != fingerprint or not isinstance(values[0], list) \
+                or not isinstance(values[1], int) or values[1] < 2:
+            raise BadRequest("invalid cursor: not a cursor of this list with these filters")
+        after, page = values[0], values[1]
+        start = next((i for i, item in enumerate(items) if _comparable(key(item)) > _comparable(after)), len(items))
+    chunk = items[start:start + size]
+    more = start + size < len(items)
+    next_cursor = encode_cursor([key(chunk[-1]), page + 1, fingerprint]) if more and chunk else None
+    return Page(list(chunk), len(items), page, size, next_cursor)
+
+
+def _comparable(values: list[Any]) -> list[Any]:
+    # Cursor keys come back from JSON: compare datetimes as ISO text on both sides, None first.
+    return [(v is not None, v.isoformat() if isinstance(v, dt.datetime) else v) for v in values]
 
 
 class Store:
@@ -137,7 +155,6 @@ class Store:
 
     def __init__(self, client: firestore.Client):
         self.client = client
-        self._cursors = _CursorCache()
         self.reads = 0  # documents read through `paginate`, for the read-budget tests
         # Against the emulator, this process runs its transactions one at a time: the emulator holds a
         # transaction's read locks until its lock timeout when two of them collide (tens of seconds
@@ -257,42 +274,40 @@ class Store:
         size: int,
         cursor: str | None = None,
     ) -> Page:
-        """One page of a query, ordered by `order_by` then id.
+        """One page of a query, ordered by `order_by` then document id.
 
-        Reads at most `size` documents when the previous page was served before (the cursor
-        cache) or an explicit `cursor` is given; a cold jump to page N falls back to reading
-        only the ids of the skipped documents.
+        Following `next_cursor` reads at most size + 1 documents at any depth: the cursor holds
+        the last item's sort key and id (so inserts before it do not shift the next page) and the
+        page number, and nothing is remembered between requests, so any instance can serve any
+        page. A jump to page N without a cursor reads the skipped documents' sort keys once.
+        (`total` is a count aggregation: one read per 1000 index entries.)
         """
         field, direction = order_by
         orders = [(field, direction), ("__name__", direction)]
         base = self.query(collection, filters, orders)
-        key = repr((collection, sorted(map(repr, filters)), orders, size))
+        fingerprint = query_fingerprint(collection, sorted(map(repr, filters)), orders)
         total = self.count(collection, filters)
         anchor: list[Any] | None = None
         if cursor:
-            anchor = _decode_cursor(cursor)
+            values = decode_cursor(cursor)
+            if len(values) != 4 or values[3] != fingerprint or not isinstance(values[1], str) \
+                    or not isinstance(values[2], int) or values[2] < 2:
+                raise BadRequest("invalid cursor: not a cursor of this list with these filters")
+            anchor, page = values[:2], values[2]
         elif page > 1:
-            anchor = self._cursors.get((key, page - 1))
-            if anchor is None:
-                # Cold jump: read only the skipped documents' sort keys to find the anchor.
-                skipped = list(base.select([field]).limit((page - 1) * size).stream())
-                self.reads += len(skipped)
-                if len(skipped) < (page - 1) * size:
-                    return Page([], total, page, size)
-                anchor = [skipped[-1].get(field), skipped[-1].id]
+            skipped = list(base.select([field]).limit((page - 1) * size).stream())
+            self.reads += len(skipped)
+            if len(skipped) < (page - 1) * size:
+                return Page([], total, page, size)
+            anchor = [skipped[-1].get(field), skipped[-1].id]
         q = base
         if anchor is not None:
-            if len(anchor) != 2 or not isinstance(anchor[1], str):
-                raise BadRequest("invalid cursor")
             q = q.start_after([anchor[0], self.client.collection(collection).document(anchor[1])])
-        docs = list(q.limit(size).stream())
+        docs = list(q.limit(size + 1).stream())
         self.reads += len(docs)
+        more, docs = len(docs) > size, docs[:size]
         items = [d for d in (_to_dict(s) for s in docs) if d]
-        next_cursor = None
-        if len(docs) == size:
-            last_anchor = [docs[-1].get(field), docs[-1].id]
-            self._cursors.put((key, page), last_anchor)
-            next_cursor = _encode_cursor(last_anchor)
+        next_cursor = encode_cursor([docs[-1].get(field), docs[-1].id, page + 1, fingerprint]) if more else None
         return Page(items, total, page, size, next_cursor)
 
     # -- units of work -----------------------------------------------------
