@@ -74,7 +74,8 @@ def create_job():
 def list_jobs():
     q = query_args(schemas.JobListQuery())
     query = jobs.JobQuery(page=q["page"], size=q["size"], cursor=q["cursor"], sort=q["sort"], statuses=tuple(q["status"]),
-                          org_id=q["org_id"], client_id=q["client_id"], project_id=q["project_id"], created_by=q["created_by"])
+                          org_id=q["org_id"], client_id=q["client_id"], project_id=q["project_id"], created_by=q["created_by"],
+                          q=q["q"])
     return ok(jobs.list_jobs(container().store, current_user(), query).to_dict())
 
 

@@ -72,6 +72,8 @@ class JobCreateForm(Placement):
     notes = Text(load_default="", validate=validate.Length(max=5000))
     source_language = Text(required=True, validate=validate.Length(max=35))
     requested_outputs = Text(required=True, validate=validate.Length(max=100_000))
+    brief_id = _id(load_default=None)
+    glossary_id = _id(load_default=None)
 
 
 class JobListQuery(PageQuery):
@@ -80,6 +82,7 @@ class JobListQuery(PageQuery):
     client_id = _id(load_default=None)
     project_id = _id(load_default=None)
     created_by = _id(load_default=None)
+    q = Text(load_default=None, validate=validate.Length(max=200))
     sort = Text(load_default="-created_at", validate=validate.OneOf([*SORT_FIELDS, *(f"-{f}" for f in SORT_FIELDS)]))
 
 

@@ -244,3 +244,13 @@ def test_signed_upload_for_auxiliary_files(client, container, producer):
     no_job = client.post(f"{API}/files/signed-upload", json={"filename": "f.vtt", "purpose": "final_vtt", "size_bytes": 10,
                                                              "content_type": "text/vtt", "job_id": "missing"}, headers=headers)
     assert no_job.status_code == 404
+
+
+def test_jobs_are_found_by_the_start_of_their_title(client, container, producer):
+    headers, _ = producer
+    for title in ("Trailer one", "trailer TWO", "Teaser"):
+        init(client, headers, 1000, title=title)
+    found = client.get(f"{API}/jobs?q=TRAIL&sort=title", headers=headers).json
+    assert [j["title"] for j in found["items"]] == ["Trailer one", "trailer TWO"] and found["total"] == 2
+    assert [j["title"] for j in client.get(f"{API}/jobs?q=t&sort=-title", headers=headers).json["items"]] == \
+        ["trailer TWO", "Trailer one", "Teaser"]

@@ -203,6 +203,11 @@ class StepResult:
         self.reports.setdefault(lang, {}).update(reports)
 
 
+def title_key(title: str | None) -> str:
+    """The title as `GET /jobs?q=` matches it: case-insensitively, by its start."""
+    return " ".join((title or "").casefold().split())
+
+
 def new_job(principal: Principal, *, org_id: str, client_id: str | None, project_id: str | None, title: str,
             filename: str, content_type: str, size_bytes: int, source_language: str | None,
             requested_outputs: dict[str, Any] | None, notes: str = "") -> dict[str, Any]:
@@ -211,7 +216,8 @@ def new_job(principal: Principal, *, org_id: str, client_id: str | None, project
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     job = {
         "id": job_id, "org_id": org_id, "client_id": client_id, "project_id": project_id,
-        "created_by": principal.user_id, "title": title or filename, "notes": notes, "filename": filename,
+        "created_by": principal.user_id, "title": title or filename, "title_key": title_key(title or filename),
+        "notes": notes, "filename": filename,
         "content_type": content_type, "size_bytes": size_bytes, "source_language": source_language,
         "requested_outputs": requested_outputs or {}, "source_path": f"jobs/{job_id}/source.{ext}",
         "status": "uploading", "stage": None, "progress": 0.0, "failed_step": None, "failure_reason": None,
@@ -396,6 +402,7 @@ class JobQuery:
     client_id: str | None = None
     project_id: str | None = None
     created_by: str | None = None
+    q: str | None = None
 
 
 def list_jobs(store: Store, principal: Principal, query: JobQuery) -> Page:
@@ -418,6 +425,11 @@ def list_jobs(store: Store, principal: Principal, query: JobQuery) -> Page:
     sort_field = query.sort.lstrip("-")
     if sort_field not in SORT_FIELDS:
         raise BadRequest(f"sort by one of {', '.join(SORT_FIELDS)}")
+    if query.q and title_key(query.q):
+        # A title prefix is a range on `title_key`, which Firestore orders by first.
+        key = title_key(query.q)
+        filters += [("title_key", ">=", key), ("title_key", "<", key + "\uf8ff")]
+        sort_field = "title_key"
     page = store.paginate("jobs", filters, (sort_field, "desc" if query.sort.startswith("-") else "asc"),
                           query.page, query.size, query.cursor)
     page.items = [summary_view(j) for j in page.items]
@@ -459,6 +471,8 @@ def update_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str,
 
     def changes(current: dict[str, Any]) -> dict[str, Any]:
         out = {k: body[k] for k in ("title", "notes") if k in body}
+        if "title" in out:
+            out["title_key"] = title_key(out["title"])
         if "requested_outputs" in body:
             if current["status"] != "uploading":
                 raise Conflict(f"requested outputs can only change before processing; the job is {current['status']}")

@@ -281,6 +281,8 @@ class UploadRequest:
     notes: str = ""
     source_language: str | None = None
     requested_outputs: dict[str, Any] | None = None
+    brief_id: str | None = None
+    glossary_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,7 @@ def prepare_job(store: Store, principal: Principal, req: UploadRequest, max_byte
     # Only a job whose outputs were declared up front may be completed by the storage event alone;
     # otherwise the client's `complete` (which carries them) must not lose the race to the event.
     job["outputs_declared"] = req.requested_outputs is not None
+    job.update(brief_id=req.brief_id, glossary_id=req.glossary_id)
     return job
 
 
@@ -402,6 +405,8 @@ def complete_for_client(store: Store, storage: Storage, runner: WorkflowRunner, 
     changes: dict[str, Any] = {"requested_outputs": parse_requested_outputs(req.requested_outputs),
                                "source_language": language(req.source_language, "source_language")}
     changes.update({k: getattr(req, k) for k in ("title", "brief_id", "glossary_id") if k in req.given})
+    if "title" in changes:
+        changes["title_key"] = jobs.title_key(changes["title"])
     if {"client_id", "project_id"} & req.given:
         placement = jobs.resolve_placement(store, principal, job["org_id"], req.client_id, req.project_id)
         changes.update(placement, access_keys=access.job_keys({**job, **placement}))
