@@ -16,6 +16,7 @@ from flask import Flask
 
 from avp.auth.tokens import ROLES, Principal, issue_access_token
 from avp.domain import access, audit, jobs, tenancy, tracks
+from avp.store import now
 from tests.helpers import API, make_user
 
 OK = "allowed"
@@ -151,6 +152,7 @@ def build_world(container) -> World:
     team = tenancy.create_team(store, audit.SYSTEM, acme["id"], name="Editors", member_ids=[world.users["client"]["id"]])
     project = tenancy.create_project(store, audit.SYSTEM, acme["id"], name="Season 1")
     job = {"org_id": org_a["id"], "client_id": acme["id"], "project_id": project["id"], "created_by": world.users["client"]["id"],
+           "title": "Matrix film", "filename": "film.mp4", "created_at": now(), "updated_at": now(),
            "status": "pending_qc", "deleted": False, "source_language": "en", "requested_outputs": {"languages": ["fr"]},
            "languages": {"fr": {"state": "assigned", "linguist_id": world.users["linguist"]["id"],
                                 "reviewer_id": world.users["reviewer"]["id"]}}}
