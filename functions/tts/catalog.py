@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass
 
 from avp.config import Settings
+from avp.domain.language_qc import LANGUAGE_TAG
 from avp.errors import ServiceUnavailable
 from avp.providers import offer
 from avp.providers.tts import TtsError, TtsProvider, Voice, get_tts
@@ -101,6 +102,8 @@ def languages(settings: Settings) -> list[dict]:
         tts = provider(name, settings)
         names = {v.language: v.name for v in tts.voices()} if name == "espeak" else {}
         for code in tts.languages():
+            if not LANGUAGE_TAG.match(code):
+                continue  # an engine's private code (eSpeak's `piqd`), not a language a job can name
             entry = merged.setdefault(code, {"code": code, "name": None, "providers": []})
             entry["providers"].append(name)
             entry["name"] = entry["name"] or names.get(code)

@@ -9,7 +9,6 @@ import re
 import sys
 from typing import Any
 
-import pytest
 import yaml
 from marshmallow import fields, validate
 

@@ -11,7 +11,6 @@ import hashlib
 import json
 import random
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
