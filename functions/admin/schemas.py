@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from avp.auth.tokens import ROLES
 from avp.domain.audit import CATEGORIES, RETENTION_DAYS_MAX, RETENTION_DAYS_MIN
@@ -30,6 +30,11 @@ class UserUpdate(Schema):
     name = fields.String(data_key="display_name", validate=validate.Length(max=200))
     role = fields.String(validate=validate.OneOf(ROLES))
     is_active = fields.Boolean()
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give at least one of display_name, role, is_active")
 
     @post_load
     def _stored_names(self, data, **kwargs):

@@ -90,7 +90,8 @@ def voices(settings: Settings, provider_id: str | None, language: str | None) ->
     """Voices of `provider_id` (503 if unusable) or of every usable provider, optionally for a language."""
     names = [provider_id] if provider_id else [p for p, reason in available(settings).items() if reason is None]
     found = [v for name in names for v in provider(name, settings).voices()]
-    return [voice_view(v) for v in found if not language or speaks(v, language)]
+    return [voice_view(v) for v in found
+            if (not language or speaks(v, language)) and all(LANGUAGE_TAG.match(t) for t in voice_languages(v))]
 
 
 def languages(settings: Settings) -> list[dict]:

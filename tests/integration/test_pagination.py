@@ -10,18 +10,20 @@ from tests.helpers import API, bearer, login, make_user, token_for
 
 def walk(client, url: str, headers: dict, size: int, reads=None) -> list[dict]:
     """Every page of `url` by following `next_cursor`; checks page numbers and the read budget."""
-    pages, cursor, page = [], "", 1
+    pages, cursor, page, cost = [], "", 1, []
     sep = "&" if "?" in url else "?"
     while True:
         before = reads.reads if reads else 0
         resp = client.get(f"{url}{sep}size={size}{cursor}", headers=headers)
         assert resp.status_code == 200, resp.json
         if reads:
-            assert reads.reads - before <= size + 1, f"page {page} read {reads.reads - before} documents"
+            cost.append(reads.reads - before)
+            assert cost[-1] <= size + 1, f"page {page} read {cost[-1]} documents"
         body = resp.json
         assert body["page"] == page and len(body["items"]) <= size
         pages.append(body)
         if "next_cursor" not in body:
+            print(f"{url.removeprefix(API)} size {size}: documents read per page {cost}")
             return pages
         page, cursor = page + 1, f"&cursor={quote(body['next_cursor'])}"
 
