@@ -55,7 +55,7 @@ function loginView(message) {
 
 function signedIn() {
   const user = state.api.user;
-  document.getElementById("who").textContent = `${user.name || user.email} (${user.role.replace("_", " ")})`;
+  document.getElementById("who").textContent = `${user.display_name || user.email} (${user.role.replace("_", " ")})`;
   document.getElementById("account").hidden = false;
   state.live = new StatusChannel(state.api, state.config.firebase);
   if (!window.location.hash || window.location.hash === "#/") window.location.hash = "#/jobs";

@@ -24,7 +24,7 @@ def test_an_admin_token_dies_with_the_admin_role(client, container, revocation):
     path = f"{ADMIN_USERS}/{victim['id']}"
     changed = {
         "demote": lambda: client.patch(path, json={"role": "production"}, headers=bearer(root)),
-        "disable": lambda: client.patch(path, json={"disabled": True}, headers=bearer(root)),
+        "disable": lambda: client.patch(path, json={"is_active": False}, headers=bearer(root)),
         "delete": lambda: client.delete(path, headers=bearer(root)),
         "password": lambda: client.post(f"{path}/password/reset", json={"new_password": "another long password"},
                                         headers=bearer(root)),
@@ -76,13 +76,13 @@ def test_the_last_active_admin_cannot_demote_disable_or_delete_themselves(client
     h, me = bearer(token), f"{ADMIN_USERS}/{admin['id']}"
     # A disabled admin does not count as another active one.
     other = make_user(container, "admin", disabled=True)
-    for change in ({"role": "client"}, {"disabled": True}):
+    for change in ({"role": "client"}, {"is_active": False}):
         resp = client.patch(me, json=change, headers=h)
         assert resp.status_code == 409 and "last active administrator" in resp.json["detail"]
     assert client.delete(me, headers=h).status_code == 409
     assert client.get(me, headers=h).json["role"] == "admin"
     # With another active admin, the change goes through (and ends this token).
-    assert client.patch(f"{ADMIN_USERS}/{other['id']}", json={"disabled": False}, headers=h).status_code == 200
+    assert client.patch(f"{ADMIN_USERS}/{other['id']}", json={"is_active": True}, headers=h).status_code == 200
     assert client.patch(me, json={"role": "client"}, headers=h).status_code == 200
     assert client.get(me, headers=h).status_code == 401
 
