@@ -24,7 +24,7 @@ def world(client, container):
 
 
 def _job(store, org_id: str, client_id: str | None, project_id: str | None = None, **extra) -> dict:
-    job = {"org_id": org_id, "client_id": client_id, "project_id": project_id, "created_by": "system", "status": "pending_qc",
+    job = {"org_id": org_id, "client_id": client_id, "project_id": project_id, "created_by": None, "status": "pending_qc",
            "title": "a job", "filename": "a.mp4", "created_at": now(),
            "languages": {}, "deleted": False, **extra}
     return store.create("jobs", {**job, "access_keys": access.job_keys(job)})
