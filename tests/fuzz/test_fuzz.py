@@ -42,6 +42,9 @@ EXPECTED_REFUSALS = [
     ("POST /api/v1/language-qc/jobs/{job_id}/languages/bulk-assign", "give linguist_id, reviewer_id or both"),  # cross-field
     ("POST /api/v1/jobs/bulk/download", "none of these jobs has a deliverable you may download"),  # unknown ids
     ("DELETE /api/v1/jobs/bulk", "comma-separated values"),  # blank items are dropped; all blank is none
+    ("*", "required: name the organization"),  # a caller in several (or, as admin, no) organizations must say which
+    ("POST /api/v1/organizations/{org_id}/members", "give exactly one of user_id and email"),  # cross-field
+    ("POST /api/v1/jobs/{job_id}/review-notes", "is not a language of this job"),  # depends on the job
     # Provider ids are checked against what this deployment can run (GET /tts/options lists them);
     # the contract keeps them open because older names are accepted as aliases (helper "failures").
     ("*", "must be one of whisper, video_intelligence, gemini"),
