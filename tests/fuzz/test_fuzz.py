@@ -49,6 +49,7 @@ EXPECTED_REFUSALS = [
     # the contract keeps them open because older names are accepted as aliases (helper "failures").
     ("*", "must be one of whisper, video_intelligence, gemini"),
     ("*", "provider must be one of espeak, gemini, cloud_tts"),
+    ("*", "available here:"),  # a provider this deployment has no key or model for
     # Job languages must be canonical BCP-47 (`fr-CA`, not `FR-ca`); LanguageTag is the looser
     # shape because the TTS catalogs list engine tags such as eSpeak's `en-us`.
     ("*", "not BCP-47 language tags"),
