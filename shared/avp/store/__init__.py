@@ -11,6 +11,7 @@ import hashlib
 import json
 import random
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
