@@ -389,13 +389,19 @@ def _jobs_list(store: RecordingStore) -> None:
 
 
 def _audit(store: RecordingStore) -> None:
-    for kwargs in ({}, {"actor_id": "u-x"}, {"security": True}, {"action": "auth.login"}):
+    window = {"start": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "end": dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)}
+    singles = ({"actor_id": "u-x"}, {"category": "security"}, {"action": "auth.login"}, {"target_type": "job"},
+               {"target_id": "j-1"})
+    for kwargs in ({}, window, *singles, *({**one, **window} for one in singles),
+                   {"actor_id": "u-x", "category": "security"}, {"target_type": "job", "target_id": "j-1"}):
         audit.list_entries(store, page=1, size=20, **kwargs)
     audit.cleanup(store, META, 400)
 
 
 def _users(store: RecordingStore) -> None:
-    for kwargs in ({}, {"role": "linguist"}, {"email": "a@example.com"}, {"role": "client", "email": "a@example.com"}):
+    for kwargs in ({}, {"role": "linguist"}, {"email": "a@example.com"}, {"role": "client", "email": "a@example.com"},
+                   {"is_active": True}, {"org_id": "o-1"}, {"q": "ann"}, {"q": "ann", "role": "linguist"},
+                   {"sort": "-created_at"}, {"sort": "-created_at", "role": "linguist"}, {"sort": "-last_login_at"}):
         users.list_users(store, page=1, size=20, **kwargs)
     store.results["users"] = [{"id": "u-admin", "role": "admin"}]
     assert users.ensure_first_admin(store, "admin@example.com", "pw") is None
@@ -628,7 +634,7 @@ def test_every_composite_index_serves_a_query() -> None:
 def test_the_model_refuses_what_firestore_refuses() -> None:
     """The checker is not vacuous: shapes production would refuse are reported."""
     refused = [
-        Shape("audit_logs", "COLLECTION", (("actor_id", "=="),), (("at", "asc"), ("__name__", "asc"))),  # wrong direction
+        Shape("audit_logs", "COLLECTION", (("actor_id", "=="),), (("action", "asc"), ("__name__", "asc"))),  # no such sort
         Shape("jobs", "COLLECTION", (("deleted", "=="), ("size_bytes", ">")), (("title", "asc"),)),
         Shape("no_such_collection", "COLLECTION", (("a", "=="),), (("b", "asc"),)),
         Shape("no_such_collection", "COLLECTION_GROUP", (("a", "=="),)),  # no collection-group single-field index
