@@ -86,7 +86,7 @@ def _run(container, job, tmp_path) -> dict:
 
 def _track(container, job_id: str, output: str):
     job = jobs.get_job(container.store, job_id)
-    return parse_vtt(container.storage.read_text(job["outputs"]["fr"][output])).cues
+    return parse_vtt(container.storage.read_text(job["outputs"]["fr"].asset(output).path)).cues
 
 
 def test_gemini_translates_captions_and_descriptions_keeping_times_and_data(container, gemini, tmp_path):
@@ -101,7 +101,7 @@ def test_gemini_translates_captions_and_descriptions_keeping_times_and_data(cont
         (1.0, 3.0, "[fr] <v Anna>Welcome to the harbour."), (4.0, 6.5, "[fr] The boats come home\n<i>at dawn</i>.")]
     assert captions[1].settings == {"line": "80%"}
     assert all(c.data == {"machine_translated": True} for c in captions)
-    [description] = _track(container, job["id"], "audio_description_vtt")
+    [description] = _track(container, job["id"], "description_vtt")
     assert (description.start, description.text) == (3.1, "[fr] A lighthouse blinks.")
     assert description.data == {"priority": 1, "target": 3.1, "machine_translated": True, "draft": True}
 
@@ -146,5 +146,5 @@ def test_without_a_provider_the_tracks_are_untranslated_drafts(container, tmp_pa
     assert "no translation provider" in changes["languages.fr.translation_note"]
     captions = _track(container, job["id"], "captions_vtt")
     assert captions[0].text == "<v Anna>Welcome to the harbour." and all(c.data == {"untranslated": True} for c in captions)
-    [description] = _track(container, job["id"], "audio_description_vtt")
+    [description] = _track(container, job["id"], "description_vtt")
     assert description.data == {"priority": 1, "target": 3.1, "untranslated": True, "draft": True}

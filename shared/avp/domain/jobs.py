@@ -367,9 +367,12 @@ def asset_view(asset: Asset) -> dict[str, Any]:
 
 
 def output_map(job: Mapping[str, Any]) -> dict[str, Any]:
-    """Every language of the job (source first) with the state of each deliverable; what the
-    pipeline has not made yet is `pending`."""
+    """Every language of the job (source first) with the state of each deliverable it asked for (and
+    any other one stored, e.g. uploaded); what the pipeline has not made yet is `pending`. A
+    deliverable nobody asked for is left out rather than shown `pending` forever."""
     result = {}
+    wanted = plan.asset_kinds_for(job.get("requested_outputs") or {},
+                                  audio_only=str(job.get("content_type", "")).startswith("audio/"))
     for lang in _job_languages(job):
         stored = language_outputs(job, lang)
         qc = (job.get("languages") or {}).get(lang) or {}
@@ -378,7 +381,9 @@ def output_map(job: Mapping[str, Any]) -> dict[str, Any]:
         if "machine_translated" in qc:
             entry["machine_translated"] = qc["machine_translated"]
         for kind in ASSET_KINDS:
-            entry[kind] = asset_view(stored.asset(kind))
+            asset = stored.asset(kind)
+            if kind in wanted or asset.state != "pending":
+                entry[kind] = asset_view(asset)
         entry["fit_report"], entry["render_stats"] = stored.fit_report, stored.render_stats
         result[lang] = entry
     return result

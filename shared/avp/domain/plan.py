@@ -20,6 +20,21 @@ def steps_for(requested: dict[str, Any], *, audio_only: bool = False, done: list
     return [s for s in STEPS if s in wanted and s not in done]
 
 
+def asset_kinds_for(requested: dict[str, Any], *, audio_only: bool = False) -> tuple[str, ...]:
+    """The deliverables a language of the job gets, by the same rule as the steps that make them:
+    captions and their QC report always; descriptions when any description output was asked for
+    (not for audio); the MP3 and the accessible video only when asked for."""
+    kinds = ["captions_vtt", "qc_report"]
+    if not audio_only:
+        if requested.get("audio_description_vtt") or requested.get("audio_description_mp3") or requested.get("accessible_video_mp4"):
+            kinds.append("description_vtt")
+        if requested.get("audio_description_mp3"):
+            kinds.append("description_mp3")
+        if requested.get("accessible_video_mp4"):
+            kinds.append("accessible_mp4")
+    return tuple(kinds)
+
+
 def language_steps_for(requested: dict[str, Any]) -> list[str]:
     """The per-language steps: every target language gets its tracks; voicing and rendering follow
     what was asked for, as for the source."""
