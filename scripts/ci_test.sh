@@ -14,4 +14,4 @@ if missing:
 PY
 # The web console the browser tests drive (the image brings Node.js and Debian's Chromium).
 (cd console && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
-exec python -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/integration tests/security tests/e2e tests/browser
+exec python -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/integration tests/security tests/e2e tests/browser tests/fuzz

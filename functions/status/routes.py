@@ -1,12 +1,13 @@
 import datetime as dt
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from avp.bootstrap import container
 from avp.domain import jobs
-from avp.web import authenticated, current_user, ok, sibling
+from avp.web import authenticated, current_user, ok, query_args, sibling
 
 tokens = sibling(__file__, "tokens")
+schemas = sibling(__file__, "schemas")
 bp = Blueprint("status", __name__, url_prefix="/api/v1/ws")
 
 
@@ -15,7 +16,7 @@ bp = Blueprint("status", __name__, url_prefix="/api/v1/ws")
 def status_channel():
     c = container()
     s = c.settings
-    grant = jobs.listen_grant(c.store, current_user(), request.args.get("job_id") or None)
+    grant = jobs.listen_grant(c.store, current_user(), query_args(schemas.StatusQuery())["job_id"] or None)
     emulated = bool(s.firestore_host)
     mint = tokens.emulator_token if emulated else tokens.custom_token
     expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=tokens.TOKEN_TTL)

@@ -27,3 +27,13 @@ def api(gateway, world):
     from tests.openapi_client import ContractClient
 
     return ContractClient(gateway, use_cookies=False)
+
+
+@pytest.fixture
+def raw_api(gateway):
+    """A client that sends what it is told without checking it against the contract: for requests
+    that are malformed on purpose (hostile ids, bodies no JSON parser should take), whose answers the
+    tests check themselves."""
+    from werkzeug.test import Client
+
+    return Client(gateway, use_cookies=False)

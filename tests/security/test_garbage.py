@@ -60,10 +60,10 @@ def _with_ids(path: str, params: dict[str, str], hostile: str) -> str:
 
 
 @pytest.mark.parametrize(("method", "path"), ID_ROUTES, ids=[f"{m} {p}" for m, p in ID_ROUTES])
-def test_ids_firestore_cannot_hold_answer_404(api, world, method, path):
+def test_ids_firestore_cannot_hold_answer_404(raw_api, world, method, path):
     headers = bearer(world.current_token("admin"))
     for name, hostile in HOSTILE_IDS.items():
-        resp = api.open(_with_ids(path, world.params, hostile), method=method, headers=headers)
+        resp = raw_api.open(_with_ids(path, world.params, hostile), method=method, headers=headers)
         body = resp.get_json(silent=True) or {}
         # 404, or the body's validation (415, 422) or the method's rules (405) before the id is looked at.
         assert resp.status_code in (404, 405, 415, 422), (name, resp.status_code, resp.get_data(as_text=True)[:300])
@@ -71,11 +71,11 @@ def test_ids_firestore_cannot_hold_answer_404(api, world, method, path):
 
 
 @pytest.mark.parametrize(("method", "path"), JSON_ROUTES, ids=[f"{m} {p}" for m, p in JSON_ROUTES])
-def test_json_that_is_not_unicode_or_too_deep_answers_400(api, world, method, path):
+def test_json_that_is_not_unicode_or_too_deep_answers_400(raw_api, world, method, path):
     headers = bearer(world.current_token("admin"))
     url = re.sub(r"\{([^}]+)\}", lambda m: world.params.get(m.group(1), "no-such-id"), path)
     for name, body in (("lone surrogate", SURROGATE), ("nested 1000 deep", DEEP)):
-        resp = api.open(url, method=method, data=body, content_type="application/json", headers=headers)
+        resp = raw_api.open(url, method=method, data=body, content_type="application/json", headers=headers)
         detail = (resp.get_json(silent=True) or {}).get("detail", "")
         # 400 when the body is read; a route may refuse the caller or the resource first (never 500).
         assert resp.status_code in (400, 404, 409), (name, resp.status_code, resp.get_data(as_text=True)[:300])
