@@ -37,8 +37,19 @@ def test_when_retries_run_out_the_job_fails_with_the_steps_own_last_reason(conta
     assert container.store.get(f"job_status/{job['id']}")["failure_reason"] == failed["failure_reason"]
 
 
+def _language_job(container) -> dict:
+    """A job whose target language `de` is being made: languages run once the source is approved."""
+    job = jobs.new_job(Principal("u-test", "admin"), org_id="org-1", client_id=None, project_id=None, title="t",
+                       filename="film.mp4", content_type="video/mp4", size_bytes=SAMPLE.stat().st_size,
+                       source_language="en", requested_outputs={"captions_vtt": True, "languages": ["de"]})
+    jobs.store_new_job(container.store, SYSTEM, job)
+    for action in ("complete_upload", "start_processing", "finish_processing", "approve_source"):
+        jobs.transition(container.store, SYSTEM, job["id"], action)
+    return job
+
+
 def test_without_a_recorded_reason_the_platforms_message_is_made_a_sentence(container):
-    job = _processing_job(container)
+    job = _language_job(container)
     assert avp_media(["fail", "--job-id", job["id"], "--failed-step", "render", "--language", "de", "--reason", PLATFORM]) == 0
     failed = jobs.get_job(container.store, job["id"])
     assert failed["failure_reason"] == f"Rendering the audio-described outputs (render, de) failed: {PLATFORM.rstrip('.')}."
