@@ -85,3 +85,25 @@ def test_every_named_list_route_honours_cursor(client, container):
         assert len(pages) >= 3, url
         assert len(followed) == len(set(followed)) == pages[0]["total"], url
         assert ids(by_page_number(client, url, h, 2, len(pages)), key) == followed, url
+
+
+def test_scoped_lists_page_by_query_for_non_admin_callers(client, container):
+    """A production user's clients (those of their organizations) are one query per page, not
+    their whole scope read on every page."""
+    token, _ = token_for(client, container, "admin")
+    h = bearer(token)
+    orgs = [client.post(f"{API}/organizations", json={"name": f"Scope {i}"}, headers=h).json for i in range(3)]
+    staff = make_user(container, "production")
+    for org in orgs[:2]:
+        assert client.post(f"{API}/organizations/{org['id']}/members", json={"user_id": staff["id"], "role": "production"},
+                           headers=h).status_code == 201
+    for i, org in enumerate(orgs):
+        for j in range(3):
+            assert client.post(f"{API}/clients", json={"org_id": org["id"], "name": f"C{j}{i}"}, headers=h).status_code == 201
+    mine = bearer(login(client, staff["email"]).json["access_token"])
+    pages = walk(client, f"{API}/clients", mine, 2, container.store)
+    names = [c["name"] for c in ids(pages, "")]
+    assert names == sorted(f"C{j}{i}" for i in range(2) for j in range(3)) and pages[0]["total"] == 6
+    one = walk(client, f"{API}/clients?org_id={orgs[0]['id']}", mine, 2, container.store)
+    assert [c["name"] for c in ids(one, "")] == ["C00", "C10", "C20"]
+    assert client.get(f"{API}/clients?org_id={orgs[2]['id']}", headers=mine).json["items"] == []

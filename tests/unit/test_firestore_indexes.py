@@ -493,7 +493,8 @@ def _tenancy(store: RecordingStore) -> None:
     for archived in (False, True):
         tenancy.list_projects(store, ADMIN, "c1", page=1, size=20, archived=archived)
         for org in (None, "o1"):
-            tenancy.list_all_projects(store, ADMIN, page=1, size=20, org_id=org, archived=archived)
+            for principal in (ADMIN, who("production")):
+                tenancy.list_all_projects(store, principal, page=1, size=20, org_id=org, archived=archived)
     tenancy.list_teams(store, ADMIN, "c1")
     store.docs["organizations/o1/members/u-x"] = {"role": "client", "user_id": "u-x", "org_id": "o1", "deleted": False}
     tenancy.remove_member(store, META, ADMIN, "o1", "u-x")

@@ -165,6 +165,15 @@ def visible_client_ids(store: Store, principal: Principal) -> set[str] | None:
     return set()
 
 
+def client_list_orgs(store: Store, principal: Principal) -> list[str] | None:
+    """The organizations whose clients the caller sees as a whole (production and reviewers), so
+    their client list can be one query by organization; None for everyone else."""
+    if principal.is_admin:
+        return None
+    user = user_record(store, principal)
+    return list(user.get("org_ids", [])) if user["role"] in ("production", "reviewer") else None
+
+
 def require_client(store: Store, principal: Principal, client_id: str, action: str = "view") -> dict[str, Any]:
     """The client if visible (else 404). `manage` (teams' members) is for admins and the client's PMs;
     anything else that changes is admin-only (403)."""
