@@ -88,22 +88,41 @@ def test_every_named_list_route_honours_cursor(client, container):
 
 
 def test_scoped_lists_page_by_query_for_non_admin_callers(client, container):
-    """A production user's clients (those of their organizations) are one query per page, not
-    their whole scope read on every page."""
+    """A production user's clients and projects (those of their organizations) and a PM's projects
+    (those of their clients) are one query per page, not their whole scope read on every page."""
     token, _ = token_for(client, container, "admin")
     h = bearer(token)
     orgs = [client.post(f"{API}/organizations", json={"name": f"Scope {i}"}, headers=h).json for i in range(3)]
-    staff = make_user(container, "production")
+    staff, pm = make_user(container, "production"), make_user(container, "project_manager")
     for org in orgs[:2]:
         assert client.post(f"{API}/organizations/{org['id']}/members", json={"user_id": staff["id"], "role": "production"},
                            headers=h).status_code == 201
+    assert client.post(f"{API}/organizations/{orgs[0]['id']}/members",
+                       json={"user_id": pm["id"], "role": "project_manager"}, headers=h).status_code == 201
+    clients = {}
     for i, org in enumerate(orgs):
         for j in range(3):
-            assert client.post(f"{API}/clients", json={"org_id": org["id"], "name": f"C{j}{i}"}, headers=h).status_code == 201
+            made = client.post(f"{API}/clients", json={"org_id": org["id"], "name": f"C{j}{i}"}, headers=h)
+            assert made.status_code == 201
+            clients[made.json["name"]] = made.json["id"]
+            for k in range(2):
+                assert client.post(f"{API}/clients/{made.json['id']}/projects", json={"name": f"P{j}{i}{k}"},
+                                   headers=h).status_code == 201
+    for name in ("C00", "C10"):
+        assert client.post(f"{API}/clients/{clients[name]}/pm", json={"user_id": pm["id"]}, headers=h).status_code == 200
     mine = bearer(login(client, staff["email"]).json["access_token"])
     pages = walk(client, f"{API}/clients", mine, 2, container.store)
-    names = [c["name"] for c in ids(pages, "")]
-    assert names == sorted(f"C{j}{i}" for i in range(2) for j in range(3)) and pages[0]["total"] == 6
+    assert [c["name"] for c in ids(pages, "")] == sorted(f"C{j}{i}" for i in range(2) for j in range(3))
+    assert pages[0]["total"] == 6
     one = walk(client, f"{API}/clients?org_id={orgs[0]['id']}", mine, 2, container.store)
     assert [c["name"] for c in ids(one, "")] == ["C00", "C10", "C20"]
     assert client.get(f"{API}/clients?org_id={orgs[2]['id']}", headers=mine).json["items"] == []
+
+    url = f"{API}/clients/all-projects"
+    projects = ids(walk(client, url, mine, 5, container.store), "")
+    assert [p["name"] for p in projects] == [f"P{j}{i}{k}" for i in range(2) for j in range(3) for k in range(2)]
+    assert ids(by_page_number(client, url, mine, 5, 3), "") == projects
+    pm_h = bearer(login(client, pm["email"]).json["access_token"])
+    for query in ("", f"?org_id={orgs[0]['id']}"):
+        theirs = ids(walk(client, url + query, pm_h, 3, container.store), "")
+        assert [p["name"] for p in theirs] == ["P000", "P001", "P100", "P101"]

@@ -35,8 +35,8 @@ from typing import Any
 import pytest
 
 from avp.auth.tokens import ROLES, Principal
-from avp.domain import (audit, auth, briefs, glossaries, invitations, jobs, language_qc, production, review_notes,
-                        share, stats, tenancy, tracks, users)
+from avp.domain import (access, audit, auth, briefs, glossaries, invitations, jobs, language_qc, production,
+                        review_notes, share, stats, tenancy, tracks, users)
 from avp.domain.audit import AuditMeta
 from avp.errors import NotFound
 from avp.store import Store
@@ -493,9 +493,10 @@ def _tenancy(store: RecordingStore) -> None:
     for archived in (False, True):
         tenancy.list_projects(store, ADMIN, "c1", page=1, size=20, archived=archived)
         for org in (None, "o1"):
-            for principal in (ADMIN, who("production")):
+            for principal in (ADMIN, who("production"), who("project_manager"), who("client"), who("linguist")):
                 tenancy.list_all_projects(store, principal, page=1, size=20, org_id=org, archived=archived)
     tenancy.list_teams(store, ADMIN, "c1")
+    access.visible_client_ids(store, who("production"))  # as require_client asks it
     store.docs["organizations/o1/members/u-x"] = {"role": "client", "user_id": "u-x", "org_id": "o1", "deleted": False}
     tenancy.remove_member(store, META, ADMIN, "o1", "u-x")
 

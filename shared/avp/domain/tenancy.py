@@ -567,15 +567,34 @@ def list_projects(store: Store, principal: Principal, client_id: str, *, page: i
     return result
 
 
+def _project_scope(store: Store, principal: Principal,
+                   org_id: str | None) -> list[tuple[str, str, Any]] | set[str] | None:
+    """What limits a project query to the caller's clients: None for admin; a filter (by their
+    organizations, or by client id); or, past Firestore's MAX_KEYS `in` values, the client ids."""
+    orgs = access.client_list_orgs(store, principal)
+    if orgs is not None:
+        if org_id:  # the query already filters on it
+            return [] if org_id in orgs else set()
+        return [("org_id", "in", sorted(orgs))] if orgs else set()
+    visible = access.visible_client_ids(store, principal)
+    if visible is None or len(visible) > access.MAX_KEYS:
+        return visible
+    return [("client_id", "in", sorted(visible))] if visible else set()
+
+
 def list_all_projects(store: Store, principal: Principal, *, page: int, size: int, cursor: str | None = None,
                       org_id: str | None = None, archived: bool = False) -> Page:
-    """Projects of every client the caller may see, by client then creation."""
-    visible = access.visible_client_ids(store, principal)
+    """Projects of every client the caller may see, oldest first: one collection-group query per
+    page (limited by organization or client id), so a page costs size + 1 reads at any depth."""
     filters = _project_filters(archived) + ([("org_id", "==", org_id)] if org_id else [])
-    found = [p for p in store.find("projects", filters, group=True) if visible is None or p["client_id"] in visible]
-    found.sort(key=lambda p: (p["client_id"], p["created_at"], p["id"]))
-    result = page_of(found, lambda p: [p["client_id"], p["created_at"], p["id"]], page, size, cursor, "projects", org_id,
-                     archived)
+    scope = _project_scope(store, principal, org_id)
+    if scope is None or isinstance(scope, list):
+        result = store.paginate("projects", filters + (scope or []), ("created_at", "asc"), page, size, cursor,
+                                group=True)
+    else:  # no scope, or more clients than one query can name: read them and page in memory
+        found = [p for p in store.find("projects", filters, group=True) if p["client_id"] in scope] if scope else []
+        found.sort(key=lambda p: (p["created_at"], p["id"]))
+        result = page_of(found, lambda p: [p["created_at"], p["id"]], page, size, cursor, "projects", org_id, archived)
     result.items = [project_view(p) for p in result.items]
     return result
 

@@ -145,6 +145,12 @@ def page_of(items: list[T], key: Callable[[T], list[Any]], page: int, size: int,
     return Page(list(chunk), len(items), page, size, next_cursor)
 
 
+def _in_group(path: str, collection: str) -> bool:
+    # A group cursor's anchor is a document path: refuse one outside the group rather than 500.
+    parts = path.split("/")
+    return len(parts) % 2 == 0 and all(parts) and parts[-2] == collection
+
+
 def _comparable(values: list[Any]) -> list[Any]:
     # Cursor keys come back from JSON: compare datetimes as ISO text on both sides, None first.
     return [(v is not None, v.isoformat() if isinstance(v, dt.datetime) else v) for v in values]
@@ -261,8 +267,8 @@ class Store:
         found = self.find(collection, filters, limit=1)
         return found[0] if found else None
 
-    def count(self, collection: str, filters: Sequence[Filter] = ()) -> int:
-        result = self.query(collection, filters).count().get()
+    def count(self, collection: str, filters: Sequence[Filter] = (), group: bool = False) -> int:
+        result = self.query(collection, filters, group=group).count().get()
         return int(result[0][0].value)
 
     def paginate(
@@ -273,6 +279,7 @@ class Store:
         page: int,
         size: int,
         cursor: str | None = None,
+        group: bool = False,
     ) -> Page:
         """One page of a query, ordered by `order_by` then document id.
 
@@ -280,18 +287,21 @@ class Store:
         the last item's sort key and id (so inserts before it do not shift the next page) and the
         page number, and nothing is remembered between requests, so any instance can serve any
         page. A jump to page N without a cursor reads the skipped documents' sort keys once.
-        (`total` is a count aggregation: one read per 1000 index entries.)
+        (`total` is a count aggregation: one read per 1000 index entries.) With `group` the query
+        spans every collection of that name and cursors hold the document's path instead of its id.
         """
         field, direction = order_by
         orders = [(field, direction), ("__name__", direction)]
-        base = self.query(collection, filters, orders)
-        fingerprint = query_fingerprint(collection, sorted(map(repr, filters)), orders)
-        total = self.count(collection, filters)
+        base = self.query(collection, filters, orders, group=group)
+        fingerprint = query_fingerprint(collection, sorted(map(repr, filters)), orders, *(["group"] if group else []))
+        total = self.count(collection, filters, group)
+        at = (lambda snap: snap.reference.path) if group else (lambda snap: snap.id)
         anchor: list[Any] | None = None
         if cursor:
             values = decode_cursor(cursor)
             if len(values) != 4 or values[3] != fingerprint or not isinstance(values[1], str) \
-                    or not isinstance(values[2], int) or values[2] < 2:
+                    or not isinstance(values[2], int) or values[2] < 2 \
+                    or (group and not _in_group(values[1], collection)):
                 raise BadRequest("invalid cursor: not a cursor of this list with these filters")
             anchor, page = values[:2], values[2]
         elif page > 1:
@@ -299,15 +309,16 @@ class Store:
             self.reads += len(skipped)
             if len(skipped) < (page - 1) * size:
                 return Page([], total, page, size)
-            anchor = [skipped[-1].get(field), skipped[-1].id]
+            anchor = [skipped[-1].get(field), at(skipped[-1])]
         q = base
         if anchor is not None:
-            q = q.start_after([anchor[0], self.client.collection(collection).document(anchor[1])])
+            where = self.client.document(anchor[1]) if group else self.client.collection(collection).document(anchor[1])
+            q = q.start_after([anchor[0], where])
         docs = list(q.limit(size + 1).stream())
         self.reads += len(docs)
         more, docs = len(docs) > size, docs[:size]
         items = [d for d in (_to_dict(s) for s in docs) if d]
-        next_cursor = encode_cursor([docs[-1].get(field), docs[-1].id, page + 1, fingerprint]) if more else None
+        next_cursor = encode_cursor([docs[-1].get(field), at(docs[-1]), page + 1, fingerprint]) if more else None
         return Page(items, total, page, size, next_cursor)
 
     # -- units of work -----------------------------------------------------
