@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from avp.store import decode_cursor, encode_cursor
 from tests.helpers import API, bearer, login, make_user, token_for
 
 
@@ -111,6 +112,10 @@ def test_scoped_lists_page_by_query_for_non_admin_callers(client, container):
     for name in ("C00", "C10"):
         assert client.post(f"{API}/clients/{clients[name]}/pm", json={"user_id": pm["id"]}, headers=h).status_code == 200
     mine = bearer(login(client, staff["email"]).json["access_token"])
+    # (A name search reads the caller's memberships, at most 30: Firestore has no ids-and-range query.)
+    for query, reads in (("", container.store), ("?q=scope", None)):
+        theirs = walk(client, f"{API}/organizations{query}", mine, 1, reads)
+        assert [o["name"] for o in ids(theirs, "")] == ["Scope 0", "Scope 1"] and theirs[0]["total"] == 2
     pages = walk(client, f"{API}/clients", mine, 2, container.store)
     assert [c["name"] for c in ids(pages, "")] == sorted(f"C{j}{i}" for i in range(2) for j in range(3))
     assert pages[0]["total"] == 6
@@ -122,6 +127,9 @@ def test_scoped_lists_page_by_query_for_non_admin_callers(client, container):
     projects = ids(walk(client, url, mine, 5, container.store), "")
     assert [p["name"] for p in projects] == [f"P{j}{i}{k}" for i in range(2) for j in range(3) for k in range(2)]
     assert ids(by_page_number(client, url, mine, 5, 3), "") == projects
+    forged = decode_cursor(client.get(f"{url}?size=5", headers=mine).json["next_cursor"])
+    forged[1] = "projects/.."  # a group cursor's anchor is a path: one outside the group is refused
+    assert client.get(f"{url}?size=5&cursor={quote(encode_cursor(forged))}", headers=mine).status_code == 400
     pm_h = bearer(login(client, pm["email"]).json["access_token"])
     for query in ("", f"?org_id={orgs[0]['id']}"):
         theirs = ids(walk(client, url + query, pm_h, 3, container.store), "")

@@ -122,7 +122,14 @@ def decode_cursor(cursor: str) -> list[Any]:
 def query_fingerprint(*parts: Any) -> str:
     """A short digest naming one query, carried in its cursors so a cursor cannot be replayed
     against another list (or other filters) and silently page through the wrong thing."""
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
+    return hashlib.sha256(repr(_named(parts)).encode()).hexdigest()[:12]
+
+
+def _named(value: Any) -> Any:
+    # Document references (in `__name__` filters) have no repr of their own: name them by path.
+    if isinstance(value, (list, tuple)):
+        return type(value)(_named(v) for v in value)
+    return value.path if isinstance(value, firestore.DocumentReference) else value
 
 
 def page_of(items: list[T], key: Callable[[T], list[Any]], page: int, size: int, cursor: str | None,
@@ -147,8 +154,7 @@ def page_of(items: list[T], key: Callable[[T], list[Any]], page: int, size: int,
 
 def _in_group(path: str, collection: str) -> bool:
     # A group cursor's anchor is a document path: refuse one outside the group rather than 500.
-    parts = path.split("/")
-    return len(parts) % 2 == 0 and all(parts) and parts[-2] == collection
+    return _is_holdable(path) and path.split("/")[-2] == collection
 
 
 def _comparable(values: list[Any]) -> list[Any]:
@@ -293,7 +299,7 @@ class Store:
         field, direction = order_by
         orders = [(field, direction), ("__name__", direction)]
         base = self.query(collection, filters, orders, group=group)
-        fingerprint = query_fingerprint(collection, sorted(map(repr, filters)), orders, *(["group"] if group else []))
+        fingerprint = query_fingerprint(collection, sorted(map(repr, _named(list(filters)))), orders, *(["group"] if group else []))
         total = self.count(collection, filters, group)
         at = (lambda snap: snap.reference.path) if group else (lambda snap: snap.id)
         anchor: list[Any] | None = None
