@@ -4,9 +4,7 @@ from avp.auth.tokens import ROLES
 from avp.domain.audit import CATEGORIES, RETENTION_DAYS_MAX, RETENTION_DAYS_MIN
 from avp.domain.plan import STEPS
 from avp.domain.users import SORT_FIELDS
-from avp.schemas import PageQuery
-
-ID = validate.Length(min=1, max=128)
+from avp.schemas import ID, PageQuery
 
 
 class UserListQuery(PageQuery):
@@ -68,7 +66,7 @@ class CleanupQuery(Schema):
 
 
 class JobStatsQuery(Schema):
-    org_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    org_id = fields.String(load_default=None, validate=ID)
     start = fields.AwareDateTime(data_key="from", load_default=None)
     end = fields.AwareDateTime(data_key="to", load_default=None)
 

@@ -1,9 +1,8 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from avp.domain.briefs import MAX_ATTACHMENTS, STATES
-from avp.schemas import PageQuery
+from avp.schemas import ID, PageQuery
 
-ID = validate.Length(min=1, max=100)
 SORTS = ("created_at", "-created_at", "updated_at", "-updated_at", "title", "-title")
 
 

@@ -1,9 +1,8 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from avp.schemas import PageQuery
+from avp.schemas import ID, PageQuery
 
 NAME = validate.Length(min=1, max=200)
-ID = validate.Length(min=1, max=100)
 
 
 class ClientListQuery(PageQuery):

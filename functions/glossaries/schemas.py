@@ -1,8 +1,7 @@
 from marshmallow import Schema, fields, validate
 
-from avp.schemas import PageQuery
+from avp.schemas import ID, PageQuery
 
-ID = validate.Length(min=1, max=100)
 
 
 class GlossaryListQuery(PageQuery):

@@ -3,14 +3,14 @@ tags, requested outputs — live in avp.domain.uploads, shared with the storage-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from avp.domain.jobs import ASSET_KINDS, SORT_FIELDS, STATES
-from avp.schemas import PageQuery
+from avp.schemas import ID, PageQuery
 
 MAX_IDS = 100
 Text = fields.String
 
 
 def _id(**kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=128), **kw)
+    return fields.String(validate=ID, **kw)
 
 
 class CommaList(fields.Field):

@@ -1,21 +1,21 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from avp.domain.language_qc import LANGUAGE_TAG, STATES
-from avp.schemas import PageQuery
+from avp.schemas import ID, PageQuery
 
 LANG = validate.Regexp(LANGUAGE_TAG, error="not a BCP-47 language tag")
 NOTE = validate.Length(max=2000)
 
 
 class Assignment(Schema):
-    user_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    user_id = fields.String(required=True, validate=ID)
     note = fields.String(load_default=None, validate=NOTE)
 
 
 class BulkAssign(Schema):
     languages = fields.List(fields.String(validate=LANG), required=True, validate=validate.Length(min=1, max=100))
-    linguist_id = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
-    reviewer_id = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    linguist_id = fields.String(load_default=None, validate=ID)
+    reviewer_id = fields.String(load_default=None, validate=ID)
 
     @validates_schema
     def _check(self, data, **kwargs):

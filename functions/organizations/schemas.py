@@ -2,7 +2,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from avp.auth.tokens import ROLES
 from avp.captions.presets import PRESETS
-from avp.schemas import PageQuery
+from avp.schemas import ID, PageQuery
 
 NAME = validate.Length(min=1, max=200)
 
@@ -41,12 +41,12 @@ class MemberCreate(Schema):
     """An existing user by `user_id` or `email`; with `invite: true` an invitation to `email` instead
     (optionally into a client's team)."""
 
-    user_id = fields.String(validate=validate.Length(min=1, max=100))
+    user_id = fields.String(validate=ID)
     email = fields.Email()
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     invite = fields.Boolean(load_default=False)
-    client_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
-    team_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    client_id = fields.String(load_default=None, validate=ID)
+    team_id = fields.String(load_default=None, validate=ID)
 
     @validates_schema
     def _one_target(self, data, **kwargs):

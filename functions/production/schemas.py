@@ -3,19 +3,19 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from avp.domain.stats import STAGES
 from avp.domain.tracks import KINDS
 from avp.domain.uploads import is_language_tag
-from avp.schemas import PageQuery
+from avp.schemas import ID, PageQuery
 
 MAX_VTT_BYTES = 5 * 1024**2
 
 
 class FailureQuery(PageQuery):
-    org_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    org_id = fields.String(load_default=None, validate=ID)
     step = fields.String(load_default=None, validate=validate.OneOf(STAGES))
     since = fields.AwareDateTime(data_key="from", load_default=None)
 
 
 class BulkJobIds(Schema):
-    job_ids = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+    job_ids = fields.List(fields.String(validate=ID), required=True,
                           validate=validate.Length(min=1, max=100))
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
     reason = fields.String(load_default=None, validate=validate.Length(max=2000))

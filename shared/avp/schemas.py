@@ -2,6 +2,10 @@
 from marshmallow import Schema, fields, validate
 
 MAX_PAGE_SIZE = 100
+# One bound for every id a request names (openapi.yaml `Id`): generous above the 20 to 32 characters
+# of the ids the server makes, small enough to refuse junk before any lookup.
+ID_MAX_LENGTH = 128
+ID = validate.Length(min=1, max=ID_MAX_LENGTH)
 
 
 class PageQuery(Schema):

@@ -54,6 +54,13 @@ EXPECTED_REFUSALS = [
     # shape because the TTS catalogs list engine tags such as eSpeak's `en-us`.
     ("*", "not BCP-47 language tags"),
     ("*", "not a BCP-47 language tag"),
+    ("PATCH /api/v1/jobs/{job_id}", "a project needs its client_id"),  # cross-field (or the job's own client)
+    ("POST /api/v1/organizations/{org_id}/members", "client_id and team_id only apply to invitations"),  # cross-field
+    ("POST /api/v1/language-qc/jobs/{job_id}/languages/bulk-assign", "not target languages of this job"),  # depends on the job
+    ("*", "not a file uploaded through /files/signed-upload"),  # attachments must name this caller's uploads
+    ("POST /api/v1/admin/users", "unknown organization"),  # ids of existing organizations only
+    # OpenAPI 3.0 cannot constrain an object's keys (no propertyNames): voices are keyed by language tag.
+    ("*", "voices must map language tags to voice ids"),
 ]
 
 
