@@ -61,6 +61,7 @@ EXPECTED_REFUSALS = [
     ("POST /api/v1/admin/users", "unknown organization"),  # ids of existing organizations only
     # OpenAPI 3.0 cannot constrain an object's keys (no propertyNames): voices are keyed by language tag.
     ("*", "voices must map language tags to voice ids"),
+    ("*", " has no voice "),  # a voice id must be one the provider's catalog lists for that language
 ]
 
 

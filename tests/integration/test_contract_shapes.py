@@ -1,7 +1,8 @@
 """One source of truth for request shapes (docs/decisions/0011-contract-shapes.md): each route's
 marshmallow schema — what the server enforces — and its request body and query parameters in
 openapi.yaml must agree field by field, in both directions: same names, same required fields,
-same JSON types, same enums. (Responses are held to the contract by the validating test client.)"""
+same JSON types, same enums, and every length bound the server enforces stated. (Responses are
+held to the contract by the validating test client.)"""
 from __future__ import annotations
 
 import inspect
@@ -31,6 +32,13 @@ def enum_of(field: fields.Field) -> set | None:
         if isinstance(v, validate.OneOf):
             return set(v.choices)
     return None
+
+
+def length_of(field: fields.Field) -> tuple[int | None, int | None]:
+    for v in field.validators:
+        if isinstance(v, validate.Length) and v.equal is None:
+            return v.min, v.max
+    return None, None
 
 
 def contract_type(spec: dict, node: dict) -> tuple[str | None, set | None]:
@@ -97,6 +105,18 @@ def test_request_schemas_and_contract_agree_field_by_field(gateway):
                                     f"{key in required} in the contract")
                 ctype, cenum = contract_type(spec, props[key])
                 stype = json_type(field)
+                smin, smax = length_of(field)
+                node = _resolve(spec, props[key])
+                if "allOf" in node:  # a nullable $ref
+                    node = _resolve(spec, node["allOf"][0])
+                lo, hi = ("minItems", "maxItems") if stype == "array" else ("minLength", "maxLength")
+                if stype != node.get("type") or "pattern" in node:
+                    smin = smax = None  # a JSON or comma-separated string the contract parses; a tag's pattern bounds it
+                # A bound the server enforces and the contract leaves open refuses documented requests.
+                if smin and node.get(lo, 0) < smin:
+                    problems.append(f"{label}: `{key}` at least {smin} long on the server, {lo} {node.get(lo)}")
+                if smax is not None and node.get(hi, float("inf")) > smax:
+                    problems.append(f"{label}: `{key}` at most {smax} long on the server, {hi} {node.get(hi)}")
                 if where == "json" and stype and ctype and stype != ctype:
                     problems.append(f"{label}: `{key}` is {stype} on the server, {ctype} in the contract")
                 senum = enum_of(field)
