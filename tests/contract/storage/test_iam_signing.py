@@ -1,48 +1,27 @@
 """Signed URLs in the cloud: the composition root's storage signs through IAM signBlob with the
 runtime's service account (email + access token), and the URL it returns carries a V4 signature
-that verifies against the key IAM signed with — checked here by an independent V4 verifier."""
+that verifies against the key IAM signed with — checked here by the V4 verifier of the local storage front."""
 from __future__ import annotations
 
-import binascii
-import hashlib
 import urllib.parse
 
 import pytest
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fake_iam_api import FakeIamApi, service_account_file
+
+from avp.local import signed_urls
 
 EMAIL = "avp-functions@proj-1.iam.gserviceaccount.com"
 
 
-def string_to_sign(method: str, url: str, headers: dict[str, str]) -> bytes:
-    """What a V4 signed URL signs, rebuilt from the URL the way Cloud Storage rebuilds it
-    (https://cloud.google.com/storage/docs/authentication/canonical-requests)."""
-    parts = urllib.parse.urlsplit(url)
-    query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-    query.pop("X-Goog-Signature")
-    signed = query["X-Goog-SignedHeaders"].split(";")
-    sent = {k.lower(): v.strip() for k, v in {"host": parts.netloc, **headers}.items()}
-    canonical = "\n".join([
-        method,
-        parts.path,
-        "&".join(sorted(f"{urllib.parse.quote(k, safe='~')}={urllib.parse.quote(v, safe='~')}" for k, v in query.items())),
-        "".join(f"{name}:{sent[name]}\n" for name in signed),
-        ";".join(signed),
-        "UNSIGNED-PAYLOAD",
-    ])
-    scope = query["X-Goog-Credential"].split("/", 1)[1]
-    return "\n".join(["GOOG4-RSA-SHA256", query["X-Goog-Date"], scope,
-                      hashlib.sha256(canonical.encode()).hexdigest()]).encode()
-
-
 def verify(url: str, key: rsa.RSAPublicKey, method: str = "GET", headers: dict[str, str] | None = None) -> bytes:
-    """Raise InvalidSignature unless `url`'s V4 signature verifies with `key`; the signed string."""
-    message = string_to_sign(method, url, headers or {})
-    signature = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Goog-Signature"][0]
-    key.verify(binascii.unhexlify(signature), message, padding.PKCS1v15(), hashes.SHA256())
-    return message
+    """Refused unless `url`'s V4 signature is EMAIL's and verifies with `key`, checked by the same
+    verifier that guards local signed URLs (avp.local.signed_urls, written from Cloud Storage's
+    canonical-request rules); returns the string that was signed."""
+    parts = urllib.parse.urlsplit(url)
+    sent = {"host": parts.netloc, **(headers or {})}
+    signed_urls.check(method, parts.path, parts.query, sent, key, EMAIL)
+    return signed_urls.string_to_sign(method, parts.path, parts.query, sent)[0]
 
 
 @pytest.fixture
@@ -78,10 +57,10 @@ def test_download_url_is_signed_by_iam_sign_blob_and_verifies(google: FakeIamApi
     # What IAM was asked to sign is exactly the URL's string-to-sign, and the signature verifies
     # with IAM's key (and with no other).
     assert google.signed() == [verify(url, google.key.public_key())]
-    with pytest.raises(InvalidSignature):
+    with pytest.raises(signed_urls.Refused):
         verify(url, rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
     tampered = url.replace("captions.vtt?", "descriptions.vtt?", 1)
-    with pytest.raises(InvalidSignature):
+    with pytest.raises(signed_urls.Refused):
         verify(tampered, google.key.public_key())
 
 
@@ -92,7 +71,7 @@ def test_upload_url_signs_its_content_type_and_reuses_the_live_token(google: Fak
     assert len(google.tokens) == 1, "a live token is reused, not fetched per URL"
     verify(first, google.key.public_key(), "PUT", {"Content-Type": "video/mp4"})
     verify(second, google.key.public_key(), "PUT", {"Content-Type": "video/mp4"})
-    with pytest.raises(InvalidSignature):  # the browser must send the content type it was signed for
+    with pytest.raises(signed_urls.Refused):  # the browser must send the content type it was signed for
         verify(first, google.key.public_key(), "PUT", {"Content-Type": "application/octet-stream"})
 
 
