@@ -134,3 +134,46 @@ def test_scoped_lists_page_by_query_for_non_admin_callers(client, container):
     for query in ("", f"?org_id={orgs[0]['id']}"):
         theirs = ids(walk(client, url + query, pm_h, 3, container.store), "")
         assert [p["name"] for p in theirs] == ["P000", "P001", "P100", "P101"]
+
+
+def test_language_qc_queue_is_one_query_a_page(world, client, container):
+    """A linguist's work queue is one query of the queue documents their assignments wrote with the
+    job: size + 1 reads a page at any depth, oldest assignment first, and it follows the job's and
+    the language's state without any other writer."""
+    prod, ling, rev, other = (world.person(role) for role in ("production", "linguist", "reviewer", "linguist"))
+    qc = f"{API}/language-qc"
+    made = []
+    for n in range(4):
+        job = world.job(targets=("fr", "de", "it"))
+        for lang in ("it", "fr", "de"):
+            assert client.post(f"{qc}/jobs/{job['id']}/languages/{lang}/assign", json={"user_id": ling.id},
+                               headers=prod.headers).status_code == 200
+            made.append((job["id"], lang))
+        assert client.post(f"{qc}/jobs/{job['id']}/languages/fr/assign-reviewer", json={"user_id": rev.id},
+                           headers=prod.headers).status_code == 200
+    theirs = world.job(targets=("fr",))
+    assert client.post(f"{qc}/jobs/{theirs['id']}/languages/fr/assign", json={"user_id": other.id},
+                       headers=prod.headers).status_code == 200
+
+    url = f"{qc}/me/language-qc-queue"
+    for size in (1, 5):
+        pages = walk(client, url, ling.headers, size, container.store)
+        assert [(i["job_id"], i["language"]) for i in ids(pages, "")] == made and pages[0]["total"] == 12
+        assert ids(by_page_number(client, url, ling.headers, size, len(pages)), "") == ids(pages, "")
+    # The reviewer's default queue is what is submitted to them; everything assigned on request.
+    assert client.get(url, headers=rev.headers).json["items"] == []
+    assigned = walk(client, f"{url}?status=assigned", rev.headers, 2, container.store)
+    assert [(i["job_id"], i["as_role"]) for i in ids(assigned, "")] == [(j, "reviewer") for j, lang in made
+                                                                         if lang == "fr"]
+
+    # Work moves an item between states; a deleted job leaves the queue.
+    first_job, lang = made[0]
+    assert client.post(f"{qc}/jobs/{first_job}/languages/{lang}/start-work", headers=ling.headers).status_code == 200
+    assert client.post(f"{qc}/jobs/{first_job}/languages/{lang}/submit", headers=ling.headers).status_code == 200
+    admin = world.person("admin")
+    assert client.delete(f"{API}/jobs/{made[-1][0]}", headers=admin.headers).status_code == 204
+    left = ids(walk(client, url, ling.headers, 4, container.store), "")
+    assert [(i["job_id"], i["language"]) for i in left] == [m for m in made[1:] if m[0] != made[-1][0]]
+    submitted = client.get(f"{url}?status=submitted", headers=ling.headers).json["items"]
+    assert [(i["job_id"], i["language"], i["status"]) for i in submitted] == [(first_job, lang, "submitted")]
+    assert [i["job_id"] for i in client.get(url, headers=other.headers).json["items"]] == [theirs["id"]]

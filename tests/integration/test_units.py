@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from avp.domain import audit, jobs
+from avp.domain import audit, jobs, language_qc
 from avp.domain.model import Asset, Job, TrackVersion
 from avp.domain.ports import Progress
 from avp.errors import Conflict, NotFound
@@ -104,6 +104,43 @@ def test_nothing_of_a_failed_unit_of_work_is_written(units):
         units.atomically(work)
     assert units.read_job("j1").status == "language_qc" and doc(units, "job_status/j1")["status"] == "language_qc"
     assert audit_actions(units) == []
+
+
+def queue_docs(units) -> dict[str, dict[str, Any]]:
+    if isinstance(units, MemoryUnits):
+        return {p.split("/", 1)[1]: d for p, d in units.docs.items() if p.startswith(f"{language_qc.QUEUE}/")}
+    return {d.pop("id"): d for d in units.find(language_qc.QUEUE)}
+
+
+def test_the_work_queue_is_committed_with_the_job(units):
+    """Each assignee of a language has one queue document while the job is in QC; the job's own
+    save writes, moves and removes them, and a failed unit of work leaves them as they were."""
+    add(units)
+    assigned = now()
+
+    def assign(uow, lang: str, **entry):
+        job = uow.jobs.get("j1")
+        job.languages = {**job.languages, lang: {**language_qc.EMPTY_ENTRY, **entry}}
+        uow.jobs.save(job)
+
+    units.atomically(lambda uow: assign(uow, "fr", state="assigned", linguist_id="u1", linguist_assigned_at=assigned))
+    units.atomically(lambda uow: assign(uow, "de", state="submitted", linguist_id="u1", reviewer_id="u2",
+                                        linguist_assigned_at=assigned, reviewer_assigned_at=assigned))
+    queued = queue_docs(units)
+    assert sorted((d["language"], d["as_role"], d["queue_key"]) for d in queued.values()) == [
+        ("de", "linguist", "linguist:u1:submitted"), ("de", "reviewer", "reviewer:u2:submitted"),
+        ("fr", "linguist", "linguist:u1:assigned")]
+    assert all(doc_id.startswith(assigned.strftime("%Y%m%dT%H%M%S")) for doc_id in queued)
+
+    def vetoed(uow):
+        assign(uow, "fr", state="assigned", linguist_id="u3", linguist_assigned_at=now())
+        raise Conflict("vetoed")
+
+    with pytest.raises(Conflict):
+        units.atomically(vetoed)
+    assert queue_docs(units) == queued
+    jobs.fail(units, audit.SYSTEM, "j1", "render", "no voice", language="de")  # out of QC: out of the queue
+    assert queue_docs(units) == {}
 
 
 def test_a_transition_commits_job_mirror_and_audit_entry(units):

@@ -7,8 +7,9 @@ recomputes the job's access keys when an assignee changes, and appends an audit 
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from avp.domain.audit import AuditMeta
 from avp.domain.model import Job
 from avp.domain.ports import UnitOfWork, Units
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
-from avp.store import Page, Store, new_id, now, page_of
+from avp.store import Page, Store, new_id, now
 
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 STATES = ("unassigned", "assigned", "in_progress", "submitted", "in_review", "approved", "rejected")
@@ -345,28 +346,61 @@ def list_comments(store: Store, principal: Principal, job_id: str, lang: str, *,
 
 
 # -- the work queue -----------------------------------------------------------
+QUEUE = "language_queue"
+_ROLES = ("linguist", "reviewer")
+
+
+def _stamp(at: Any) -> str:
+    # Fixed-width UTC text: ids that begin with it sort by time.
+    return at.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def queue_entries(job: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The work-queue documents of a job, by id: one per assignee (linguist, reviewer) of each target
+    language while the job is in QC and not deleted. The job repository writes them with the job,
+    in the same commit, so the queue is one query a page. An id begins with the assignment time, so
+    document-id order is the queue's order (oldest assignment first) and needs no composite index."""
+    if job.get("deleted") or job.get("status") not in QUEUE_JOB_STATES:
+        return {}
+    docs = {}
+    for lang in target_languages(job):
+        e = entry(job, lang)
+        for role in _ROLES:
+            user_id = e[f"{role}_id"]
+            if not user_id:
+                continue
+            at = e.get(f"{role}_assigned_at") or e.get("updated_at") or job.get("created_at")
+            docs[f"{_stamp(at)}~{job['id']}~{lang}~{role}"] = {
+                "queue_key": _queue_key(role, user_id, e["state"]), "job_id": job["id"], "job_title": job.get("title"),
+                "language": lang, "status": e["state"], "as_role": role, "assigned_at": at,
+                "reviewed_cues": len(reviewed_indexes(e)), "total_cues": e["cues_total"] or 0,
+                "descriptions_to_write": (job.get("descriptions_to_write") or {}).get(lang, 0)}
+    return docs
+
+
+def queue_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[set[str], dict[str, dict[str, Any]]]:
+    """What a job's change does to its queue documents: the ids to delete and the documents to
+    (over)write, for the job repository to commit with the job."""
+    old, new = queue_entries(before), queue_entries(after)
+    return old.keys() - new.keys(), {doc_id: doc for doc_id, doc in new.items() if old.get(doc_id) != doc}
+
+
+def _queue_key(role: str, user_id: str, state: str) -> str:
+    return f"{role}:{user_id}:{state}"
+
+
 def queue(store: Store, principal: Principal, *, page: int, size: int, cursor: str | None = None,
           states: list[str] | None = None) -> Page:
     """The caller's open language work across jobs, oldest assignment first. A linguist's open
-    work is assigned / in progress / rejected; a reviewer's is submitted / in review."""
+    work is assigned / in progress / rejected; a reviewer's is submitted / in review. One query of
+    the queue documents (`queue_entries`): size + 1 reads a page at any depth."""
     role = principal.role
-    if role not in ("linguist", "reviewer"):
+    if role not in _ROLES:
         return Page([], 0, page, size)
-    wanted = set(states or (LINGUIST_OPEN if role == "linguist" else REVIEWER_OPEN))
-    found = store.find("jobs", [("access_keys", "array_contains", f"{role}:{principal.user_id}")])
-    items = []
-    for job in found:
-        if job.get("deleted") or job.get("status") not in QUEUE_JOB_STATES:
-            continue
-        for lang in target_languages(job):
-            e = entry(job, lang)
-            if e[f"{role}_id"] == principal.user_id and e["state"] in wanted:
-                items.append({"job_id": job["id"], "job_title": job.get("title"), "language": lang, "status": e["state"],
-                              "as_role": role, "assigned_at": e.get(f"{role}_assigned_at") or e.get("updated_at"),
-                              "reviewed_cues": len(reviewed_indexes(e)), "total_cues": e["cues_total"] or 0,
-                              "descriptions_to_write": (job.get("descriptions_to_write") or {}).get(lang, 0)})
-    for item in items:
-        item["assigned_at"] = item["assigned_at"] or now()
-    items.sort(key=lambda i: (i["assigned_at"], i["job_id"], i["language"]))
-    return page_of(items, lambda i: [i["assigned_at"], i["job_id"], i["language"]], page, size, cursor, "queue",
-                   principal.user_id, sorted(wanted))
+    wanted = sorted(set(states or (LINGUIST_OPEN if role == "linguist" else REVIEWER_OPEN)))
+    keys = [_queue_key(role, principal.user_id, state) for state in wanted]
+    result = store.paginate(QUEUE, [("queue_key", "in", keys)], ("__name__", "asc"), page, size, cursor)
+    fields = ("job_id", "job_title", "language", "status", "as_role", "assigned_at", "reviewed_cues", "total_cues",
+              "descriptions_to_write")
+    result.items = [{k: item.get(k) for k in fields} for item in result.items]
+    return result

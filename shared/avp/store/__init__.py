@@ -295,13 +295,17 @@ class Store:
         page. A jump to page N without a cursor reads the skipped documents' sort keys once.
         (`total` is a count aggregation: one read per 1000 index entries.) With `group` the query
         spans every collection of that name and cursors hold the document's path instead of its id.
+        `order_by` may be `("__name__", direction)`: document-id order alone, which needs no composite
+        index with equality filters (ids that begin with the sort key make a sort for free).
         """
         field, direction = order_by
-        orders = [(field, direction), ("__name__", direction)]
+        by_id = field == "__name__"
+        orders = [(field, direction)] if by_id else [(field, direction), ("__name__", direction)]
         base = self.query(collection, filters, orders, group=group)
         fingerprint = query_fingerprint(collection, sorted(map(repr, _named(list(filters)))), orders, *(["group"] if group else []))
         total = self.count(collection, filters, group)
         at = (lambda snap: snap.reference.path) if group else (lambda snap: snap.id)
+        key = (lambda snap: None) if by_id else (lambda snap: snap.get(field))
         anchor: list[Any] | None = None
         if cursor:
             values = decode_cursor(cursor)
@@ -315,16 +319,16 @@ class Store:
             self.reads += len(skipped)
             if len(skipped) < (page - 1) * size:
                 return Page([], total, page, size)
-            anchor = [skipped[-1].get(field), at(skipped[-1])]
+            anchor = [key(skipped[-1]), at(skipped[-1])]
         q = base
         if anchor is not None:
             where = self.client.document(anchor[1]) if group else self.client.collection(collection).document(anchor[1])
-            q = q.start_after([anchor[0], where])
+            q = q.start_after([where] if by_id else [anchor[0], where])
         docs = list(q.limit(size + 1).stream())
         self.reads += len(docs)
         more, docs = len(docs) > size, docs[:size]
         items = [d for d in (_to_dict(s) for s in docs) if d]
-        next_cursor = encode_cursor([docs[-1].get(field), at(docs[-1]), page + 1, fingerprint]) if more else None
+        next_cursor = encode_cursor([key(docs[-1]), at(docs[-1]), page + 1, fingerprint]) if more else None
         return Page(items, total, page, size, next_cursor)
 
     # -- units of work -----------------------------------------------------

@@ -35,6 +35,7 @@ class MemoryJobs:
             raise Conflict(f"job {job.id} exists")
         self._docs[f"jobs/{job.id}"] = copy.deepcopy(job.to_doc())
         self._docs[f"job_status/{job.id}"] = status_doc(job)
+        self._write_queue({}, job)
 
     def save(self, job: Job) -> None:
         from avp.domain.status import status_doc
@@ -44,6 +45,15 @@ class MemoryJobs:
         paths = changed_paths(self._read[job.id], job.to_doc())
         self._docs[f"jobs/{job.id}"] = apply_paths(self._docs[f"jobs/{job.id}"], paths)
         self._docs[f"job_status/{job.id}"] = status_doc(job)
+        self._write_queue(Job.from_doc(job.id, self._read[job.id]), job)
+
+    def _write_queue(self, before: Job | dict, job: Job) -> None:
+        from avp.domain.language_qc import QUEUE, queue_changes
+
+        gone, changed = queue_changes(before, job)
+        for doc_id in gone:
+            self._docs.pop(f"{QUEUE}/{doc_id}", None)
+        self._docs.update({f"{QUEUE}/{doc_id}": copy.deepcopy(doc) for doc_id, doc in changed.items()})
 
 
 def _track_path(job_id: str, language: str, kind: str) -> str:

@@ -44,6 +44,7 @@ class FirestoreJobs:
 
         self._txn.create(self._store.ref(f"jobs/{job.id}"), job.to_doc())
         self._txn.set(self._store.ref(f"job_status/{job.id}"), status_doc(job))
+        self._write_queue({}, job)
 
     def save(self, job: Job) -> None:
         from avp.domain.status import status_doc
@@ -54,6 +55,17 @@ class FirestoreJobs:
         if paths:
             self._txn.update(self._store.ref(f"jobs/{job.id}"), _field_paths(paths))
         self._txn.set(self._store.ref(f"job_status/{job.id}"), status_doc(job))
+        self._write_queue(Job.from_doc(job.id, self._read[job.id]), job)
+
+    def _write_queue(self, before: Job | dict, job: Job) -> None:
+        # The language work queue mirrors the job's assignments in the same commit.
+        from avp.domain.language_qc import QUEUE, queue_changes
+
+        gone, changed = queue_changes(before, job)
+        for doc_id in gone:
+            self._txn.delete(self._store.ref(f"{QUEUE}/{doc_id}"))
+        for doc_id, doc in changed.items():
+            self._txn.set(self._store.ref(f"{QUEUE}/{doc_id}"), doc)
 
 
 def _track_path(job_id: str, language: str, kind: str) -> str:
