@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from avp.domain.model import Job, Track, TrackVersion
+from avp.domain.records import Record, Records, Repository
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Record)
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,15 @@ class AuditLog(Protocol):
 
 class UnitOfWork(Protocol):
     """One atomic change: everything read through it is consistent, everything written commits
-    together or not at all."""
+    together or not at all (all reads before the first write, as Firestore's transactions need)."""
 
     jobs: JobRepository
     tracks: TrackRepository
     audit: AuditLog
+
+    def of(self, kind: type[R], **parent: str) -> Repository[R]:
+        """The repository of `kind` under `parent` ids, inside this unit of work."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,11 @@ class Units(Protocol):
         """Record a running step's progress on the job and its status mirror without a transaction
         (parallel steps report often); the whole-job figure only ever rises."""
         ...
+
+
+class Database(Records, Units, Protocol):
+    """What the domain reads and writes: records (`of`, `group`), jobs and units of work. The
+    Firestore `avp.store.Store` and the in-memory `avp.store.memory.MemoryUnits` are the two."""
 
 
 class WorkflowRunner(Protocol):

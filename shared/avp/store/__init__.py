@@ -5,17 +5,11 @@ transaction, paginate); it never imports google.cloud.firestore itself.
 """
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import hashlib
-import json
 import random
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from google.api_core.exceptions import Aborted
@@ -23,9 +17,14 @@ from google.api_core.exceptions import NotFound as MissingDocument
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from avp.domain.paging import Page, comparable, decode_cursor, encode_cursor, page_of, query_fingerprint
+from avp.domain.records import Record, new_id, now
 from avp.errors import BadRequest, NotFound, ServiceUnavailable
 
+__all__ = ["Page", "Store", "decode_cursor", "encode_cursor", "new_id", "now", "page_of", "query_fingerprint"]
+
 T = TypeVar("T")
+R = TypeVar("R", bound=Record)
 BATCH_LIMIT = 500  # Firestore's limit on writes in one batch
 Filter = tuple[str, str, Any]
 
@@ -50,20 +49,13 @@ def _holdable(path: str, documents: bool) -> str:
     return path
 
 
-def _is_holdable(path: str) -> bool:
+def is_holdable(path: str) -> bool:
+    """Whether `path` is a document path Firestore can hold."""
     try:
         _holdable(path, True)
     except NotFound:
         return False
     return True
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 def _to_dict(snapshot) -> dict[str, Any] | None:
@@ -74,57 +66,6 @@ def _to_dict(snapshot) -> dict[str, Any] | None:
     return data
 
 
-@dataclass
-class Page:
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    size: int
-    next_cursor: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"items": self.items, "total": self.total, "page": self.page, "size": self.size}
-        if self.next_cursor:
-            out["next_cursor"] = self.next_cursor
-        return out
-
-
-def encode_cursor(values: list[Any]) -> str:
-    """An opaque cursor for `values` (JSON-able values and datetimes)."""
-
-    def enc(v: Any) -> Any:
-        if isinstance(v, dt.datetime):
-            return {"$t": v.isoformat()}
-        return [enc(x) for x in v] if isinstance(v, list) else v
-
-    return base64.urlsafe_b64encode(json.dumps([enc(v) for v in values]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> list[Any]:
-    """The values of a cursor made by `encode_cursor` (400 for anything else)."""
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError) as exc:
-        raise BadRequest("invalid cursor") from exc
-    if not isinstance(raw, list):
-        raise BadRequest("invalid cursor")
-    def dec(v: Any) -> Any:
-        if isinstance(v, dict) and "$t" in v:
-            return dt.datetime.fromisoformat(v["$t"])
-        return [dec(x) for x in v] if isinstance(v, list) else v
-
-    try:
-        return dec(raw)
-    except (TypeError, ValueError) as exc:
-        raise BadRequest("invalid cursor") from exc
-
-
-def query_fingerprint(*parts: Any) -> str:
-    """A short digest naming one query, carried in its cursors so a cursor cannot be replayed
-    against another list (or other filters) and silently page through the wrong thing."""
-    return hashlib.sha256(repr(_named(parts)).encode()).hexdigest()[:12]
-
-
 def _named(value: Any) -> Any:
     # Document references (in `__name__` filters) have no repr of their own: name them by path.
     if isinstance(value, (list, tuple)):
@@ -132,34 +73,9 @@ def _named(value: Any) -> Any:
     return value.path if isinstance(value, firestore.DocumentReference) else value
 
 
-def page_of(items: list[T], key: Callable[[T], list[Any]], page: int, size: int, cursor: str | None,
-            *query: Any) -> Page:
-    """One page of a list already filtered and sorted by `key` (a unique, JSON-able sort key), with
-    the same cursors as `Store.paginate`: the next page starts after the last item's key, so
-    inserts before it do not shift it. `query` names the list and its filters."""
-    fingerprint = query_fingerprint(*query)
-    start = (page - 1) * size
-    if cursor:
-        values = decode_cursor(cursor)
-        if len(values) != 3 or values[2] != fingerprint or not isinstance(values[0], list) \
-                or not isinstance(values[1], int) or values[1] < 2:
-            raise BadRequest("invalid cursor: not a cursor of this list with these filters")
-        after, page = values[0], values[1]
-        start = next((i for i, item in enumerate(items) if _comparable(key(item)) > _comparable(after)), len(items))
-    chunk = items[start:start + size]
-    more = start + size < len(items)
-    next_cursor = encode_cursor([key(chunk[-1]), page + 1, fingerprint]) if more and chunk else None
-    return Page(list(chunk), len(items), page, size, next_cursor)
-
-
 def _in_group(path: str, collection: str) -> bool:
     # A group cursor's anchor is a document path: refuse one outside the group rather than 500.
-    return _is_holdable(path) and path.split("/")[-2] == collection
-
-
-def _comparable(values: list[Any]) -> list[Any]:
-    # Cursor keys come back from JSON: compare datetimes as ISO text on both sides, None first.
-    return [(v is not None, v.isoformat() if isinstance(v, dt.datetime) else v) for v in values]
+    return is_holdable(path) and path.split("/")[-2] == collection
 
 
 class Store:
@@ -184,7 +100,7 @@ class Store:
         return _to_dict(self.client.document(_holdable(path, True)).get(transaction=transaction))
 
     def get_many(self, paths: Iterable[str]) -> list[dict[str, Any]]:
-        refs = [self.client.document(p) for p in paths if _is_holdable(p)]  # no such document: not in the result
+        refs = [self.client.document(p) for p in paths if is_holdable(p)]  # no such document: not in the result
         if not refs:
             return []
         return [d for d in (_to_dict(s) for s in self.client.get_all(refs)) if d is not None]
@@ -330,6 +246,19 @@ class Store:
         items = [d for d in (_to_dict(s) for s in docs) if d]
         next_cursor = encode_cursor([key(docs[-1]), at(docs[-1]), page + 1, fingerprint]) if more else None
         return Page(items, total, page, size, next_cursor)
+
+    # -- records (avp.domain.records.Records) --------------------------------
+    def of(self, kind: type[R], **parent: str):
+        """The Firestore repository of `kind` under `parent` ids."""
+        from avp.store.records import FirestoreRepository
+
+        return FirestoreRepository(self, kind, kind.collection(**parent))
+
+    def group(self, kind: type[R]):
+        """Records of `kind` under every parent (a collection-group query)."""
+        from avp.store.records import FirestoreRepository
+
+        return FirestoreRepository(self, kind, kind.COLLECTION.rsplit("/", 1)[-1], group=True)
 
     # -- units of work -----------------------------------------------------
     def atomically(self, fn: Callable[[Any], T]) -> T:

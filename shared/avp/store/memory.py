@@ -4,16 +4,135 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 from avp.domain.model import Job, Track, TrackVersion
+from avp.domain.paging import Page, page_of
 from avp.domain.ports import AuditEntry, Progress
+from avp.domain.records import Filter, Increment, Maximum, Record, matches, new_id, now
 from avp.errors import Conflict, NotFound
-from avp.store import now
 from avp.store.documents import apply_paths, changed_paths
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Record)
+
+
+def _apply(doc: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`doc` with `changes` made as Firestore makes them: dotted names reach into maps, counter
+    steps add to what is stored."""
+    for name, value in changes.items():
+        *parents, last = name.split(".")
+        target = doc
+        for part in parents:
+            target = target.setdefault(part, {})
+        if isinstance(value, Increment):
+            value = (target.get(last) or 0) + value.by
+        elif isinstance(value, Maximum):
+            value = max(target.get(last) or 0, value.value)
+        target[last] = copy.deepcopy(value)
+    return doc
+
+
+class MemoryRepository(Generic[R]):
+    """`avp.domain.records.Repository` over a dict of documents by path; `group` reads every
+    collection of that name."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]], kind: type[R], collection: str, *, group: bool = False) -> None:
+        self._docs, self._kind, self._collection, self._group = docs, kind, collection, group
+
+    def _path(self, record_id: str) -> str:
+        if self._group:
+            raise TypeError(f"a group of {self._kind.__name__} records is read only")
+        return f"{self._collection}/{record_id}"
+
+    def _members(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(path, id, document) of each record of the collection or group."""
+        out = []
+        for path, doc in self._docs.items():
+            parent, _, record_id = path.rpartition("/")
+            if (parent.rsplit("/", 1)[-1] == self._collection and parent.count("/") % 2 == 0) if self._group \
+                    else parent == self._collection:
+                out.append((path, record_id, doc))
+        return out
+
+    def _record(self, record_id: str, doc: dict[str, Any]) -> R:
+        return self._kind.from_doc(record_id, copy.deepcopy(doc))
+
+    def lookup(self, record_id: str) -> R | None:
+        doc = self._docs.get(self._path(record_id))
+        return None if doc is None else self._record(record_id, doc)
+
+    def get(self, record_id: str) -> R:
+        found = self.lookup(record_id)
+        if found is None:
+            raise NotFound(f"{self._kind.NOUN} not found")
+        return found
+
+    def get_many(self, record_ids: Sequence[str]) -> list[R]:
+        return [r for r in (self.lookup(i) for i in record_ids) if r is not None]
+
+    def _matching(self, filters: Sequence[Filter], order_by: Sequence[tuple[str, str]]) -> list[tuple[str, str, dict[str, Any]]]:
+        # Ties are broken by path, as Firestore breaks them by document name.
+        found = sorted((m for m in self._members() if matches(m[2], m[1], filters)), key=lambda m: m[0])
+        for name, direction in reversed(order_by):
+            if name == "id":
+                found.sort(key=lambda m: m[0], reverse=direction == "desc")
+                continue
+            # Firestore leaves out documents without the ordered field.
+            found = [m for m in found if name in m[2]]
+            found.sort(key=lambda m: _sortable(m[2][name]), reverse=direction == "desc")
+        return found
+
+    def where(self, *filters: Filter, order_by: Sequence[tuple[str, str]] = (), limit: int | None = None) -> list[R]:
+        return [self._record(i, d) for _, i, d in self._matching(filters, order_by)[:limit]]
+
+    def first(self, *filters: Filter) -> R | None:
+        found = self.where(*filters, limit=1)
+        return found[0] if found else None
+
+    def count(self, *filters: Filter) -> int:
+        return len(self._matching(filters, ()))
+
+    def page(self, filters: Sequence[Filter], order_by: tuple[str, str], page: int, size: int,
+             cursor: str | None = None) -> Page[R]:
+        name, direction = order_by
+        found = self._matching(filters, [order_by, ("id", direction)] if name != "id" else [order_by])
+        return page_of(found, lambda m: [m[2].get(name), m[0]], page, size, cursor, self._collection,
+                       sorted(map(repr, filters)), order_by, descending=direction == "desc"
+                       ).map(lambda m: self._record(m[1], m[2]))
+
+    def add(self, record: R) -> R:
+        if not record.id:
+            record.id = new_id()
+        path = self._path(record.id)
+        if path in self._docs:
+            raise Conflict(f"{self._kind.NOUN} exists already")
+        self._docs[path] = _apply({}, record.to_doc())
+        return record
+
+    def put(self, record: R) -> None:
+        self._docs[self._path(record.id)] = _apply({}, record.to_doc())
+
+    def update(self, record_id: str, changes: Mapping[str, Any]) -> None:
+        doc = self._docs.get(self._path(record_id))
+        if doc is None:
+            raise NotFound(f"{self._kind.NOUN} not found")
+        _apply(doc, changes)
+
+    def delete(self, record_id: str) -> None:
+        self._docs.pop(self._path(record_id), None)
+
+    def delete_where(self, *filters: Filter) -> int:
+        found = self._matching(filters, ())
+        for path, _, _ in found:
+            del self._docs[path]
+        return len(found)
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    # Firestore orders values of different types by type first; None before everything.
+    return (0, 0) if value is None else (1, value)
 
 
 class MemoryJobs:
@@ -93,9 +212,13 @@ class MemoryAudit:
 
 class MemoryUnitOfWork:
     def __init__(self, docs: dict[str, dict[str, Any]], audit: list[dict[str, Any]]) -> None:
+        self._docs = docs
         self.jobs = MemoryJobs(docs)
         self.tracks = MemoryTracks(docs)
         self.audit = MemoryAudit(audit)
+
+    def of(self, kind: type[R], **parent: str) -> MemoryRepository[R]:
+        return MemoryRepository(self._docs, kind, kind.collection(**parent))
 
 
 class MemoryUnits:
@@ -111,8 +234,19 @@ class MemoryUnits:
         with self._lock:
             docs, audit = copy.deepcopy(self.docs), list(self.audit)
             result = fn(MemoryUnitOfWork(docs, audit))
-            self.docs, self.audit = docs, audit
+            # In place: repositories handed out by `of` keep seeing the current documents.
+            self.docs.clear()
+            self.docs.update(docs)
+            self.audit[:] = audit
             return result
+
+    def of(self, kind: type[R], **parent: str) -> MemoryRepository[R]:
+        """The repository of `kind` under `parent` ids (avp.domain.records.Records)."""
+        return MemoryRepository(self.docs, kind, kind.collection(**parent))
+
+    def group(self, kind: type[R]) -> MemoryRepository[R]:
+        """Records of `kind` under every parent."""
+        return MemoryRepository(self.docs, kind, kind.COLLECTION.rsplit("/", 1)[-1], group=True)
 
     def read_job(self, job_id: str) -> Job:
         with self._lock:

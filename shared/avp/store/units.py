@@ -12,12 +12,15 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
 from avp.domain.model import Job, Track, TrackVersion
+from avp.domain.records import Record
 from avp.domain.ports import AuditEntry, Progress
 from avp.errors import Conflict, NotFound
 from avp.store import Store, new_id, now
 from avp.store.documents import MISSING, changed_paths
+from avp.store.records import FirestoreRepository
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Record)
 
 
 def _field_paths(paths: dict[tuple[str, ...], Any]) -> dict[str, Any]:
@@ -106,9 +109,14 @@ class FirestoreAudit:
 
 class FirestoreUnitOfWork:
     def __init__(self, store: Store, transaction) -> None:
+        self._store, self._txn = store, transaction
         self.jobs = FirestoreJobs(store, transaction)
         self.tracks = FirestoreTracks(store, transaction)
         self.audit = FirestoreAudit(store, transaction)
+
+    def of(self, kind: type[R], **parent: str) -> FirestoreRepository[R]:
+        """The repository of `kind` under `parent` ids, reading and writing in this transaction."""
+        return FirestoreRepository(self._store, kind, kind.collection(**parent), transaction=self._txn)
 
 
 class FirestoreUnits:

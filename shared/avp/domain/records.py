@@ -1,0 +1,193 @@
+"""Records: the typed aggregates avp stores besides jobs, and the one repository interface the
+domain reads and writes them through.
+
+A record is a dataclass. Its fields are its stored document (`to_doc` / `from_doc`, here and
+nowhere else); its `COLLECTION` says where it lives, a path template whose `{names}` are the ids
+of its parents (`jobs/{job_id}/review_notes`). The domain asks `records.of(ReviewNote,
+job_id=...)` for a `Repository` and gets typed records back; the adapters (`avp.store.records`
+over Firestore, `avp.store.memory` in memory) implement the same interface, so no Firestore
+type, reference, snapshot or exception reaches the domain.
+
+Filters are plain `(field, op, value)` triples with Firestore's operators (`==`, `!=`, `<`,
+`<=`, `>`, `>=`, `in`, `not-in`, `array_contains`, `array_contains_any`). The field `id`
+names the record's id (`("id", "in", [...])`). Writes may hold `Increment(n)`: a server-side
+counter step, so concurrent writers never lose a count.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from avp.domain.paging import Page
+
+Filter = tuple[str, str, Any]
+R = TypeVar("R", bound="Record")
+T = TypeVar("T")
+
+
+def now() -> dt.datetime:
+    """The current time, in UTC (every stored time is aware and in UTC)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_id() -> str:
+    """A fresh random record id."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Increment:
+    """Add `by` to a stored number (server-side: concurrent increments all count)."""
+
+    by: int = 1
+
+
+@dataclass(frozen=True)
+class Maximum:
+    """Store the larger of the stored number and `value` (server-side: never lowers it)."""
+
+    value: float
+
+
+@dataclass(kw_only=True)
+class Record:
+    """Base of the stored aggregates: an id, the fields of its document, and what a document
+    holds beyond them (`extra`: written by an older version; kept, so saving never loses it)."""
+
+    COLLECTION: ClassVar[str]
+    NOUN: ClassVar[str] = "record"   # in "... not found"
+
+    id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored document (without the id, which is its name)."""
+        doc = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("id", "extra")}
+        return {**self.extra, **doc}
+
+    @classmethod
+    def from_doc(cls: type[R], record_id: str, doc: Mapping[str, Any]) -> R:
+        """The record of a stored document; unknown fields go to `extra`."""
+        names = {f.name for f in fields(cls)} - {"id", "extra"}
+        known = {k: v for k, v in doc.items() if k in names}
+        return cls(id=record_id, **known, extra={k: v for k, v in doc.items() if k not in names and k != "id"})
+
+    @classmethod
+    def collection(cls, **parent: str) -> str:
+        """The collection path for the parents' ids (`jobs/j1/review_notes`)."""
+        return cls.COLLECTION.format(**parent)
+
+
+class Repository(Protocol[R]):
+    """The records of one collection (one parent's, or every parent's for a group query)."""
+
+    def get(self, record_id: str) -> R:
+        """The record (NotFound "<noun> not found" when there is none)."""
+        ...
+
+    def lookup(self, record_id: str) -> R | None:
+        """The record, or None."""
+        ...
+
+    def get_many(self, record_ids: Sequence[str]) -> list[R]:
+        """The records that exist among `record_ids`, in that order."""
+        ...
+
+    def where(self, *filters: Filter, order_by: Sequence[tuple[str, str]] = (), limit: int | None = None) -> list[R]:
+        """Records matching every filter, in `order_by` order ("asc"/"desc")."""
+        ...
+
+    def first(self, *filters: Filter) -> R | None:
+        """One record matching the filters, or None."""
+        ...
+
+    def count(self, *filters: Filter) -> int:
+        """How many records match (an aggregation, not a read of each)."""
+        ...
+
+    def page(self, filters: Sequence[Filter], order_by: tuple[str, str], page: int, size: int,
+             cursor: str | None = None) -> Page[R]:
+        """One page ordered by `order_by` then id; following `next_cursor` reads at most size + 1 records."""
+        ...
+
+    def add(self, record: R) -> R:
+        """Create the record (a new id when it has none); Conflict if it exists. Returns it with its id."""
+        ...
+
+    def put(self, record: R) -> None:
+        """Create or replace the record."""
+        ...
+
+    def update(self, record_id: str, changes: Mapping[str, Any]) -> None:
+        """Change some fields (dotted names reach into maps; values may be `Increment`); NotFound if missing."""
+        ...
+
+    def delete(self, record_id: str) -> None:
+        """Delete the record (nothing happens when there is none)."""
+        ...
+
+    def delete_where(self, *filters: Filter) -> int:
+        """Delete every matching record; returns how many (not atomic as a whole)."""
+        ...
+
+
+class Records(Protocol):
+    """Where repositories come from, outside (`of`) or inside (`atomically`) a unit of work."""
+
+    def of(self, kind: type[R], **parent: str) -> Repository[R]:
+        """The repository of `kind` under `parent` ids (none for a top-level collection)."""
+        ...
+
+    def group(self, kind: type[R]) -> Repository[R]:
+        """Records of `kind` under every parent (read only: a collection-group query)."""
+        ...
+
+    def atomically(self, fn: Callable[[Any], T]) -> T:
+        """Run `fn(unit_of_work)` and commit it (avp.domain.ports.UnitOfWork: `uow.of(kind)` reads
+        inside the transaction; all reads before any write); contention makes it run again."""
+        ...
+
+
+def matches(doc: Mapping[str, Any], record_id: str, filters: Sequence[Filter]) -> bool:
+    """Whether a document meets every filter, as Firestore decides it (used by the in-memory store)."""
+    for name, op, value in filters:
+        have = record_id if name == "id" else _dotted(doc, name)
+        if have is _ABSENT or not _meets(have, op, value):
+            return False
+    return True
+
+
+_ABSENT = object()
+
+
+def _dotted(doc: Mapping[str, Any], name: str) -> Any:
+    value: Any = doc
+    for part in name.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _ABSENT
+        value = value[part]
+    return value
+
+
+def _meets(have: Any, op: str, value: Any) -> bool:
+    try:
+        if op == "==":
+            return have == value
+        if op == "!=":
+            return have is not None and have != value
+        if op == "in":
+            return have in value
+        if op == "not-in":
+            return have is not None and have not in value
+        if op == "array_contains":
+            return isinstance(have, list) and value in have
+        if op == "array_contains_any":
+            return isinstance(have, list) and any(v in have for v in value)
+        if have is None or value is None:
+            return False
+        return {"<": have < value, "<=": have <= value, ">": have > value, ">=": have >= value}[op]
+    except TypeError:
+        return False  # Firestore compares only values of one type

@@ -1,0 +1,140 @@
+"""The record repositories (avp.domain.records), one set of cases run against both implementations:
+Firestore (the emulator) and memory (what the domain's fast tests use). What the domain relies on,
+both do: typed records in and out, filters, orders, pages and cursors, counter steps, units of work
+that commit together or not at all."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from avp.domain.aggregates import ReviewNote, ShareLink
+from avp.domain.records import Increment
+from avp.errors import BadRequest, Conflict, NotFound
+from avp.store.memory import MemoryUnits
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(params=["firestore", "memory"])
+def db(request, container):
+    return container.store if request.param == "firestore" else MemoryUnits()
+
+
+def note(job_id: str, n: int, **fields) -> ReviewNote:
+    return ReviewNote(id=f"n{n}", job_id=job_id, timestamp=float(n), text=f"note {n}",
+                      created_at=T0 + dt.timedelta(minutes=n), **fields)
+
+
+def test_a_record_comes_back_typed_and_a_missing_one_is_the_kinds_not_found(db):
+    notes = db.of(ReviewNote, job_id="j1")
+    added = notes.add(ReviewNote(job_id="j1", text="hello", timestamp=1.5, created_at=T0))
+    assert added.id, "a record without an id gets a new one"
+    got = notes.get(added.id)
+    assert isinstance(got, ReviewNote) and got == added and got.created_at == T0
+    assert notes.lookup("nope") is None and notes.lookup("..") is None and notes.lookup("__x__") is None
+    with pytest.raises(NotFound, match="review note not found"):
+        notes.get("nope")
+    with pytest.raises(Conflict):
+        notes.add(added)
+    assert db.of(ReviewNote, job_id="j2").lookup(added.id) is None, "another parent's collection"
+
+
+def test_fields_a_record_does_not_name_survive_a_rewrite(db):
+    db.of(ShareLink).put(ShareLink.from_doc("s1", {"job_id": "j", "secret_hash": "h", "legacy_flag": True}))
+    link = db.of(ShareLink).get("s1")
+    assert link.extra == {"legacy_flag": True}
+    link.label = "press"
+    db.of(ShareLink).put(link)
+    again = db.of(ShareLink).get("s1")
+    assert again.label == "press" and again.extra == {"legacy_flag": True}
+
+
+def test_filters_orders_and_counts(db):
+    notes = db.of(ReviewNote, job_id="j1")
+    for n in range(5):
+        notes.add(note("j1", n, status="resolved" if n % 2 else "open", language="fr" if n < 3 else "de"))
+    assert [x.id for x in notes.where(("status", "==", "open"), order_by=[("timestamp", "desc")])] == ["n4", "n2", "n0"]
+    assert [x.id for x in notes.where(("language", "in", ["de"]), order_by=[("timestamp", "asc")])] == ["n3", "n4"]
+    assert [x.id for x in notes.where(("id", "in", ["n1", "n3", "..", "zz"]), order_by=[("timestamp", "asc")])] == ["n1", "n3"]
+    assert notes.where(("id", "in", [".."])) == []
+    assert [x.id for x in notes.where(("timestamp", ">=", 3.0), order_by=[("timestamp", "asc")])] == ["n3", "n4"]
+    assert notes.count(("status", "==", "open")) == 3 and notes.count() == 5
+    assert notes.first(("text", "==", "note 2")).id == "n2" and notes.first(("text", "==", "none")) is None
+    assert [x.id for x in notes.get_many(["n4", "missing", "n0"])] == ["n4", "n0"]
+    db.of(ShareLink).add(ShareLink(id="s1", job_id="j1", secret_hash="h", languages=["fr", "de"]))
+    assert [x.id for x in db.of(ShareLink).where(("languages", "array_contains", "de"))] == ["s1"]
+    assert db.of(ShareLink).where(("languages", "array_contains", "es")) == []
+
+
+def test_pages_follow_cursors_and_are_stable_under_inserts(db):
+    notes = db.of(ReviewNote, job_id="j1")
+    for n in range(7):
+        notes.add(note("j1", n))
+    first = notes.page([], ("timestamp", "asc"), 1, 3)
+    assert [x.id for x in first.items] == ["n0", "n1", "n2"] and first.total == 7 and first.next_cursor
+    notes.add(ReviewNote(id="early", job_id="j1", timestamp=-1.0))   # before the cursor: does not shift it
+    second = notes.page([], ("timestamp", "asc"), 1, 3, first.next_cursor)
+    assert [x.id for x in second.items] == ["n3", "n4", "n5"] and second.page == 2
+    third = notes.page([], ("timestamp", "asc"), 1, 3, second.next_cursor)
+    assert [x.id for x in third.items] == ["n6"] and third.next_cursor is None
+    newest = notes.page([], ("timestamp", "desc"), 2, 3)
+    assert [x.id for x in newest.items] == ["n3", "n2", "n1"]
+    assert [x.id for x in notes.page([], ("timestamp", "desc"), 1, 3, newest.next_cursor).items] == ["n0", "early"]
+    with pytest.raises(BadRequest):
+        notes.page([("status", "==", "open")], ("timestamp", "asc"), 1, 3, first.next_cursor)
+    as_views = first.map(lambda x: x.text)
+    assert as_views.items == ["note 0", "note 1", "note 2"] and as_views.next_cursor == first.next_cursor
+
+
+def test_updates_reach_into_maps_and_count_server_side(db):
+    links = db.of(ShareLink)
+    links.add(ShareLink(id="s1", job_id="j", secret_hash="h", extra={"stats": {"opens": 0}}))
+    links.update("s1", {"label": "x", "stats.opens": Increment(2)})
+    links.update("s1", {"stats.opens": Increment(1)})
+    got = links.get("s1")
+    assert got.label == "x" and got.extra["stats"] == {"opens": 3}
+    with pytest.raises(NotFound, match="share link not found"):
+        links.update("missing", {"label": "y"})
+    links.delete("s1")
+    links.delete("s1")   # twice is harmless
+    assert links.lookup("s1") is None
+
+
+def test_delete_where_and_group_reads(db):
+    for job in ("a", "b"):
+        for n in range(3):
+            db.of(ReviewNote, job_id=job).add(note(job, n, status="open" if n else "resolved"))
+    group = db.group(ReviewNote)
+    assert sorted((x.job_id, x.id) for x in group.where(("status", "==", "resolved"))) == [("a", "n0"), ("b", "n0")]
+    assert group.count(("status", "==", "open")) == 4
+    paged = group.page([("status", "==", "open")], ("timestamp", "asc"), 1, 3)
+    rest = group.page([("status", "==", "open")], ("timestamp", "asc"), 1, 3, paged.next_cursor)
+    assert len(paged.items) == 3 and len(rest.items) == 1 and rest.next_cursor is None
+    assert db.of(ReviewNote, job_id="a").delete_where(("status", "==", "open")) == 2
+    assert [x.id for x in db.of(ReviewNote, job_id="a").where()] == ["n0"] and db.of(ReviewNote, job_id="b").count() == 3
+
+
+def test_a_unit_of_work_commits_together_or_not_at_all(db):
+    db.of(ShareLink).add(ShareLink(id="s1", job_id="j", secret_hash="h"))
+
+    def both(uow):
+        link = uow.of(ShareLink).get("s1")
+        uow.of(ShareLink).update(link.id, {"label": "changed"})
+        uow.of(ReviewNote, job_id="j").add(ReviewNote(id="n1", job_id="j", text="with it"))
+        return link.label
+
+    assert db.atomically(both) is None
+    assert db.of(ShareLink).get("s1").label == "changed" and db.of(ReviewNote, job_id="j").get("n1").text == "with it"
+
+    def fails(uow):
+        uow.of(ShareLink).get("s1")
+        uow.of(ShareLink).update("s1", {"label": "lost"})
+        uow.of(ReviewNote, job_id="j").add(ReviewNote(id="n2", job_id="j"))
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        db.atomically(fails)
+    assert db.of(ShareLink).get("s1").label == "changed" and db.of(ReviewNote, job_id="j").lookup("n2") is None
+    with pytest.raises(Conflict):
+        db.atomically(lambda uow: uow.of(ShareLink).add(ShareLink(id="s1", job_id="j", secret_hash="h")))
