@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from avp.domain.aggregates import ReviewNote, ShareLink
+from avp.domain.aggregates import RateCount, ReviewNote, ShareLink
 from avp.domain.records import Increment
 from avp.errors import BadRequest, Conflict, NotFound
 from avp.store.memory import MemoryUnits
@@ -99,6 +99,20 @@ def test_updates_reach_into_maps_and_count_server_side(db):
     links.delete("s1")
     links.delete("s1")   # twice is harmless
     assert links.lookup("s1") is None
+
+
+def test_a_counter_is_created_by_its_first_step_and_concurrent_steps_each_see_their_own_count(db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    counts = db.of(RateCount)
+    expiry = T0 + dt.timedelta(minutes=2)
+    assert counts.increment("k1", "count", also={"expires_at": expiry}) == 1
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda _: counts.increment("k1", "count", also={"expires_at": expiry}), range(24)))
+    assert sorted(seen) == list(range(2, 26)), "no count lost, none seen twice"
+    got = counts.get("k1")
+    assert got.count == 25 and got.expires_at == expiry and got.extra == {}
+    assert counts.increment("k2", "count", by=3) == 3
 
 
 def test_delete_where_and_group_reads(db):

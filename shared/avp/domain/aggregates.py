@@ -18,6 +18,127 @@ from avp.domain.records import Record
 # -- accounts: users, sessions, invitations ------------------------------------------------------
 
 
+@dataclass(kw_only=True)
+class User(Record):
+    """An account: its platform role, its denormalised memberships (organizations, clients it is PM of,
+    clients whose team it is in) and its session epoch (raising it ends every access token issued so far).
+    A deleted account stays, disabled and hidden, so its history keeps a name."""
+
+    COLLECTION = "users"
+    NOUN = "user"
+
+    email: str
+    role: str
+    name: str = ""
+    disabled: bool = False
+    deleted: bool = False
+    auth_provider: str = "password"
+    password_hash: str | None = None
+    org_ids: list[str] = field(default_factory=list)
+    pm_client_ids: list[str] = field(default_factory=list)
+    team_client_ids: list[str] = field(default_factory=list)
+    session_epoch: int = 0
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    last_login_at: dt.datetime | None = None
+    deleted_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Neither disabled nor deleted: the account can act."""
+        return not (self.disabled or self.deleted)
+
+
+@dataclass(kw_only=True)
+class EmailClaim(Record):
+    """The claim of one email address by one account: its id is the hash of the normalised email, so
+    "an email belongs to one account" is a fact a unit of work can check and create atomically."""
+
+    COLLECTION = "user_emails"
+    NOUN = "user"
+
+    user_id: str
+
+
+@dataclass(kw_only=True)
+class Invitation(Record):
+    """An email invited into an organization with a role (and perhaps a client's team); its link's
+    secret is stored only as a hash. Pending until accepted, revoked or expired."""
+
+    COLLECTION = "invitations"
+    NOUN = "invitation"
+
+    email: str
+    org_id: str
+    role: str
+    secret_hash: str
+    client_id: str | None = None
+    team_id: str | None = None
+    status: str = "pending"
+    invited_by: str | None = None
+    created_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+    accepted_at: dt.datetime | None = None
+    accepted_user_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class RefreshToken(Record):
+    """One refresh token of a sign-in (its id is the hash of the secret in the cookie). Each use
+    rotates it within its family; a second use of a spent one revokes the family."""
+
+    COLLECTION = "refresh_tokens"
+    NOUN = "refresh token"
+
+    user_id: str
+    family: str
+    used: bool = False
+    revoked: bool = False
+    created_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None   # a timestamp: Firestore's TTL clears the token after it
+    used_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class PasswordReset(Record):
+    """A mailed single-use link to choose a password (its id is the hash of the link's secret)."""
+
+    COLLECTION = "password_resets"
+    NOUN = "reset link"
+
+    user_id: str
+    expires_at: dt.datetime
+    used: bool = False
+    first: bool = False   # an account's first password (the welcome mail), not a reset
+    used_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class RateCount(Record):
+    """Attempts counted for one key in one fixed window (id: the key's hash and the window's number)."""
+
+    COLLECTION = "rate_limits"
+    NOUN = "rate count"
+
+    count: int = 0
+    expires_at: dt.datetime | None = None   # TTL: the count means nothing once its window is over
+
+
+@dataclass(kw_only=True)
+class LoginLock(Record):
+    """A sign-in throttle's lock (per account or per client address): locked until `locked_until`
+    (epoch seconds), set when the failures counted since `at_count` in window `slot` reached the limit."""
+
+    COLLECTION = "login_throttle"
+    NOUN = "sign-in lock"
+
+    locked_until: float = 0.0
+    slot: int | None = None
+    at_count: int = 0
+    expires_at: dt.datetime | None = None
+
+
 # -- a job's companions: review notes, share links, briefs, glossaries, audit -----------------------
 
 

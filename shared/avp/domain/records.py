@@ -125,6 +125,13 @@ class Repository(Protocol[R]):
         """Change some fields (dotted names reach into maps; values may be `Increment`); NotFound if missing."""
         ...
 
+    def increment(self, record_id: str, counter: str, by: int = 1, also: Mapping[str, Any] | None = None) -> int:
+        """Add `by` to the number `counter` server-side, creating the record (with the fields `also`)
+        when there is none, and return the number after this write. One write, no transaction: a burst
+        of concurrent callers neither aborts nor loses a count, and each sees its own. Outside a unit
+        of work only."""
+        ...
+
     def delete(self, record_id: str) -> None:
         """Delete the record (nothing happens when there is none)."""
         ...

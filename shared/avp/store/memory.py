@@ -34,6 +34,9 @@ def _apply(doc: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
+_COUNTING = threading.Lock()
+
+
 class MemoryRepository(Generic[R]):
     """`avp.domain.records.Repository` over a dict of documents by path; `group` reads every
     collection of that name."""
@@ -119,6 +122,13 @@ class MemoryRepository(Generic[R]):
         if doc is None:
             raise NotFound(f"{self._kind.NOUN} not found")
         _apply(doc, changes)
+
+    def increment(self, record_id: str, counter: str, by: int = 1, also: Mapping[str, Any] | None = None) -> int:
+        with _COUNTING:  # read and write as one step, as Firestore's transform is
+            doc = self._docs.setdefault(self._path(record_id), {})
+            doc[counter] = doc.get(counter, 0) + by
+            _apply(doc, also or {})
+            return doc[counter]
 
     def delete(self, record_id: str) -> None:
         self._docs.pop(self._path(record_id), None)

@@ -149,6 +149,12 @@ class FirestoreRepository(Generic[R]):
         except google_errors.NotFound as exc:
             raise NotFound(f"{self._kind.NOUN} not found") from exc
 
+    def increment(self, record_id: str, counter: str, by: int = 1, also: Mapping[str, Any] | None = None) -> int:
+        if self._txn is not None:
+            raise TypeError("increment runs outside a unit of work (its result is read from the write)")
+        return self._store.increment(self._path(record_id), counter, by,
+                                     {k: stored_value(v) for k, v in (also or {}).items()})
+
     def delete(self, record_id: str) -> None:
         if self._txn is not None:
             self._txn.delete(self._ref(record_id))
