@@ -1,7 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from avp.domain.briefs import MAX_ATTACHMENTS, STATES
-from avp.schemas import ID, PageQuery
+from avp.schemas import ID, PageQuery, language_tag
 
 SORTS = ("created_at", "-created_at", "updated_at", "-updated_at", "title", "-title")
 
@@ -18,7 +18,7 @@ class _BriefContent(Schema):
     description = fields.String(allow_none=True, validate=validate.Length(max=20000))
     # Checked by the domain, with the same rules as a job's requested outputs.
     requested_outputs = fields.Dict()
-    source_language = fields.String(allow_none=True, validate=validate.Length(max=35))
+    source_language = language_tag(allow_none=True)
     due_date = fields.Date(allow_none=True)
     attachments = fields.List(fields.String(validate=validate.Length(min=1, max=1000)),
                               validate=validate.Length(max=MAX_ATTACHMENTS))

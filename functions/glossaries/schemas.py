@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from avp.schemas import ID, PageQuery
+from avp.schemas import ID, PageQuery, language_tag
 
 
 
@@ -15,7 +15,7 @@ class GlossaryCreateForm(Schema):
     description = fields.String(load_default=None, validate=validate.Length(max=2000))
     client_id = fields.String(load_default=None, validate=ID)
     org_id = fields.String(load_default=None, validate=ID)
-    source_language = fields.String(load_default=None, validate=validate.Length(max=35))
+    source_language = language_tag(load_default=None)
 
 
 class GlossaryVersionForm(Schema):
@@ -26,7 +26,7 @@ class GlossaryVersionForm(Schema):
 class TermQuery(PageQuery):
     version_id = fields.String(load_default=None, validate=ID)
     q = fields.String(load_default=None, validate=validate.Length(max=200))
-    language = fields.String(load_default=None, validate=validate.Length(max=35))
+    language = language_tag(load_default=None)
 
 
 class GlossaryActivate(Schema):

@@ -3,7 +3,7 @@ tags, requested outputs — live in avp.domain.uploads, shared with the storage-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from avp.domain.jobs import ASSET_KINDS, SORT_FIELDS, STATES
-from avp.schemas import ID, PageQuery
+from avp.schemas import ID, PageQuery, language_tag
 
 MAX_IDS = 100
 Text = fields.String
@@ -45,7 +45,7 @@ class UploadFile(Schema):
 class UploadInit(UploadFile, Placement):
     title = Text(load_default="", validate=validate.Length(max=300))
     notes = Text(load_default="", validate=validate.Length(max=5000))
-    source_language = Text(load_default=None, allow_none=True, validate=validate.Length(max=35))
+    source_language = language_tag(load_default=None, allow_none=True)
     requested_outputs = fields.Dict(load_default=None, allow_none=True)
 
 
@@ -54,7 +54,7 @@ class UploadComplete(Schema):
     gcs_uri = Text(required=True, validate=validate.Length(max=1024))
     filename = Text(required=True, validate=validate.Length(min=1, max=255))
     title = Text(validate=validate.Length(max=300))
-    source_language = Text(required=True, validate=validate.Length(max=35))
+    source_language = language_tag(required=True)
     requested_outputs = fields.Dict(required=True)
     org_id = _id()
     client_id = _id(allow_none=True)
@@ -70,7 +70,7 @@ class JobCreateForm(Placement):
 
     title = Text(load_default="", validate=validate.Length(max=300))
     notes = Text(load_default="", validate=validate.Length(max=5000))
-    source_language = Text(required=True, validate=validate.Length(max=35))
+    source_language = language_tag(required=True)
     requested_outputs = Text(required=True, validate=validate.Length(max=100_000))
     brief_id = _id(load_default=None)
     glossary_id = _id(load_default=None)
@@ -114,11 +114,11 @@ class ReasonRequest(Schema):
 
 
 class RejectFinalRequest(ReasonRequest):
-    languages = fields.List(Text(validate=validate.Length(min=1, max=35)), required=True, validate=validate.Length(min=1, max=50))
+    languages = fields.List(language_tag(), required=True, validate=validate.Length(min=1, max=50))
 
 
 class RetryTtsRequest(Schema):
-    language = Text(required=True, validate=validate.Length(min=1, max=35))
+    language = language_tag(required=True)
     tts_preferences = fields.Dict(load_default=None)
 
 
@@ -134,5 +134,5 @@ class BulkDeleteQuery(Schema):
 
 class BulkDownloadRequest(Schema):
     job_ids = fields.List(_id(), required=True, validate=validate.Length(min=1, max=MAX_IDS))
-    languages = fields.List(Text(validate=validate.Length(min=1, max=35)), load_default=list)
+    languages = fields.List(language_tag(), load_default=list)
     kinds = fields.List(Text(validate=validate.OneOf(("source_video", *ASSET_KINDS))), load_default=list)

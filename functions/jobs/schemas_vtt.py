@@ -1,16 +1,14 @@
 from marshmallow import Schema, fields, validate
 
-from avp.domain.language_qc import LANGUAGE_TAG
 from avp.domain.tracks import KINDS
-from avp.schemas import PageQuery
+from avp.schemas import PageQuery, language_tag
 
-LANG = validate.Regexp(LANGUAGE_TAG, error="not a BCP-47 language tag")
 VERSION = validate.Range(min=1)
 DAY_MS = 24 * 3600 * 1000
 
 
 class Track(Schema):
-    lang = fields.String(required=True, validate=LANG)
+    lang = language_tag(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
 
 
@@ -46,7 +44,7 @@ class VttRestore(Track):
 
 
 class DownloadsQuery(Schema):
-    lang = fields.String(load_default=None, validate=LANG)
+    lang = language_tag(load_default=None)
 
 
 class PausePointUpdate(Schema):

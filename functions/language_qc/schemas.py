@@ -1,9 +1,8 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from avp.domain.language_qc import LANGUAGE_TAG, STATES
-from avp.schemas import ID, PageQuery
+from avp.domain.language_qc import STATES
+from avp.schemas import ID, PageQuery, language_tag
 
-LANG = validate.Regexp(LANGUAGE_TAG, error="not a BCP-47 language tag")
 NOTE = validate.Length(max=2000)
 
 
@@ -13,7 +12,7 @@ class Assignment(Schema):
 
 
 class BulkAssign(Schema):
-    languages = fields.List(fields.String(validate=LANG), required=True, validate=validate.Length(min=1, max=100))
+    languages = fields.List(language_tag(), required=True, validate=validate.Length(min=1, max=100))
     linguist_id = fields.String(load_default=None, validate=ID)
     reviewer_id = fields.String(load_default=None, validate=ID)
 

@@ -2,8 +2,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from avp.domain.stats import STAGES
 from avp.domain.tracks import KINDS
-from avp.domain.uploads import is_language_tag
-from avp.schemas import ID, PageQuery
+from avp.schemas import ID, PageQuery, language_tag
 
 MAX_VTT_BYTES = 5 * 1024**2
 
@@ -27,15 +26,10 @@ class BulkJobIds(Schema):
 
 
 class FinalVtt(Schema):
-    lang = fields.String(required=True, validate=validate.Length(min=2, max=35))
+    lang = language_tag(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     content = fields.String(required=True, validate=validate.Length(min=6, max=MAX_VTT_BYTES))
     comment = fields.String(load_default=None, validate=validate.Length(max=500))
-
-    @validates("lang")
-    def _tag(self, value, **kwargs):
-        if not is_language_tag(value):
-            raise ValidationError("not a BCP-47 language tag")
 
 
 class FinalVttForm(FinalVtt):

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 
 from avp.config import Settings
-from avp.domain.language_qc import LANGUAGE_TAG
+from avp.domain.languages import LANGUAGE_TAG
 from avp.errors import ServiceUnavailable
 from avp.providers import offer
 from avp.providers.tts import TtsError, TtsProvider, Voice, get_tts

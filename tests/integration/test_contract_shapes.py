@@ -1,7 +1,7 @@
 """One source of truth for request shapes (docs/decisions/0011-contract-shapes.md): each route's
 marshmallow schema — what the server enforces — and its request body and query parameters in
 openapi.yaml must agree field by field, in both directions: same names, same required fields,
-same JSON types, same enums, and every length bound the server enforces stated. (Responses are
+same JSON types, same enums, same patterns (language tags), and every length bound the server enforces stated. (Responses are
 held to the contract by the validating test client.)"""
 from __future__ import annotations
 
@@ -39,6 +39,21 @@ def length_of(field: fields.Field) -> tuple[int | None, int | None]:
         if isinstance(v, validate.Length) and v.equal is None:
             return v.min, v.max
     return None, None
+
+
+def pattern_of(field: fields.Field) -> str | None:
+    """The pattern a string field (or a list's items) must match on the server."""
+    field = field.inner if isinstance(field, fields.List) else field
+    return next((v.regex.pattern for v in field.validators if isinstance(v, validate.Regexp)), None)
+
+
+def contract_pattern(spec: dict, node: dict) -> str | None:
+    node = _resolve(spec, node)
+    if "allOf" in node:  # a nullable $ref
+        node = _resolve(spec, node["allOf"][0])
+    if node.get("type") == "array" and "items" in node:
+        return contract_pattern(spec, node["items"])
+    return node.get("pattern")
 
 
 def contract_type(spec: dict, node: dict) -> tuple[str | None, set | None]:
@@ -119,6 +134,9 @@ def test_request_schemas_and_contract_agree_field_by_field(gateway):
                     problems.append(f"{label}: `{key}` at most {smax} long on the server, {hi} {node.get(hi)}")
                 if where == "json" and stype and ctype and stype != ctype:
                     problems.append(f"{label}: `{key}` is {stype} on the server, {ctype} in the contract")
+                if pattern_of(field) != contract_pattern(spec, props[key]):
+                    problems.append(f"{label}: `{key}` pattern {pattern_of(field)} on the server, "
+                                    f"{contract_pattern(spec, props[key])} in the contract")
                 senum = enum_of(field)
                 if senum is not None and cenum is not None and senum != cenum:
                     problems.append(f"{label}: `{key}` enum {sorted(senum)} on the server, {sorted(cenum)} in the contract")

@@ -8,7 +8,6 @@ recomputes the job's access keys when an assignee changes, and appends an audit 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,6 @@ from avp.domain.ports import UnitOfWork, Units
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
 from avp.store import Page, Store, new_id, now
 
-LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 STATES = ("unassigned", "assigned", "in_progress", "submitted", "in_review", "approved", "rejected")
 LINGUIST_OPEN = ("assigned", "in_progress", "rejected")
 REVIEWER_OPEN = ("submitted", "in_review")

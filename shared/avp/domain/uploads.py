@@ -25,6 +25,7 @@ from avp import jsoninput, logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, users
 from avp.domain.audit import AuditMeta
+from avp.domain.languages import is_language_tag, language, normalize_language  # noqa: F401 - also used as uploads.*
 from avp.errors import AvpError, BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from avp.providers import offer
 from avp.store import Store, new_id, now
@@ -78,38 +79,9 @@ TTS_PROVIDERS = offer.TTS_IDS
 ASR_PROVIDERS = offer.ASR_IDS
 STYLE_PRESETS = ("netflix-en", "netflix-children", "bbc", "dcmp")
 MAX_LANGUAGES = 50
-# BCP-47 as people write it: a 2-3 letter language, an optional 4-letter script, an optional
-# 2-letter or 3-digit region, then variants (5-8 alphanumerics, or a digit and 3 more).
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*$")
 
 
 # -- pure checks ---------------------------------------------------------------
-def normalize_language(tag: str) -> str:
-    """The canonical case of a BCP-47 tag: `EN-us` -> `en-US`, `zh-hans-cn` -> `zh-Hans-CN`."""
-    parts = tag.strip().split("-")
-    out = [parts[0].lower()]
-    for part in parts[1:]:
-        if len(part) == 4 and part.isalpha():
-            out.append(part.title())
-        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
-            out.append(part.upper())
-        else:
-            out.append(part.lower())
-    return "-".join(out)
-
-
-def is_language_tag(tag: Any) -> bool:
-    """True for well-formed BCP-47 tags (`fr`, `en-GB`, `yue`, `zh-Hans-CN`, `es-419`); False for garbage."""
-    return isinstance(tag, str) and len(tag) <= 35 and bool(LANGUAGE_TAG.match(normalize_language(tag)))
-
-
-def language(tag: Any, field: str) -> str:
-    """`tag` normalised, or 422 naming `field`."""
-    if not is_language_tag(tag):
-        raise Unprocessable({field: [f"not a BCP-47 language tag: {str(tag)[:40]!r}"]})
-    return normalize_language(tag)
-
-
 def parse_requested_outputs(raw: Any) -> dict[str, Any]:
     """Validate what a job asks for (one validator for the API and the storage-event path): known
     output flags, target languages as BCP-47 tags, and known TTS / ASR providers and style preset.
