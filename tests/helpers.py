@@ -12,8 +12,10 @@ API = "/api/v1"
 
 
 def make_user(container, role: str = "admin", email: str | None = None, password: str = PASSWORD, **kw) -> dict:
+    """An account made by the real code path, as its stored fields and id (what the tests index)."""
     email = email or f"{role}{next(_counter)}@example.com"
-    return users.create_user(container.store, audit.SYSTEM, email=email, role=role, password=password, **kw)
+    user = users.create_user(container.store, audit.SYSTEM, email=email, role=role, password=password, **kw)
+    return {**user.to_doc(), "id": user.id}
 
 
 def login(client, email: str, password: str = PASSWORD, ip: str = "10.0.0.1"):

@@ -23,7 +23,7 @@ def create_user():
     c = container()
     user = users.create_user(c.store, audit_meta(), **body)
     if not body.get("password"):  # the account's owner chooses it through a mailed link
-        users.send_password_reset(c.store, audit_meta(), c.mailer, c.settings.public_url, user["id"], first=True)
+        users.send_password_reset(c.store, audit_meta(), c.mailer, c.settings.public_url, user.id, first=True)
     return ok(users.public_view(user), 201)
 
 

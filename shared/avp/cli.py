@@ -52,7 +52,7 @@ def _bootstrap_admin(args) -> int:
     user = find_by_email(c.store, email)
     if generated:
         print(f"admin {email} created in {where}; password (shown once): {generated}")
-    elif user and user.get("role") == "admin" and not user.get("deleted"):
+    elif user and user.role == "admin":  # find_by_email finds no deleted account
         print(f"admin {email} exists in {where}")
     else:
         print(f"{where} already has an admin: nothing created", file=sys.stderr)

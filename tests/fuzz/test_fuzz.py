@@ -136,12 +136,13 @@ def run(app, token_of, roles, real_ids: dict[str, str], examples: int, seed: int
 @pytest.mark.slow
 def test_every_route_survives_fuzzing_as_admin_and_linguist(client, container):
     from avp.auth.tokens import issue_access_token
+    from avp.domain.aggregates import User
 
     users = {role: token_for(client, container, role)[1] for role in ROLES}
 
     def token_of(role: str) -> str:
-        user = container.store.get(f"users/{users[role]['id']}")
-        return issue_access_token(container.jwt_key, user, user.get("org_ids") or [], 900)[0]
+        user = container.store.of(User).get(users[role]["id"])
+        return issue_access_token(container.jwt_key, user, user.org_ids, 900)[0]
 
     real_ids = world(client, {"Authorization": f"Bearer {token_of('admin')}"}, users)
     statuses, failures = run(client.application, token_of, ROLES, real_ids, EXAMPLES, SEED)

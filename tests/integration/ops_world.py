@@ -8,6 +8,7 @@ from typing import Any
 
 from avp.auth.tokens import Principal, issue_access_token
 from avp.domain import access, audit, tenancy
+from avp.domain.aggregates import User
 from avp.store import now
 from tests.helpers import bearer, make_user
 
@@ -48,8 +49,8 @@ def build(container) -> OpsWorld:
     tenancy.create_team(store, audit.SYSTEM, acme["id"], name="Editors", member_ids=[world.users["client"]["id"]])
     # Tokens straight from the signing key: signing in is tested elsewhere, and hashing passwords is slow.
     for name, user in world.users.items():
-        fresh = store.get(f"users/{user['id']}")
-        world.headers[name] = bearer(issue_access_token(container.jwt_key, fresh, fresh.get("org_ids") or [], 900)[0])
+        fresh = store.of(User).get(user["id"])
+        world.headers[name] = bearer(issue_access_token(container.jwt_key, fresh, fresh.org_ids, 900)[0])
     return world
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from avp.auth.tokens import Principal, secret_hash
 from avp.domain import audit, invitations, tenancy
+from avp.domain.aggregates import Invitation, User
 from avp.errors import Forbidden, Gone
 from tests.helpers import API, PASSWORD, bearer, login, make_user
 
@@ -131,13 +132,14 @@ def test_pm_invites_through_the_members_route(client, container, setup):
 def test_accept_for_user_from_microsoft_sign_in(container, setup):
     store = setup["store"]
     created = _invite(container, setup, "ms.user@example.com", role="reviewer", team=False)
-    invitation = store.get(f"invitations/{created.invitation['id']}")
+    invitation = store.of(Invitation).get(created.invitation["id"])
     with pytest.raises(Forbidden):
         invitations.accept_for_user(store, invitation, email="someone.else@example.com", name="X", meta=audit.SYSTEM)
     user = invitations.accept_for_user(store, invitation, email="MS.User@example.com", name="Ms User", meta=audit.SYSTEM)
-    stored = store.get(f"users/{user['id']}")
-    assert stored["password_hash"] is None and stored["role"] == "reviewer" and stored["org_ids"] == [setup["org"]["id"]]
-    assert store.get(f"invitations/{invitation['id']}")["status"] == "accepted"
+    stored = store.of(User).get(user.id)
+    assert stored.password_hash is None and stored.role == "reviewer" and stored.org_ids == [setup["org"]["id"]]
+    assert stored.auth_provider == "microsoft" and stored.extra == {}
+    assert store.of(Invitation).get(invitation.id).status == "accepted"
     with pytest.raises(Gone):
-        invitations.accept_for_user(store, store.get(f"invitations/{invitation['id']}"), email="ms.user@example.com", name="",
+        invitations.accept_for_user(store, store.of(Invitation).get(invitation.id), email="ms.user@example.com", name="",
                                     meta=audit.SYSTEM)

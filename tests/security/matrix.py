@@ -16,6 +16,7 @@ from flask import Flask
 
 from avp.auth.tokens import ROLES, Principal, issue_access_token
 from avp.domain import access, audit, jobs, tenancy, tracks
+from avp.domain.aggregates import User
 from avp.store import now
 from tests.helpers import API, make_user
 
@@ -103,7 +104,8 @@ class World:
         return user
 
     def token(self, user: dict[str, Any]) -> str:
-        return issue_access_token(self.container.jwt_key, user, user.get("org_ids") or [], 900)[0]
+        fresh = self.store.of(User).get(user["id"])
+        return issue_access_token(self.container.jwt_key, fresh, fresh.org_ids, 900)[0]
 
     def current_token(self, caller: str) -> str:
         """A token of `caller` valid now: rows such as logout end the caller's earlier tokens."""

@@ -406,9 +406,9 @@ def _users(store: RecordingStore) -> None:
                    {"is_active": True}, {"org_id": "o-1"}, {"q": "ann"}, {"q": "ann", "role": "linguist"},
                    {"sort": "-created_at"}, {"sort": "-created_at", "role": "linguist"}, {"sort": "-last_login_at"}):
         users.list_users(store, page=1, size=20, **kwargs)
-    store.results["users"] = [{"id": "u-admin", "role": "admin"}]
+    store.results["users"] = [{"id": "u-admin", "role": "admin", "email": "admin@example.com"}]
     assert users.ensure_first_admin(store, "admin@example.com", "pw") is None
-    store.results["users"].append({"id": "u-admin-2", "role": "admin"})
+    store.results["users"].append({"id": "u-admin-2", "role": "admin", "email": "admin2@example.com"})
     users.update_user(store, META, "u-admin", {"role": "client"})  # the last-active-admin guard's query
 
 

@@ -6,10 +6,14 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import jwt
 
 from avp.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from avp.domain.aggregates import User
 
 ALGORITHM = "HS256"
 ISSUER = "avp"
@@ -32,10 +36,11 @@ class Principal:
         return self.role == "admin"
 
 
-def issue_access_token(key: str, user: dict, org_ids: list[str], ttl: int) -> tuple[str, int]:
+def issue_access_token(key: str, user: User, org_ids: list[str], ttl: int) -> tuple[str, int]:
+    """A signed access token for `user` (their role, organizations, email and current session epoch)."""
     now = int(time.time())
-    claims = {"sub": user["id"], "role": user["role"], "org_ids": sorted(org_ids), "email": user.get("email", ""),
-              "sev": int(user.get("session_epoch") or 0), "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
+    claims = {"sub": user.id, "role": user.role, "org_ids": sorted(org_ids), "email": user.email,
+              "sev": int(user.session_epoch or 0), "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
               "exp": now + ttl, "iss": ISSUER}
     return jwt.encode(claims, key, algorithm=ALGORITHM), ttl
 

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
+from avp.domain.aggregates import User
 from avp.domain.ports import AuditEntry
 from avp.errors import Unprocessable
 from avp.store import Page, Store, new_id, now
@@ -31,9 +32,9 @@ class AuditMeta:
     user_agent: str | None = None
 
 
-    def acting_as(self, user: dict[str, Any]) -> AuditMeta:
+    def acting_as(self, user: User) -> AuditMeta:
         """The same request, now on behalf of `user` (who just signed in or accepted an invitation)."""
-        return replace(self, actor_id=user.get("id"), actor_role=user.get("role"), actor_email=user.get("email"))
+        return replace(self, actor_id=user.id, actor_role=user.role, actor_email=user.email)
 
 
 SYSTEM = AuditMeta(actor_id="system", actor_role="system")

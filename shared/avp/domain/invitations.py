@@ -10,9 +10,11 @@ from typing import Any
 from avp.auth.tokens import Principal, new_secret, secret_hash
 from avp.config import Settings
 from avp.domain import access, audit, auth, tenancy, users
+from avp.domain.aggregates import Invitation, User
 from avp.domain.audit import AuditMeta
+from avp.domain.ports import Database, UnitOfWork
+from avp.domain.records import new_id, now
 from avp.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized, Unprocessable
-from avp.store import Store, now
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,15 @@ class Created:
     token: str
 
 
-def invitation_view(invitation: dict[str, Any]) -> dict[str, Any]:
-    return {k: invitation.get(k) for k in ("id", "email", "org_id", "role", "client_id", "team_id", "status",
-                                           "invited_by", "created_at", "expires_at")}
+VIEW_FIELDS = ("id", "email", "org_id", "role", "client_id", "team_id", "status", "invited_by", "created_at", "expires_at")
 
 
-def _target(store: Store, request: InvitationRequest) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def invitation_view(invitation: Invitation) -> dict[str, Any]:
+    """An invitation as the API shows it (never its secret's hash)."""
+    return {k: getattr(invitation, k) for k in VIEW_FIELDS}
+
+
+def _target(store: Database, request: InvitationRequest) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The client and team named by the request, checked to belong to its organization."""
     if request.team_id and not request.client_id:
         raise Unprocessable({"team_id": ["a team needs its client_id"]})
@@ -52,7 +57,7 @@ def _target(store: Store, request: InvitationRequest) -> tuple[dict[str, Any] | 
     return client, team
 
 
-def create(store: Store, mailer: Any, settings: Settings, principal: Principal, meta: AuditMeta,
+def create(store: Database, mailer: Any, settings: Settings, principal: Principal, meta: AuditMeta,
            request: InvitationRequest) -> Created:
     """Invite `request.email` and mail them the link. Any earlier pending invitation of the same email to
     the same organization is revoked, so only the newest link works."""
@@ -63,147 +68,151 @@ def create(store: Store, mailer: Any, settings: Settings, principal: Principal, 
         raise Unprocessable({"team_id": ["only client users join a client's team"]})
     token = new_secret()
     email = users.normalize_email(request.email)
-    ref = store.collection("invitations").document()
-    data = {"email": email, "org_id": request.org_id, "role": request.role, "client_id": request.client_id,
-            "team_id": request.team_id, "status": "pending", "invited_by": principal.user_id, "secret_hash": secret_hash(token),
-            "created_at": now(), "expires_at": now() + dt.timedelta(seconds=settings.invitation_ttl)}
-    earlier = store.find("invitations", [("email", "==", email), ("org_id", "==", request.org_id), ("status", "==", "pending")])
+    stamp = now()
+    invitation = Invitation(id=new_id(), email=email, org_id=request.org_id, role=request.role, client_id=request.client_id,
+                            team_id=request.team_id, invited_by=principal.user_id, secret_hash=secret_hash(token),
+                            created_at=stamp, expires_at=stamp + dt.timedelta(seconds=settings.invitation_ttl))
+    earlier = store.of(Invitation).where(("email", "==", email), ("org_id", "==", request.org_id), ("status", "==", "pending"))
 
-    def txn_fn(txn):
-        still_pending = [i for i in (store.get(f"invitations/{e['id']}", txn) for e in earlier) if i and i["status"] == "pending"]
+    def change(uow: UnitOfWork) -> None:
+        invitations = uow.of(Invitation)
+        still_pending = [i for i in invitations.get_many([e.id for e in earlier]) if i.status == "pending"]
         for old in still_pending:
-            txn.update(store.ref(f"invitations/{old['id']}"), {"status": "revoked", "revoked_at": now()})
-        txn.create(ref, data)
-        audit.record(store, meta, "invitation.create", ref.path, after=invitation_view(data),
-                     extra={"revoked": [i["id"] for i in still_pending]}, transaction=txn)
+            invitations.update(old.id, {"status": "revoked", "revoked_at": now()})
+        invitations.add(invitation)
+        uow.audit.append(audit.entry(meta, "invitation.create", f"invitations/{invitation.id}",
+                                     after=invitation_view(invitation), extra={"revoked": [i.id for i in still_pending]}))
 
-    store.transaction(txn_fn)
-    inviter = store.get(f"users/{principal.user_id}") or {}
+    store.atomically(change)
+    inviter = store.of(User).lookup(principal.user_id)
+    inviter_name = (inviter.name or inviter.email) if inviter else "An administrator"
     where = f" ({team['name']}, {client['name']})" if team and client else (f" ({client['name']})" if client else "")
     mailer.send(email, f"You are invited to {org['name']} on avp",
-                f"{inviter.get('name') or inviter.get('email', 'An administrator')} invited you to join {org['name']}{where} "
+                f"{inviter_name} invited you to join {org['name']}{where} "
                 f"on avp as {request.role.replace('_', ' ')}.\n\nAccept the invitation here (valid until "
-                f"{data['expires_at']:%Y-%m-%d %H:%M} UTC):\n{settings.public_url}/accept-invitation#token={token}\n\n"
+                f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{settings.public_url}/accept-invitation#token={token}\n\n"
                 "If you did not expect this, ignore this message.")
-    return Created(invitation_view({**data, "id": ref.id}), token)
+    return Created(invitation_view(invitation), token)
 
 
-def _usable(invitation: dict[str, Any] | None) -> dict[str, Any]:
+def _usable(invitation: Invitation | None) -> Invitation:
     if invitation is None:
         raise NotFound("invitation not found")
-    if invitation["status"] == "accepted":
+    if invitation.status == "accepted":
         raise Gone("this invitation was already accepted; sign in instead")
-    if invitation["status"] == "revoked":
+    if invitation.status == "revoked":
         raise Gone("this invitation was revoked; ask for a new one")
-    if invitation["expires_at"] <= now():
+    if invitation.expires_at <= now():
         raise Gone("this invitation has expired; ask for a new one")
     return invitation
 
 
-def _by_token(store: Store, token: str) -> dict[str, Any]:
-    return _usable(store.find_one("invitations", [("secret_hash", "==", secret_hash(token))]))
+def _by_token(store: Database, token: str) -> Invitation:
+    return _usable(store.of(Invitation).first(("secret_hash", "==", secret_hash(token))))
 
 
-def preview(store: Store, token: str) -> dict[str, Any]:
+def preview(store: Database, token: str) -> dict[str, Any]:
     """What the invitee is shown before accepting: who invited whom to what, until when."""
     invitation = _by_token(store, token)
-    org = store.get(f"organizations/{invitation['org_id']}") or {}
-    inviter = store.get(f"users/{invitation['invited_by']}") or {}
-    client = store.get(f"clients/{invitation['client_id']}") if invitation.get("client_id") else None
-    team = store.get(f"clients/{invitation['client_id']}/teams/{invitation['team_id']}") if invitation.get("team_id") else None
-    return {"email": invitation["email"], "org_id": invitation["org_id"], "org_name": org.get("name"),
-            "role": invitation["role"], "invited_by_name": inviter.get("name") or inviter.get("email"),
+    org = store.get(f"organizations/{invitation.org_id}") or {}
+    inviter = store.of(User).lookup(invitation.invited_by) if invitation.invited_by else None
+    client = store.get(f"clients/{invitation.client_id}") if invitation.client_id else None
+    team = store.get(f"clients/{invitation.client_id}/teams/{invitation.team_id}") if invitation.team_id else None
+    return {"email": invitation.email, "org_id": invitation.org_id, "org_name": org.get("name"),
+            "role": invitation.role, "invited_by_name": (inviter.name or inviter.email) if inviter else None,
             "client_name": client["name"] if client else None, "team_name": team["name"] if team else None,
-            "expires_at": invitation["expires_at"], "existing_account": users.find_by_email(store, invitation["email"]) is not None}
+            "expires_at": invitation.expires_at, "existing_account": users.find_by_email(store, invitation.email) is not None}
 
 
-def _grant(store: Store, invitation_id: str, user_id: str, meta: AuditMeta) -> dict[str, Any]:
+def _grant(store: Database, invitation_id: str, user_id: str, meta: AuditMeta) -> User:
     """Use the invitation (exactly once) and give `user_id` its memberships, in one transaction."""
 
-    def txn_fn(txn):
-        invitation = _usable(store.get(f"invitations/{invitation_id}", txn))
-        user = store.get(f"users/{user_id}", txn)
-        if user is None or user.get("deleted"):
+    def txn_fn(txn) -> User:
+        # Raw transaction until tenancy's membership writers take a unit of work.
+        found = store.get(f"invitations/{invitation_id}", txn)
+        invitation = _usable(Invitation.from_doc(invitation_id, found) if found else None)
+        doc = store.get(f"users/{user_id}", txn)
+        if doc is None or doc.get("deleted"):
             raise NotFound("user not found")
-        _require_same_role(user, invitation)
-        org_path = f"organizations/{invitation['org_id']}"
+        _require_same_role(User.from_doc(user_id, doc), invitation)
+        org_path = f"organizations/{invitation.org_id}"
         org = store.get(org_path, txn)
         if org is None or org.get("deleted"):
             raise Gone("the organization of this invitation no longer exists")
         already_member = store.get(f"{org_path}/members/{user_id}", txn) is not None
-        team = store.get(f"clients/{invitation['client_id']}/teams/{invitation['team_id']}", txn) if invitation.get("team_id") else None
-        client = (store.get(f"clients/{invitation['client_id']}", txn)
-                  if invitation.get("client_id") and user["role"] == invitation["role"] == "project_manager" else None)
+        team = store.get(f"clients/{invitation.client_id}/teams/{invitation.team_id}", txn) if invitation.team_id else None
+        client = (store.get(f"clients/{invitation.client_id}", txn)
+                  if invitation.client_id and doc["role"] == invitation.role == "project_manager" else None)
         if not already_member:
-            tenancy.join_organization(store, txn, meta, invitation["org_id"], user, invitation["role"])
+            tenancy.join_organization(store, txn, meta, invitation.org_id, doc, invitation.role)
         if team and user_id not in team["member_ids"]:
-            tenancy.require_fitting_member({"org_id": invitation["org_id"]}, user, "client", "token")
-            tenancy.join_team(store, txn, meta, team, user)
+            tenancy.require_fitting_member({"org_id": invitation.org_id}, doc, "client", "token")
+            tenancy.join_team(store, txn, meta, team, doc)
         if client and not client.get("deleted"):
-            tenancy.grant_pm(store, txn, meta, client, user)
-        tenancy.write_memberships(store, txn, user)
+            tenancy.grant_pm(store, txn, meta, client, doc)
+        tenancy.write_memberships(store, txn, doc)
         txn.update(store.ref(f"invitations/{invitation_id}"), {"status": "accepted", "accepted_at": now(),
                                                                 "accepted_user_id": user_id})
         audit.record(store, meta, "invitation.accept", f"invitations/{invitation_id}", after={"user_id": user_id},
                      transaction=txn)
-        return user
+        return User.from_doc(user_id, {k: v for k, v in doc.items() if k != "id"})
 
     return store.transaction(txn_fn)
 
 
-def _require_same_role(user: dict[str, Any], invitation: dict[str, Any]) -> None:
+def _require_same_role(user: User, invitation: Invitation) -> None:
     """An invitation grants its role's reach and no more: an existing account of another role would
     carry its own (wider or different) role into the organization, so it cannot accept (409)."""
-    if user["role"] != invitation["role"]:
-        raise Conflict(f"this invitation is for a {invitation['role'].replace('_', ' ')} account and yours is "
-                       f"{user['role'].replace('_', ' ')}; ask whoever invited you for a matching invitation")
+    if user.role != invitation.role:
+        raise Conflict(f"this invitation is for a {invitation.role.replace('_', ' ')} account and yours is "
+                       f"{user.role.replace('_', ' ')}; ask whoever invited you for a matching invitation")
 
 
-def accept(store: Store, settings: Settings, key: str, token: str, *, meta: AuditMeta, signed_in: Principal | None = None,
-           password: str | None = None, display_name: str = "") -> auth.Session:
+def accept(store: Database, settings: Settings, key: str, token: str, *, meta: AuditMeta,
+           signed_in: Principal | None = None, password: str | None = None, display_name: str = "") -> auth.Session:
     """Accept an invitation: create the account (password policy applies), or link the existing account with this
     email, which must be the one signed in (401 otherwise; 403 when another account is signed in) and have the
     invitation's role (409); grant the memberships and sign the user in. Unknown token 404; used, revoked or
     expired 410."""
     invitation = _by_token(store, token)
-    user = users.find_by_email(store, invitation["email"])
+    user = users.find_by_email(store, invitation.email)
     if user is None:
         if not password:
             raise Unprocessable({"password": ["required to create your account"]})
-        user = users.create_user(store, meta, email=invitation["email"], role=invitation["role"], name=display_name,
+        user = users.create_user(store, meta, email=invitation.email, role=invitation.role, name=display_name,
                                  password=password)
     elif signed_in is None:
         raise Unauthorized("an account with this email exists: sign in to it, then accept the invitation",
                            headers={"WWW-Authenticate": "Bearer"})
-    elif signed_in.user_id != user["id"]:
+    elif signed_in.user_id != user.id:
         raise Forbidden("this invitation is for another account; sign in as its email to accept it")
-    elif user.get("disabled"):
+    elif user.disabled:
         raise Forbidden("account disabled")
     else:
         _require_same_role(user, invitation)
     as_user = meta.acting_as(user)
-    user = _grant(store, invitation["id"], user["id"], as_user)
+    user = _grant(store, invitation.id, user.id, as_user)
     return auth.start_session(store, settings, key, user, as_user, "invitation")
 
 
-def accept_for_user(store: Store, invitation: dict[str, Any], *, email: str, name: str, meta: AuditMeta) -> dict[str, Any]:
+def accept_for_user(store: Database, invitation: Invitation, *, email: str, name: str, meta: AuditMeta) -> User:
     """Accept `invitation` for someone whose identity provider vouched for `email` (Microsoft sign-in):
     create their password-less account if needed and grant the memberships. Returns the user."""
-    if users.normalize_email(email) != invitation["email"]:
+    if users.normalize_email(email) != invitation.email:
         raise Forbidden("this invitation is for another email address")
     _usable(invitation)
-    user = users.find_by_email(store, email) or users.create_user(store, meta, email=email, role=invitation["role"], name=name,
+    user = users.find_by_email(store, email) or users.create_user(store, meta, email=email, role=invitation.role, name=name,
                                                                      auth_provider="microsoft")
-    return _grant(store, invitation["id"], user["id"], meta.acting_as(user))
+    return _grant(store, invitation.id, user.id, meta.acting_as(user))
 
 
-def revoke(store: Store, meta: AuditMeta, invitation_id: str) -> None:
+def revoke(store: Database, meta: AuditMeta, invitation_id: str) -> None:
     """Withdraw a pending invitation; its link then answers 410."""
 
-    def txn_fn(txn):
-        invitation = _usable(store.get(f"invitations/{invitation_id}", txn))
-        txn.update(store.ref(f"invitations/{invitation_id}"), {"status": "revoked", "revoked_at": now()})
-        audit.record(store, meta, "invitation.revoke", f"invitations/{invitation_id}", before={"email": invitation["email"]},
-                     transaction=txn)
+    def change(uow: UnitOfWork) -> None:
+        invitation = _usable(uow.of(Invitation).lookup(invitation_id))
+        uow.of(Invitation).update(invitation_id, {"status": "revoked", "revoked_at": now()})
+        uow.audit.append(audit.entry(meta, "invitation.revoke", f"invitations/{invitation_id}",
+                                     before={"email": invitation.email}))
 
-    store.transaction(txn_fn)
+    store.atomically(change)

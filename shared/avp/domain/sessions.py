@@ -12,8 +12,10 @@ import time
 from typing import Any
 
 from avp.auth.tokens import Principal
+from avp.domain.aggregates import User
+from avp.domain.ports import Database
+from avp.domain.records import Increment
 from avp.errors import Unauthorized
-from avp.store import Increment, Store
 
 # Merged into a user update (in or out of a transaction) to end every access token issued so far;
 # call `forget` once the write is committed.
@@ -50,21 +52,20 @@ class _RecentStates:
 _recent = _RecentStates()
 
 
-def _state_key(store: Store, user_id: str) -> tuple[int, str]:
+def _state_key(store: Database, user_id: str) -> tuple[int, str]:
     return (id(store), user_id)  # one store per database in a process
 
 
-def current_principal(store: Store, token: Principal, cache_seconds: float) -> Principal:
+def current_principal(store: Database, token: Principal, cache_seconds: float) -> Principal:
     """The caller as they are now. 401 when the account is gone or disabled, or when the token was
     issued before the user's sessions were last revoked (logout, password change, role change,
     disabling); the role and organizations come from the user record, never from the token."""
     key = _state_key(store, token.user_id)
     found, state = _recent.get(key, cache_seconds)
     if not found:
-        user = store.get(f"users/{token.user_id}")
-        state = None if user is None or user.get("deleted") or user.get("disabled") else {
-            "role": user["role"], "org_ids": tuple(user.get("org_ids") or ()), "email": user.get("email", ""),
-            "epoch": int(user.get("session_epoch") or 0)}
+        user = store.of(User).lookup(token.user_id)
+        state = None if user is None or not user.active else {
+            "role": user.role, "org_ids": tuple(user.org_ids), "email": user.email, "epoch": int(user.session_epoch or 0)}
         _recent.put(key, state)
     if state is None:
         raise Unauthorized("account disabled or deleted", headers={"WWW-Authenticate": "Bearer"})
@@ -73,13 +74,13 @@ def current_principal(store: Store, token: Principal, cache_seconds: float) -> P
     return Principal(token.user_id, state["role"], state["org_ids"], token.jti, state["email"], token.epoch)
 
 
-def revoke(store: Store, user_id: str) -> None:
+def revoke(store: Database, user_id: str) -> None:
     """End every access token of `user_id` now (their next request answers 401). Refresh tokens are
     revoked separately: logging out of one device lets the others refresh into new tokens."""
-    store.update(f"users/{user_id}", REVOKED)
+    store.of(User).update(user_id, REVOKED)
     forget(store, user_id)
 
 
-def forget(store: Store, user_id: str) -> None:
+def forget(store: Database, user_id: str) -> None:
     """Drop this instance's cached state of `user_id` (call after changing it)."""
     _recent.forget(_state_key(store, user_id))

@@ -203,7 +203,7 @@ def add_member(store: Store, meta: AuditMeta, principal: Principal, org_id: str,
         found = users.find_by_email(store, email or "")
         if found is None:
             raise NotFound("no user has this email; send `invite: true` to invite them")
-        user_id = found["id"]
+        user_id = found.id
 
     def txn_fn(txn):
         _live(store, f"organizations/{org_id}", "organization", txn)

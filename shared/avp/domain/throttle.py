@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass
 
 from avp.auth.tokens import secret_hash
-from avp.store import Store, now
+from avp.domain.aggregates import RateCount
+from avp.domain.ports import Database
+from avp.domain.records import now
 
 
 @dataclass(frozen=True)
@@ -23,16 +25,16 @@ class Hit:
     seconds_left: int
 
 
-def hit(store: Store, key: str, window: int) -> Hit:
+def hit(store: Database, key: str, window: int) -> Hit:
     """Count one attempt for `key` in the current fixed window of `window` seconds."""
     t = time.time()
     slot = int(t // window)
     # The counter means nothing once its window is over: Firestore's TTL on expires_at clears it.
-    count = store.increment(f"rate_limits/{secret_hash(key)}_{slot}", "count",
-                            also={"expires_at": now() + dt.timedelta(seconds=2 * window)})
+    count = store.of(RateCount).increment(f"{secret_hash(key)}_{slot}", "count",
+                                          also={"expires_at": now() + dt.timedelta(seconds=2 * window)})
     return Hit(count, slot, int(window - t % window) + 1)
 
 
-def forget(store: Store, key: str, window: int) -> None:
+def forget(store: Database, key: str, window: int) -> None:
     """Start `key`'s count of the current window again (a successful sign-in clears its failures)."""
-    store.delete(f"rate_limits/{secret_hash(key)}_{int(time.time() // window)}")
+    store.of(RateCount).delete(f"{secret_hash(key)}_{int(time.time() // window)}")

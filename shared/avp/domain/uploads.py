@@ -519,7 +519,7 @@ def ingest_principal(store: Store) -> Principal:
         except Conflict:  # created meanwhile by a concurrent event
             user = users.find_by_email(store, INGEST_ACCOUNT_EMAIL)
             assert user is not None
-    return Principal(user["id"], "production", tuple(user.get("org_ids") or ()), email=user["email"])
+    return Principal(user.id, "production", tuple(user.org_ids), email=user.email)
 
 
 def _inbox_request(name: str, obj: dict[str, Any]) -> UploadRequest:
