@@ -243,3 +243,32 @@ def test_validator_rejects_a_broken_document() -> None:
     }
     with pytest.raises(OpenAPIValidationError):
         validator.validate(broken, cls=validator.OpenAPIV30SpecValidator)
+
+
+# Fields named like ids that are not ids of documents this server makes: a TTS engine's voice and
+# provider names, the audit target's id (a path segment of any target), a request id and the Google
+# Cloud project of the status channel.
+NOT_DOCUMENT_IDS = {("Voice", "id"), ("TtsProviderOption", "id"), ("AuditLogEntry", "target_id"),
+                    ("AuditLogEntry", "request_id"), ("StatusChannel", "project_id")}
+ID_FIELD = re.compile(r"^(id|\w+_ids?|created_by|updated_by|uploaded_by|invited_by)$")
+
+
+def _plain_id_fields(name: str, node: Any) -> Iterator[str]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _plain_id_fields(name, item)
+    elif isinstance(node, dict):
+        for key, prop in (node.get("properties") or {}).items():
+            target = prop.get("items", prop) if prop.get("type") == "array" else prop
+            if ID_FIELD.match(key) and (name, key) not in NOT_DOCUMENT_IDS and "#/components/schemas/Id" not in str(target):
+                yield key
+        for value in node.values():
+            yield from _plain_id_fields(name, value)
+
+
+def test_ids_are_the_id_schema_in_requests_and_responses(doc: dict[str, Any]) -> None:
+    """Every id the API hands out or takes is `Id` (1 to 128 characters), as the server bounds it
+    (avp.schemas.ID): a client can pass back whatever it was given."""
+    plain = [f"{name}.{key}" for name, schema in doc["components"]["schemas"].items()
+             for key in _plain_id_fields(name, schema)]
+    assert plain == []
