@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from avp.domain import audit, jobs, language_qc
+from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Asset, Job, TrackVersion
 from avp.domain.ports import Progress
 from avp.errors import Conflict, NotFound
@@ -29,8 +30,7 @@ def doc(units, path: str) -> dict[str, Any] | None:
 
 
 def audit_actions(units) -> list[str]:
-    entries = units.audit if isinstance(units, MemoryUnits) else units.find("audit_logs")
-    return sorted(e["action"] for e in entries)
+    return sorted(e.action for e in units.of(AuditEntry).where())
 
 
 def add(units, job_id: str = "j1", **fields) -> Job:
@@ -183,3 +183,15 @@ def test_track_versions_are_numbered_and_never_overwritten(units):
     with pytest.raises(NotFound):
         units.atomically(lambda uow: uow.tracks.version("j1", "fr", "captions", 2))
     assert units.atomically(lambda uow: uow.tracks.get("j1", "fr", "captions")).reserved == 2
+
+
+def test_audit_entries_are_records_read_like_any_other(units):
+    units.atomically(lambda uow: uow.audit.append(audit.entry(audit.SYSTEM, "job.fail", "jobs/j1/languages/fr", reason="r",
+                                                              extra={"note": "n"})))
+    audit.record(units, audit.SYSTEM, "review_note.delete", "jobs/j2/review_notes/n1")
+    [entry] = units.of(AuditEntry).where(("target_id", "==", "j1"))
+    assert (entry.action, entry.category, entry.target_type, entry.reason, entry.actor_id) == \
+        ("job.fail", "workflow", "job", "r", "system")
+    assert entry.extra == {"note": "n"}  # what one kind of entry adds; nothing else is unknown
+    assert units.of(AuditEntry).count(("category", "==", "workflow")) == 2
+    assert audit.public_view(units.of(AuditEntry).first(("target_id", "==", "j2")))["target_type"] == "job"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from avp.domain.records import Record
 
@@ -180,3 +181,30 @@ class ShareLink(Record):
     revoked_at: dt.datetime | None = None
     revoked_by: str | None = None
     last_used_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class AuditEntry(Record):
+    """Who did what to which thing, when, from where. `category`, `target_type` and `target_id`
+    are derived from the action and target (`avp.domain.audit.entry`) so the log filters by them;
+    what one kind of entry adds (a language action's note) rides in `extra`."""
+
+    COLLECTION = "audit_logs"
+    NOUN = "audit entry"
+
+    action: str = ""
+    target: str = ""
+    actor_id: str | None = None
+    actor_role: str | None = None
+    actor_email: str | None = None
+    at: dt.datetime | None = None
+    request_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    before: Any = None
+    after: Any = None
+    reason: str | None = None
+    security: bool = False
+    category: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None

@@ -5,10 +5,11 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from avp.domain.aggregates import User
-from avp.domain.ports import AuditEntry
+from avp.domain.aggregates import AuditEntry, User
+from avp.domain.paging import Page
+from avp.domain.ports import Database
+from avp.domain.records import new_id, now
 from avp.errors import Unprocessable
-from avp.store import Page, Store, new_id, now
 
 SECURITY_ACTIONS = ("auth.", "user.password", "user.role", "member.role", "invitation.")
 ADMIN_ACTIONS = ("user.", "organization.", "client.", "team.", "member.", "project.", "audit.")
@@ -67,11 +68,12 @@ def target_parts(target: str) -> tuple[str, str | None]:
     return kind, parts[1] if len(parts) > 1 else None
 
 
-def public_view(entry: dict[str, Any]) -> dict[str, Any]:
+def public_view(entry: AuditEntry) -> dict[str, Any]:
     """An entry as the contract shows it (older entries lack the derived fields: derive them)."""
-    kind, target_id = target_parts(entry.get("target") or "")
-    view = {"category": category(entry.get("action", "")), "target_type": kind, "target_id": target_id, **entry}
-    return {k: view.get(k) for k in VIEW_FIELDS}
+    kind, target_id = target_parts(entry.target)
+    derived = {"category": entry.category or category(entry.action), "target_type": entry.target_type or kind,
+               "target_id": entry.target_id or target_id}
+    return {k: derived[k] if k in derived else getattr(entry, k, entry.extra.get(k)) for k in VIEW_FIELDS}
 
 
 def entry(meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
@@ -79,26 +81,27 @@ def entry(meta: AuditMeta, action: str, target: str, *, before: Any = None, afte
     """An audit entry for a unit of work to append (`uow.audit.append`), with the fields the audit
     log is filtered by (category, target type and id) and who called from where."""
     kind, target_id = target_parts(target)
-    derived = {"category": category(action), "target_type": kind, "target_id": target_id,
-               "actor_email": meta.actor_email, "user_agent": meta.user_agent}
     return AuditEntry(action=action, target=target, actor_id=meta.actor_id, actor_role=meta.actor_role,
-                      request_id=meta.request_id, ip=meta.ip, before=_small(before), after=_small(after), reason=reason,
-                      security=action.startswith(SECURITY_ACTIONS), at=now(), extra={**derived, **(extra or {})})
+                      actor_email=meta.actor_email, user_agent=meta.user_agent, request_id=meta.request_id, ip=meta.ip,
+                      before=_small(before), after=_small(after), reason=reason,
+                      security=action.startswith(SECURITY_ACTIONS), at=now(), category=category(action),
+                      target_type=kind, target_id=target_id, extra=dict(extra or {}))
 
 
-def record(store: Store, meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
-           reason: str | None = None, transaction=None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Append an audit entry (inside `transaction` when given, so it commits with the change)."""
-    doc = entry(meta, action, target, before=before, after=after, reason=reason, extra=extra).to_doc()
-    ref = store.collection("audit_logs").document(new_id())
+def record(store: Database, meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
+           reason: str | None = None, transaction=None, extra: dict[str, Any] | None = None) -> AuditEntry:
+    """Append an audit entry on its own (a change made in a unit of work appends its entry there:
+    `uow.audit.append(entry(...))`, so both commit together)."""
+    new = entry(meta, action, target, before=before, after=after, reason=reason, extra=extra)
     if transaction is not None:
-        transaction.set(ref, doc)
-    else:
-        ref.set(doc)
-    return {**doc, "id": ref.id}
+        # TRANSITIONAL: modules still on raw transactions (tenancy, users, invitations, auth) hand theirs in.
+        new.id = new_id()
+        transaction.set(store.ref(f"{AuditEntry.collection()}/{new.id}"), new.to_doc())
+        return new
+    return store.of(AuditEntry).add(new)
 
 
-def list_entries(store: Store, *, page: int, size: int, cursor: str | None = None, actor_id: str | None = None,
+def list_entries(store: Database, *, page: int, size: int, cursor: str | None = None, actor_id: str | None = None,
                  category: str | None = None, action: str | None = None, target_type: str | None = None,
                  target_id: str | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Page:
     """Audit entries, newest first, filtered by any of actor, category, action, target and a
@@ -109,17 +112,15 @@ def list_entries(store: Store, *, page: int, size: int, cursor: str | None = Non
         filters.append(("at", ">=", start))
     if end:
         filters.append(("at", "<", end))
-    result = store.paginate("audit_logs", filters, ("at", "desc"), page, size, cursor)
-    result.items = [public_view(e) for e in result.items]
-    return result
+    return store.of(AuditEntry).page(filters, ("at", "desc"), page, size, cursor).map(public_view)
 
 
-def cleanup(store: Store, meta: AuditMeta, older_than_days: int) -> dict[str, Any]:
+def cleanup(store: Database, meta: AuditMeta, older_than_days: int) -> dict[str, Any]:
     """Delete entries older than `older_than_days` (the caller checked the retention bounds);
     returns how many and the cut-off."""
     if not RETENTION_DAYS_MIN <= older_than_days <= RETENTION_DAYS_MAX:
         raise Unprocessable({"older_than_days": [f"must be between {RETENTION_DAYS_MIN} and {RETENTION_DAYS_MAX}"]})
     cutoff = now() - dt.timedelta(days=older_than_days)
-    deleted = store.delete_where("audit_logs", [("at", "<", cutoff)])
+    deleted = store.of(AuditEntry).delete_where(("at", "<", cutoff))
     record(store, meta, "audit.cleanup", "audit_logs", after={"deleted": deleted, "older_than_days": older_than_days})
     return {"deleted": deleted, "older_than": cutoff}

@@ -8,35 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
 from avp.domain.records import Record, Records, Repository
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """Who did what to which thing, when, from where (one document of `audit_logs`)."""
-
-    action: str
-    target: str
-    actor_id: str | None
-    actor_role: str | None
-    at: Any
-    request_id: str | None = None
-    ip: str | None = None
-    before: Any = None
-    after: Any = None
-    reason: str | None = None
-    security: bool = False
-    extra: dict[str, Any] | None = None  # what one kind of entry adds (a language action's note)
-
-    def to_doc(self) -> dict[str, Any]:
-        """The stored form."""
-        return {"action": self.action, "target": self.target, "actor_id": self.actor_id, "actor_role": self.actor_role,
-                "request_id": self.request_id, "ip": self.ip, "before": self.before, "after": self.after,
-                "reason": self.reason, "security": self.security, "at": self.at, **(self.extra or {})}
 
 
 class JobRepository(Protocol):

@@ -7,9 +7,10 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
 from avp.domain.paging import Page, page_of
-from avp.domain.ports import AuditEntry, Progress
+from avp.domain.ports import Progress
 from avp.domain.records import Filter, Increment, Maximum, Record, matches, new_id, now
 from avp.errors import Conflict, NotFound
 from avp.store.documents import apply_paths, changed_paths
@@ -213,19 +214,21 @@ class MemoryTracks:
 
 
 class MemoryAudit:
-    def __init__(self, entries: list[dict[str, Any]]) -> None:
-        self._entries = entries
+    """Audit entries are records (`audit_logs`) like any other: `of(AuditEntry)` reads them."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
+        self._entries = MemoryRepository(docs, AuditEntry, AuditEntry.collection())
 
     def append(self, entry: AuditEntry) -> None:
-        self._entries.append(entry.to_doc())
+        self._entries.add(entry)
 
 
 class MemoryUnitOfWork:
-    def __init__(self, docs: dict[str, dict[str, Any]], audit: list[dict[str, Any]]) -> None:
+    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
         self._docs = docs
         self.jobs = MemoryJobs(docs)
         self.tracks = MemoryTracks(docs)
-        self.audit = MemoryAudit(audit)
+        self.audit = MemoryAudit(docs)
 
     def of(self, kind: type[R], **parent: str) -> MemoryRepository[R]:
         return MemoryRepository(self._docs, kind, kind.collection(**parent))
@@ -237,17 +240,15 @@ class MemoryUnits:
 
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
-        self.audit: list[dict[str, Any]] = []
         self._lock = threading.RLock()
 
     def atomically(self, fn: Callable[[MemoryUnitOfWork], T]) -> T:
         with self._lock:
-            docs, audit = copy.deepcopy(self.docs), list(self.audit)
-            result = fn(MemoryUnitOfWork(docs, audit))
+            docs = copy.deepcopy(self.docs)
+            result = fn(MemoryUnitOfWork(docs))
             # In place: repositories handed out by `of` keep seeing the current documents.
             self.docs.clear()
             self.docs.update(docs)
-            self.audit[:] = audit
             return result
 
     def of(self, kind: type[R], **parent: str) -> MemoryRepository[R]:

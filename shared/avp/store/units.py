@@ -11,11 +11,12 @@ from google.api_core import exceptions as google_errors
 from google.cloud import firestore
 from google.cloud.firestore_v1.field_path import FieldPath
 
+from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
+from avp.domain.ports import Progress
 from avp.domain.records import Record
-from avp.domain.ports import AuditEntry, Progress
 from avp.errors import Conflict, NotFound
-from avp.store import Store, new_id, now
+from avp.store import Store, now
 from avp.store.documents import MISSING, changed_paths
 from avp.store.records import FirestoreRepository
 
@@ -100,11 +101,13 @@ class FirestoreTracks:
 
 
 class FirestoreAudit:
+    """Audit entries are records (`audit_logs`), added in the unit of work's transaction."""
+
     def __init__(self, store: Store, transaction) -> None:
-        self._store, self._txn = store, transaction
+        self._entries = FirestoreRepository(store, AuditEntry, AuditEntry.collection(), transaction=transaction)
 
     def append(self, entry: AuditEntry) -> None:
-        self._txn.set(self._store.collection("audit_logs").document(new_id()), entry.to_doc())
+        self._entries.add(entry)
 
 
 class FirestoreUnitOfWork:

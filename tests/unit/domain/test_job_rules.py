@@ -8,6 +8,7 @@ import pytest
 
 from avp.auth.tokens import Principal
 from avp.domain import jobs, plan
+from avp.domain.aggregates import AuditEntry
 from avp.domain.audit import SYSTEM
 from avp.domain.model import Asset, Job, LanguageOutputs, outputs_from_doc
 from avp.errors import Conflict, NotFound
@@ -20,6 +21,10 @@ ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_m
 @pytest.fixture
 def units() -> MemoryUnits:
     return MemoryUnits()
+
+
+def entries(units: MemoryUnits) -> list[AuditEntry]:
+    return units.of(AuditEntry).where(order_by=[("at", "asc")])
 
 
 def new(units: MemoryUnits, status: str = "uploading") -> str:
@@ -36,8 +41,9 @@ def test_a_transition_writes_job_mirror_and_audit_together(units):
     job = jobs.transition(units, SYSTEM, job_id, "complete_upload")
     assert job.status == "queued" and units.docs[f"jobs/{job_id}"]["status"] == "queued"
     assert units.docs[f"job_status/{job_id}"]["status"] == "queued"
-    assert [e["action"] for e in units.audit] == ["job.create", "job.complete_upload"]
-    assert units.audit[-1]["before"] == {"status": "uploading"} and units.audit[-1]["after"] == {"status": "queued"}
+    log = entries(units)
+    assert [e.action for e in log] == ["job.create", "job.complete_upload"]
+    assert log[-1].before == {"status": "uploading"} and log[-1].after == {"status": "queued"}
 
 
 @pytest.mark.parametrize("status, action", [("uploading", "finish_processing"), ("language_qc", "fail"),
@@ -48,7 +54,7 @@ def test_a_forbidden_transition_fails_loudly_and_changes_nothing(units, status, 
     before = dict(units.docs[f"jobs/{job_id}"])
     with pytest.raises(Conflict, match=f"in state {status}"):
         jobs.transition(units, SYSTEM, job_id, action)
-    assert units.docs[f"jobs/{job_id}"] == before and len(units.audit) == 1
+    assert units.docs[f"jobs/{job_id}"] == before and len(entries(units)) == 1
 
 
 def test_a_failed_language_fails_the_job_and_retry_returns_to_its_review_state(units):
