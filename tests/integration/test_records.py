@@ -129,6 +129,18 @@ def test_delete_where_and_group_reads(db):
     assert [x.id for x in db.of(ReviewNote, job_id="a").where()] == ["n0"] and db.of(ReviewNote, job_id="b").count() == 3
 
 
+def test_put_many_writes_more_than_one_batch_and_replaces(db):
+    notes = db.of(ReviewNote, job_id="j1")
+    many = [ReviewNote(job_id="j1", timestamp=float(n), text=str(n)) for n in range(620)]  # a batch holds 500
+    assert notes.put_many(many) == 620 and len({n.id for n in many}) == 620
+    assert notes.count() == 620
+    many[0].text = "again"
+    assert notes.put_many(iter(many[:1])) == 1
+    assert notes.get(many[0].id).text == "again" and notes.count() == 620
+    with pytest.raises(TypeError):
+        db.atomically(lambda uow: uow.of(ReviewNote, job_id="j1").put_many(many[:1]))
+
+
 def test_a_unit_of_work_commits_together_or_not_at_all(db):
     db.of(ShareLink).add(ShareLink(id="s1", job_id="j", secret_hash="h"))
 

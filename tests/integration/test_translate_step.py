@@ -8,6 +8,7 @@ import pytest
 from avp.auth.tokens import Principal
 from avp.captions.vtt import parse_vtt
 from avp.domain import glossaries, jobs, tracks
+from avp.domain.aggregates import Glossary, GlossaryTerm
 from avp.domain.audit import SYSTEM
 from avp.pipeline import steps
 from avp.pipeline.context import PermanentStepError, StepContext
@@ -62,12 +63,11 @@ def _job(container, glossary_id: str | None = None) -> dict:
 def _glossary(container, *terms: glossaries.Term, active: bool = True) -> str:
     """A glossary with one version holding `terms`, stored as the upload path leaves them."""
     gid, vid = "g-1", "v-1"
-    container.store.set(f"glossaries/{gid}", {"org_id": "org-1", "client_id": None, "status": "active",
-                                              "source_language": "en", "active_version_id": vid if active else None})
-    for term in terms:
-        container.store.set(f"glossaries/{gid}/versions/{vid}/terms/t{term.row}", {
-            "row": term.row, "source": term.source, "translations": term.translations,
-            "do_not_translate": term.do_not_translate, "search": glossaries.search_keys(term)})
+    container.store.of(Glossary).put(Glossary(id=gid, org_id="org-1", status="active", source_language="en",
+                                              active_version_id=vid if active else None))
+    container.store.of(GlossaryTerm, glossary_id=gid, version_id=vid).put_many(
+        GlossaryTerm(id=f"t{term.row}", row=term.row, source=term.source, translations=term.translations,
+                     do_not_translate=term.do_not_translate, search=glossaries.search_keys(term)) for term in terms)
     return gid
 
 

@@ -506,13 +506,13 @@ def _tenancy(store: RecordingStore) -> None:
 
 def _tracks(store: RecordingStore) -> None:
     tracks.list_versions(store, "j1", "fr", "captions", page=1, size=20)
+    with pytest.raises(NotFound):  # the current version is the newest one: none here
+        tracks.version_meta(store, "j1", "fr", "captions")
 
 
 def _pipeline(store: RecordingStore) -> None:
-    from avp.pipeline import steps
-
-    store.docs["glossaries/g1"] = {"active_version_id": "v1", "source_language": "en"}
-    steps._glossary_terms(SimpleNamespace(job={"glossary_id": "g1"}, store=store), "en", "fr")
+    store.docs["glossaries/g1"] = {"org_id": "o1", "active_version_id": "v1", "source_language": "en"}
+    glossaries.translation_terms(store, "g1", "en", "fr")
 
 
 SCENARIOS: dict[str, Callable[[RecordingStore], None]] = {

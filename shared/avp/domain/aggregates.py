@@ -184,6 +184,136 @@ class ShareLink(Record):
 
 
 @dataclass(kw_only=True)
+class Brief(Record):
+    """A client's request for work before any video arrives: draft -> submitted -> approved."""
+
+    COLLECTION = "briefs"
+    NOUN = "brief"
+
+    org_id: str
+    client_id: str | None = None
+    project_id: str | None = None
+    title: str = ""
+    description: str | None = None
+    requested_outputs: dict[str, Any] = field(default_factory=dict)
+    source_language: str | None = None
+    due_date: str | None = None   # ISO date
+    attachments: list[str] = field(default_factory=list)
+    status: str = "draft"
+    access_keys: list[str] = field(default_factory=list)
+    created_by: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    submitted_at: dt.datetime | None = None
+    approved_by: str | None = None
+    approved_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Glossary(Record):
+    """A client's (or, without one, an organization's) term list: numbered versions, one active."""
+
+    COLLECTION = "glossaries"
+    NOUN = "glossary"
+
+    org_id: str
+    client_id: str | None = None
+    name: str = ""
+    description: str | None = None
+    source_language: str | None = None
+    target_languages: list[str] = field(default_factory=list)
+    status: str = "active"   # active | archived
+    active_version_id: str | None = None
+    version_count: int = 0
+    access_keys: list[str] = field(default_factory=list)
+    created_by: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    archived_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class GlossaryVersion(Record):
+    """One uploaded workbook of a glossary and the state of its terms' embedding
+    (pending -> running -> ready | failed)."""
+
+    COLLECTION = "glossaries/{glossary_id}/versions"
+    NOUN = "glossary version"
+
+    number: int = 0
+    filename: str = ""
+    path: str = ""   # the workbook in storage
+    term_count: int = 0
+    languages: list[str] = field(default_factory=list)
+    source_language: str | None = None
+    note: str | None = None
+    uploaded_by: str | None = None
+    created_at: dt.datetime | None = None
+    embedding_status: str = "pending"
+    embedding_model: str | None = None
+    embedding_dimensions: int | None = None
+    embedding_error: str | None = None
+    embedding_started_at: dt.datetime | None = None
+    embedded_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class GlossaryTerm(Record):
+    """A row of a version's workbook; `search` holds the prefix keys `list_terms` matches with one
+    array-contains filter, `embedding` the source term's vector once embedded."""
+
+    COLLECTION = "glossaries/{glossary_id}/versions/{version_id}/terms"
+    NOUN = "glossary term"
+
+    row: int = 0
+    source: str = ""
+    translations: dict[str, str] = field(default_factory=dict)
+    notes: str | None = None
+    do_not_translate: bool = False
+    case_sensitive: bool = False
+    search: list[str] = field(default_factory=list)
+    embedding: list[float] | None = None
+    embedding_model: str | None = None
+
+
+@dataclass(kw_only=True)
+class BulkDownload(Record):
+    """What a bulk download's ZIP will hold (decided when it was asked for) and whose it is."""
+
+    COLLECTION = "downloads"
+    NOUN = "download"
+
+    user_id: str
+    job_ids: list[str] = field(default_factory=list)
+    size_bytes: int = 0
+    entries: list[dict[str, Any]] = field(default_factory=list)   # {"name", "path", "size"} per file
+    created_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class DownloadStatus(Record):
+    """A bulk download's progress, id `bulk-<download id>`: beside the jobs' status mirrors, with
+    its owner's access key, so the same listener token and security rules serve it."""
+
+    COLLECTION = "job_status"
+    NOUN = "download"
+
+    kind: str = "bulk_download"
+    download_id: str
+    status: str = "queued"   # queued | building | complete | failed
+    progress: float = 0.0
+    job_ids: list[str] = field(default_factory=list)
+    size_bytes: int = 0
+    zip_bytes: int | None = None
+    download_url: str | None = None
+    expires_at: dt.datetime | None = None
+    failure_reason: str | None = None
+    access_keys: list[str] = field(default_factory=list)
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
 class AuditEntry(Record):
     """Who did what to which thing, when, from where. `category`, `target_type` and `target_id`
     are derived from the action and target (`avp.domain.audit.entry`) so the log filters by them;

@@ -19,14 +19,18 @@ submit — the creator, a PM of the client, an admin. Approve — a PM of the cl
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, uploads
+from avp.domain.aggregates import Brief
 from avp.domain.audit import AuditMeta
+from avp.domain.paging import Page
+from avp.domain.ports import Database, UnitOfWork
+from avp.domain.records import now
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
 from avp.storage import Storage
-from avp.store import Page, Store, new_id, now
 
 STATES = ("draft", "submitted", "approved")
 # Where `/files/signed-upload` puts files a brief may point at.
@@ -37,19 +41,20 @@ VIEW_FIELDS = ("id", "org_id", "client_id", "project_id", "title", "description"
                "approved_by", "approved_at")
 
 
-def brief_view(brief: dict[str, Any]) -> dict[str, Any]:
+def brief_view(brief: Brief) -> dict[str, Any]:
     """A brief as the API shows it."""
-    return {k: brief.get(k) for k in VIEW_FIELDS}
+    return {k: getattr(brief, k) for k in VIEW_FIELDS}
 
 
-def brief_keys(brief: dict[str, Any]) -> list[str]:
-    keys = {f"org:{brief['org_id']}", f"user:{brief['created_by']}"}
-    if brief.get("client_id"):
-        keys.add(f"client:{brief['client_id']}")
+def brief_keys(brief: Brief) -> list[str]:
+    """Who may see the brief: its organization, its creator and, when it has one, its client."""
+    keys = {f"org:{brief.org_id}", f"user:{brief.created_by}"}
+    if brief.client_id:
+        keys.add(f"client:{brief.client_id}")
     return sorted(keys)
 
 
-def reader_keys(store: Store, principal: Principal) -> list[str] | None:
+def reader_keys(store: Database, principal: Principal) -> list[str] | None:
     """The caller's brief access keys; None means all (admin)."""
     if principal.is_admin:
         return None
@@ -65,24 +70,24 @@ def reader_keys(store: Store, principal: Principal) -> list[str] | None:
     return sorted(set(keys))[:access.MAX_KEYS]
 
 
-def _is_pm(store: Store, principal: Principal, client_id: str | None) -> bool:
+def _is_pm(store: Database, principal: Principal, client_id: str | None) -> bool:
     if not client_id or principal.role != "project_manager":
         return False
     client = store.get(f"clients/{client_id}") or {}
     return principal.user_id in client.get("pm_ids", [])
 
 
-def require_brief(store: Store, principal: Principal, brief_id: str, action: str = "view") -> dict[str, Any]:
+def require_brief(store: Database, principal: Principal, brief_id: str, action: str = "view") -> Brief:
     """The brief if the caller may see it (else 404) and take `action` on it (`view`, `edit`,
     `approve`; else 403)."""
-    brief = store.get(f"briefs/{brief_id}")
+    brief = store.of(Brief).lookup(brief_id)
     keys = reader_keys(store, principal)
-    if brief is None or (keys is not None and not set(keys) & set(brief.get("access_keys", []))):
+    if brief is None or (keys is not None and not set(keys) & set(brief.access_keys)):
         raise NotFound("brief not found")
     if action == "view" or principal.is_admin:
         return brief
-    is_pm = _is_pm(store, principal, brief.get("client_id"))
-    if action == "edit" and (brief["created_by"] == principal.user_id or is_pm):
+    is_pm = _is_pm(store, principal, brief.client_id)
+    if action == "edit" and (brief.created_by == principal.user_id or is_pm):
         return brief
     if action == "approve" and is_pm:
         return brief
@@ -91,7 +96,7 @@ def require_brief(store: Store, principal: Principal, brief_id: str, action: str
 
 
 # -- validation of what a brief points at --------------------------------------------
-def _scope(store: Store, principal: Principal, org_id: str | None, client_id: str | None,
+def _scope(store: Database, principal: Principal, org_id: str | None, client_id: str | None,
            project_id: str | None) -> dict[str, Any]:
     scope = jobs.resolve_placement(store, principal, org_id, client_id, project_id)
     if principal.role == "client" and not scope["client_id"]:
@@ -143,71 +148,65 @@ def _content(storage: Storage, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- commands ------------------------------------------------------------------------
-def create_brief(store: Store, storage: Storage, principal: Principal, meta: AuditMeta, fields: dict[str, Any]) -> dict[str, Any]:
+def create_brief(store: Database, storage: Storage, principal: Principal, meta: AuditMeta, fields: dict[str, Any]) -> dict[str, Any]:
     """Create a draft brief in an organization (and client/project) the caller may use."""
     jobs.require_creator(principal)
     scope = _scope(store, principal, fields.get("org_id"), fields.get("client_id"), fields.get("project_id"))
-    brief = {"title": "", "description": None, "requested_outputs": uploads.parse_requested_outputs({}),
-             "source_language": None, "due_date": None, "attachments": [], **_content(storage, fields), **scope,
-             "status": "draft", "created_by": principal.user_id, "created_at": now(), "updated_at": now(),
-             "submitted_at": None, "approved_by": None, "approved_at": None}
-    brief["access_keys"] = brief_keys(brief)
-    ref = store.ref(f"briefs/{new_id()}")
+    stamp = now()
+    content = {"requested_outputs": uploads.parse_requested_outputs({}), **_content(storage, fields)}
+    brief = Brief(**content, **scope, status="draft", created_by=principal.user_id, created_at=stamp, updated_at=stamp)
+    brief.access_keys = brief_keys(brief)
 
-    def txn_fn(txn):
-        txn.create(ref, brief)
-        audit.record(store, meta, "brief.create", ref.path, after={"title": brief["title"], "org_id": brief["org_id"]},
-                     transaction=txn)
+    def work(uow: UnitOfWork) -> None:
+        uow.of(Brief).add(brief)
+        uow.audit.append(audit.entry(meta, "brief.create", f"briefs/{brief.id}",
+                                     after={"title": brief.title, "org_id": brief.org_id}))
 
-    store.transaction(txn_fn)
-    return brief_view({**brief, "id": ref.id})
+    store.atomically(work)
+    return brief_view(brief)
 
 
-def _change(store: Store, meta: AuditMeta, brief_id: str, action: str, expected: str, changes: dict[str, Any],
+def _change(store: Database, meta: AuditMeta, brief_id: str, action: str, expected: str, changes: dict[str, Any],
             note: str | None = None) -> dict[str, Any]:
-    """Apply `changes` in a transaction if the brief is still `expected` (409 otherwise), with an audit entry."""
-    ref = store.ref(f"briefs/{brief_id}")
+    """Apply `changes` in a unit of work if the brief is still `expected` (409 otherwise), with an audit entry."""
 
-    def txn_fn(txn):
-        snap = ref.get(transaction=txn)
-        if not snap.exists:
-            raise NotFound("brief not found")
-        brief = {**snap.to_dict(), "id": brief_id}
-        if brief["status"] != expected:
-            raise Conflict(f"cannot {action} a brief in state {brief['status']}")
+    def work(uow: UnitOfWork) -> Brief:
+        briefs = uow.of(Brief)
+        brief = briefs.get(brief_id)
+        if brief.status != expected:
+            raise Conflict(f"cannot {action} a brief in state {brief.status}")
         update = {**changes, "updated_at": now()}
-        txn.update(ref, update)
-        before = {k: brief.get(k) for k in update if k != "updated_at"}
-        audit.record(store, meta, f"brief.{action}", ref.path, before=before,
-                     after={k: v for k, v in update.items() if k != "updated_at"}, reason=note, transaction=txn)
-        return {**brief, **update}
+        briefs.update(brief_id, update)
+        uow.audit.append(audit.entry(meta, f"brief.{action}", f"briefs/{brief_id}", reason=note,
+                                     before={k: getattr(brief, k) for k in changes}, after=changes))
+        return replace(brief, **update)
 
-    return brief_view(store.transaction(txn_fn))
+    return brief_view(store.atomically(work))
 
 
-def update_brief(store: Store, storage: Storage, principal: Principal, meta: AuditMeta, brief_id: str,
+def update_brief(store: Database, storage: Storage, principal: Principal, meta: AuditMeta, brief_id: str,
                  fields: dict[str, Any]) -> dict[str, Any]:
     """Change a draft (409 once submitted). Moving it to another client or project re-checks the scope."""
     brief = require_brief(store, principal, brief_id, "edit")
     changes = _content(storage, fields)
     if "client_id" in fields or "project_id" in fields:
-        client_id = fields.get("client_id", brief.get("client_id"))
-        project_id = fields.get("project_id", brief.get("project_id") if "client_id" not in fields else None)
-        scope = _scope(store, principal, brief["org_id"], client_id, project_id)
+        client_id = fields.get("client_id", brief.client_id)
+        project_id = fields.get("project_id", brief.project_id if "client_id" not in fields else None)
+        scope = _scope(store, principal, brief.org_id, client_id, project_id)
         changes.update(client_id=scope["client_id"], project_id=scope["project_id"])
-        changes["access_keys"] = brief_keys({**brief, **changes})
+        changes["access_keys"] = brief_keys(replace(brief, **changes))
     return _change(store, meta, brief_id, "update", "draft", changes)
 
 
-def submit_brief(store: Store, principal: Principal, meta: AuditMeta, brief_id: str, note: str | None = None) -> dict[str, Any]:
+def submit_brief(store: Database, principal: Principal, meta: AuditMeta, brief_id: str, note: str | None = None) -> dict[str, Any]:
     """draft -> submitted: the brief goes to the client's PMs for approval."""
     brief = require_brief(store, principal, brief_id, "edit")
-    if not brief.get("title"):
+    if not brief.title:
         raise Unprocessable({"title": ["a brief needs a title before it is submitted"]})
     return _change(store, meta, brief_id, "submit", "draft", {"status": "submitted", "submitted_at": now()}, note)
 
 
-def approve_brief(store: Store, principal: Principal, meta: AuditMeta, brief_id: str, note: str | None = None) -> dict[str, Any]:
+def approve_brief(store: Database, principal: Principal, meta: AuditMeta, brief_id: str, note: str | None = None) -> dict[str, Any]:
     """submitted -> approved, by a PM of the brief's client or an admin."""
     require_brief(store, principal, brief_id, "approve")
     return _change(store, meta, brief_id, "approve", "submitted",
@@ -215,11 +214,12 @@ def approve_brief(store: Store, principal: Principal, meta: AuditMeta, brief_id:
 
 
 # -- queries -------------------------------------------------------------------------
-def get_brief(store: Store, principal: Principal, brief_id: str) -> dict[str, Any]:
+def get_brief(store: Database, principal: Principal, brief_id: str) -> dict[str, Any]:
+    """A brief the caller may see (else 404)."""
     return brief_view(require_brief(store, principal, brief_id))
 
 
-def list_briefs(store: Store, principal: Principal, *, page: int, size: int, sort: str, org_id: str | None = None,
+def list_briefs(store: Database, principal: Principal, *, page: int, size: int, sort: str, org_id: str | None = None,
                 client_id: str | None = None, status: str | None = None, cursor: str | None = None) -> Page:
     """Briefs the caller may see, filtered by organization, client and state, sorted by `sort`
     (`created_at`, `updated_at` or `title`; a leading `-` sorts descending)."""
@@ -229,6 +229,4 @@ def list_briefs(store: Store, principal: Principal, *, page: int, size: int, sor
     filters: list[tuple[str, str, Any]] = [] if keys is None else [("access_keys", "array_contains_any", keys)]
     filters += [(f, "==", v) for f, v in (("org_id", org_id), ("client_id", client_id), ("status", status)) if v]
     order = (sort.lstrip("-"), "desc" if sort.startswith("-") else "asc")
-    result = store.paginate("briefs", filters, order, page, size, cursor)
-    result.items = [brief_view(b) for b in result.items]
-    return result
+    return store.of(Brief).page(filters, order, page, size, cursor).map(brief_view)

@@ -20,36 +20,44 @@ from typing import Any
 from avp import logs
 from avp.auth.tokens import Principal
 from avp.domain import jobs
+from avp.domain.aggregates import BulkDownload, DownloadStatus
+from avp.domain.ports import Database, UnitOfWork
+from avp.domain.records import new_id, now
 from avp.errors import NotFound, ServiceUnavailable
 from avp.storage import Storage
-from avp.store import Store, new_id, now
 
 log = logs.get("downloads")
 STATUS_PREFIX = "bulk-"
 ZIP_NAME = "avp-jobs.zip"
 
 
+def status_id(download_id: str) -> str:
+    """The id of a download's status record, in the collection the listeners read."""
+    return f"{STATUS_PREFIX}{download_id}"
+
+
 def status_path(download_id: str) -> str:
-    """The status document of a download, in the collection the listeners read."""
-    return f"{jobs.STATUS_COLLECTION}/{STATUS_PREFIX}{download_id}"
+    """The status document of a download, as a listener names it."""
+    return f"{DownloadStatus.collection()}/{status_id(download_id)}"
 
 
-def request_bulk_download(store: Store, storage: Storage, runner: Any, principal: Principal, job_ids: Iterable[str], *,
+def request_bulk_download(store: Database, storage: Storage, runner: Any, principal: Principal, job_ids: Iterable[str], *,
                           max_bytes: int, languages: Iterable[str] = (), kinds: Iterable[str] = ()) -> dict[str, Any]:
     """Check and record a bulk download, start building it, and say where its status appears.
     422/413 as `jobs.bulk_download_selection`; 503 (and a failed status) when no build can start."""
     selection = jobs.bulk_download_selection(store, storage, principal, job_ids, max_bytes=max_bytes,
                                              languages=languages, kinds=kinds)
     download_id, at = new_id(), now()
-    store.set_many([
-        (f"downloads/{download_id}", {
-            "user_id": principal.user_id, "job_ids": selection.job_ids, "size_bytes": selection.size_bytes,
-            "entries": [{"name": n, "path": p, "size": s} for n, p, s in selection.entries], "created_at": at}),
-        (status_path(download_id), {
-            "kind": "bulk_download", "download_id": download_id, "status": "queued", "progress": 0.0,
-            "job_ids": selection.job_ids, "size_bytes": selection.size_bytes, "download_url": None, "expires_at": None,
-            "failure_reason": None, "access_keys": [f"user:{principal.user_id}"], "created_at": at, "updated_at": at}),
-    ])
+
+    def work(uow: UnitOfWork) -> None:
+        uow.of(BulkDownload).add(BulkDownload(
+            id=download_id, user_id=principal.user_id, job_ids=selection.job_ids, size_bytes=selection.size_bytes,
+            entries=[{"name": n, "path": p, "size": s} for n, p, s in selection.entries], created_at=at))
+        uow.of(DownloadStatus).add(DownloadStatus(
+            id=status_id(download_id), download_id=download_id, job_ids=selection.job_ids,
+            size_bytes=selection.size_bytes, access_keys=[f"user:{principal.user_id}"], created_at=at, updated_at=at))
+
+    store.atomically(work)
     try:
         execution = runner.start_bundle(download_id)
     except Exception as exc:  # whatever the executor raised, the download cannot be built now
@@ -60,15 +68,15 @@ def request_bulk_download(store: Store, storage: Storage, runner: Any, principal
             "job_ids": selection.job_ids, "size_bytes": selection.size_bytes, "workflow_execution": execution}
 
 
-def build(store: Store, storage: Storage, download_id: str) -> dict[str, Any]:
+def build(store: Database, storage: Storage, download_id: str) -> dict[str, Any]:
     """The `bundle` step: stream the ZIP into storage, then publish a signed link to it (valid
     `jobs.DOWNLOAD_TTL` seconds) in the status document. Running it again rebuilds the same ZIP."""
-    record = store.get(f"downloads/{download_id}")
-    if record is None:
+    download = store.of(BulkDownload).lookup(download_id)
+    if download is None:
         raise NotFound(f"download {download_id} not found")
     _set_status(store, download_id, status="building", progress=0.1)
-    path = f"downloads/{record['user_id']}/{download_id}.zip"
-    size = jobs.write_bulk_zip(storage, path, [(e["name"], e["path"], int(e["size"])) for e in record["entries"]])
+    path = f"downloads/{download.user_id}/{download_id}.zip"
+    size = jobs.write_bulk_zip(storage, path, [(e["name"], e["path"], int(e["size"])) for e in download.entries])
     expires_at = now() + dt.timedelta(seconds=jobs.DOWNLOAD_TTL)
     url = storage.signed_url(path, expires=jobs.DOWNLOAD_TTL, filename=ZIP_NAME)
     _set_status(store, download_id, status="complete", progress=1.0, download_url=url, expires_at=expires_at,
@@ -76,10 +84,10 @@ def build(store: Store, storage: Storage, download_id: str) -> dict[str, Any]:
     return {"download_id": download_id, "path": path, "zip_bytes": size}
 
 
-def fail(store: Store, download_id: str, reason: str) -> None:
+def fail(store: Database, download_id: str, reason: str) -> None:
     """Mark a download failed with a reason its owner can read."""
     _set_status(store, download_id, status="failed", failure_reason=reason)
 
 
-def _set_status(store: Store, download_id: str, **changes: Any) -> None:
-    store.update(status_path(download_id), {**changes, "updated_at": now()})
+def _set_status(store: Database, download_id: str, **changes: Any) -> None:
+    store.of(DownloadStatus).update(status_id(download_id), {**changes, "updated_at": now()})

@@ -21,17 +21,20 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from avp import logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, uploads
+from avp.domain.aggregates import Glossary, GlossaryTerm, GlossaryVersion
 from avp.domain.audit import AuditMeta
+from avp.domain.paging import Page
+from avp.domain.ports import Database, UnitOfWork
+from avp.domain.records import new_id, now
 from avp.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from avp.providers.embed import EmbedError, Embedder
 from avp.storage import Storage
-from avp.store import Page, Store, new_id, now
 
 log = logs.get("domain.glossaries")
 
@@ -246,12 +249,14 @@ def search_keys(term: Term) -> list[str]:
 
 
 # -- access ------------------------------------------------------------------------------
-def glossary_keys(glossary: dict[str, Any]) -> list[str]:
-    org = glossary["org_id"]
-    return [f"client:{glossary['client_id']}", f"org:{org}"] if glossary.get("client_id") else [f"org:{org}", f"orgwide:{org}"]
+def glossary_keys(glossary: Glossary) -> list[str]:
+    """Who may see the glossary: a client's, its client and organization; an organization-wide one,
+    its organization (and, through `orgwide:`, the PMs and client users of that organization)."""
+    org = glossary.org_id
+    return [f"client:{glossary.client_id}", f"org:{org}"] if glossary.client_id else [f"org:{org}", f"orgwide:{org}"]
 
 
-def reader_keys(store: Store, principal: Principal) -> list[str] | None:
+def reader_keys(store: Database, principal: Principal) -> list[str] | None:
     """The caller's glossary access keys; None means all (admin)."""
     if principal.is_admin:
         return None
@@ -266,7 +271,7 @@ def reader_keys(store: Store, principal: Principal) -> list[str] | None:
     return sorted(set(keys))[:access.MAX_KEYS]
 
 
-def _may_manage(store: Store, principal: Principal, org_id: str, client_id: str | None) -> bool:
+def _may_manage(store: Database, principal: Principal, org_id: str, client_id: str | None) -> bool:
     if principal.is_admin:
         return True
     if principal.role == "production":
@@ -276,92 +281,93 @@ def _may_manage(store: Store, principal: Principal, org_id: str, client_id: str 
     return False
 
 
-def require_glossary(store: Store, principal: Principal, glossary_id: str, action: str = "view") -> dict[str, Any]:
+def require_glossary(store: Database, principal: Principal, glossary_id: str, action: str = "view") -> Glossary:
     """The glossary if visible (else 404); `manage` also needs the right to change it (else 403)."""
-    glossary = store.get(f"glossaries/{glossary_id}")
+    glossary = store.of(Glossary).lookup(glossary_id)
     keys = reader_keys(store, principal)
-    if glossary is None or (keys is not None and not set(keys) & set(glossary.get("access_keys", []))):
+    if glossary is None or (keys is not None and not set(keys) & set(glossary.access_keys)):
         raise NotFound("glossary not found")
-    if action == "manage" and not _may_manage(store, principal, glossary["org_id"], glossary.get("client_id")):
+    if action == "manage" and not _may_manage(store, principal, glossary.org_id, glossary.client_id):
         raise Forbidden("only admins, production of the organization or the client's PMs may change a glossary")
     return glossary
 
 
-def _require_active(glossary: dict[str, Any]) -> None:
-    if glossary["status"] != "active":
-        raise Conflict(f"the glossary is {glossary['status']}")
+def _require_active(glossary: Glossary) -> None:
+    if glossary.status != "active":
+        raise Conflict(f"the glossary is {glossary.status}")
 
 
 # -- views -------------------------------------------------------------------------------
-def version_view(version: dict[str, Any]) -> dict[str, Any]:
-    return {k: version.get(k) for k in ("id", "number", "filename", "term_count", "languages", "source_language",
-                                        "embedding_status", "embedding_model", "embedding_error", "embedded_at",
-                                        "note", "uploaded_by", "created_at")}
+VERSION_FIELDS = ("id", "number", "filename", "term_count", "languages", "source_language", "embedding_status",
+                  "embedding_model", "embedding_error", "embedded_at", "note", "uploaded_by", "created_at")
+GLOSSARY_FIELDS = ("id", "org_id", "client_id", "name", "description", "source_language", "target_languages", "status",
+                   "active_version_id", "created_by", "created_at", "updated_at")
+TERM_FIELDS = ("id", "row", "source", "translations", "notes", "do_not_translate", "case_sensitive")
 
 
-def glossary_view(glossary: dict[str, Any], versions: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    out = {k: glossary.get(k) for k in ("id", "org_id", "client_id", "name", "description", "source_language",
-                                        "target_languages", "status", "active_version_id", "created_by", "created_at",
-                                        "updated_at")}
-    out["versions"] = [version_view(v) for v in versions]
-    return out
+def version_view(version: GlossaryVersion) -> dict[str, Any]:
+    """A version as the API shows it."""
+    return {k: getattr(version, k) for k in VERSION_FIELDS}
 
 
-def term_view(term: dict[str, Any]) -> dict[str, Any]:
-    out = {k: term.get(k) for k in ("id", "row", "source", "translations", "notes", "do_not_translate", "case_sensitive")}
-    out["embedded"] = bool(term.get("embedding"))
-    return out
+def glossary_view(glossary: Glossary, versions: Iterable[GlossaryVersion] = ()) -> dict[str, Any]:
+    """A glossary as the API shows it, with the versions given (none in listings)."""
+    return {**{k: getattr(glossary, k) for k in GLOSSARY_FIELDS}, "versions": [version_view(v) for v in versions]}
 
 
-def _versions(store: Store, glossary_id: str) -> list[dict[str, Any]]:
-    return store.find(f"glossaries/{glossary_id}/versions", order_by=[("number", "asc")])
+def term_view(term: GlossaryTerm) -> dict[str, Any]:
+    """A term as the API shows it (whether it has a vector, not the vector)."""
+    return {**{k: getattr(term, k) for k in TERM_FIELDS}, "embedded": bool(term.embedding)}
+
+
+def _versions(store: Database, glossary_id: str) -> list[GlossaryVersion]:
+    return store.of(GlossaryVersion, glossary_id=glossary_id).where(order_by=[("number", "asc")])
 
 
 # -- writing versions --------------------------------------------------------------------
-def _stage_version(store: Store, storage: Storage, principal: Principal, glossary_id: str, upload: XlsxUpload,
-                   parsed: ParsedGlossary, note: str | None) -> dict[str, Any]:
+def _stage_version(store: Database, storage: Storage, principal: Principal, glossary_id: str, upload: XlsxUpload,
+                   parsed: ParsedGlossary, note: str | None) -> GlossaryVersion:
     """Write the workbook and the terms of a new version; returns its (not yet stored) record. Until
     the record is committed nothing lists the version, so a crash here leaves no half version."""
     version_id = new_id()
     path = f"glossaries/{glossary_id}/versions/{version_id}/{uploads.safe_filename(upload.filename)}"
     storage.write_bytes(path, upload.data, XLSX_TYPE)
-    terms_path = f"glossaries/{glossary_id}/versions/{version_id}/terms"
-    store.set_many(((f"{terms_path}/{new_id()}", {
-        "row": t.row, "source": t.source, "translations": t.translations, "notes": t.notes,
-        "do_not_translate": t.do_not_translate, "case_sensitive": t.case_sensitive, "search": search_keys(t),
-    }) for t in parsed.terms))
-    return {"id": version_id, "filename": upload.filename, "path": path, "term_count": len(parsed.terms),
-            "languages": parsed.languages, "source_language": parsed.source_language, "embedding_status": "pending",
-            "embedding_model": None, "embedding_error": None, "embedded_at": None, "note": note,
-            "uploaded_by": principal.user_id, "created_at": now()}
+    store.of(GlossaryTerm, glossary_id=glossary_id, version_id=version_id).put_many(
+        GlossaryTerm(row=t.row, source=t.source, translations=t.translations, notes=t.notes,
+                     do_not_translate=t.do_not_translate, case_sensitive=t.case_sensitive, search=search_keys(t))
+        for t in parsed.terms)
+    return GlossaryVersion(id=version_id, filename=upload.filename, path=path, term_count=len(parsed.terms),
+                           languages=parsed.languages, source_language=parsed.source_language, note=note,
+                           uploaded_by=principal.user_id, created_at=now())
 
 
-def _commit_version(store: Store, meta: AuditMeta, glossary_id: str, version: dict[str, Any],
-                    new_glossary: dict[str, Any] | None = None) -> dict[str, Any]:
+def _commit_version(store: Database, meta: AuditMeta, glossary_id: str, version: GlossaryVersion,
+                    new_glossary: Glossary | None = None) -> GlossaryVersion:
     """Number and store the version (creating the glossary too when `new_glossary` is given)."""
-    ref = store.ref(f"glossaries/{glossary_id}")
+    target = f"glossaries/{glossary_id}"
 
-    def txn_fn(txn):
+    def work(uow: UnitOfWork) -> GlossaryVersion:
+        glossaries = uow.of(Glossary)
         if new_glossary is not None:
             number = 1
-            txn.create(ref, {**new_glossary, "version_count": 1})
-            audit.record(store, meta, "glossary.create", ref.path, after={"name": new_glossary["name"]}, transaction=txn)
+            glossaries.add(replace(new_glossary, id=glossary_id, version_count=1))
+            uow.audit.append(audit.entry(meta, "glossary.create", target, after={"name": new_glossary.name}))
         else:
-            glossary = store.get(ref.path, txn)
+            glossary = glossaries.get(glossary_id)
             _require_active(glossary)
-            number = glossary.get("version_count", 0) + 1
-            txn.update(ref, {"version_count": number, "updated_at": now()})
-        record = {**version, "number": number}
-        txn.create(store.ref(f"{ref.path}/versions/{version['id']}"), {k: v for k, v in record.items() if k != "id"})
-        audit.record(store, meta, "glossary.version.add", f"{ref.path}/versions/{version['id']}",
-                     after={"number": number, "term_count": version["term_count"], "filename": version["filename"]},
-                     transaction=txn)
-        return record
+            number = glossary.version_count + 1
+            glossaries.update(glossary_id, {"version_count": number, "updated_at": now()})
+        numbered = replace(version, number=number)
+        uow.of(GlossaryVersion, glossary_id=glossary_id).add(numbered)
+        uow.audit.append(audit.entry(meta, "glossary.version.add", f"{target}/versions/{version.id}",
+                                     after={"number": number, "term_count": version.term_count,
+                                            "filename": version.filename}))
+        return numbered
 
-    return store.transaction(txn_fn)
+    return store.atomically(work)
 
 
-def create_glossary(store: Store, storage: Storage, embedder: Embedder, principal: Principal, meta: AuditMeta, *,
+def create_glossary(store: Database, storage: Storage, embedder: Embedder, principal: Principal, meta: AuditMeta, *,
                     name: str, upload: XlsxUpload, description: str | None = None, client_id: str | None = None,
                     org_id: str | None = None, source_language: str | None = None) -> dict[str, Any]:
     """Create a glossary from a workbook: version 1, embedded, and active when the embedding succeeded."""
@@ -372,70 +378,72 @@ def create_glossary(store: Store, storage: Storage, embedder: Embedder, principa
     if source_language:
         source_language = uploads.language(source_language, "source_language")
     parsed = parse_workbook(upload, source_language)
-    glossary_id = new_id()
-    glossary = {"org_id": placement["org_id"], "client_id": placement["client_id"], "name": name.strip(),
-                "description": description, "source_language": parsed.source_language,
-                "target_languages": parsed.languages, "status": "active", "active_version_id": None,
-                "created_by": principal.user_id, "created_at": now(), "updated_at": now()}
-    glossary["access_keys"] = glossary_keys(glossary)
+    glossary_id, stamp = new_id(), now()
+    glossary = Glossary(org_id=placement["org_id"], client_id=placement["client_id"], name=name.strip(),
+                        description=description, source_language=parsed.source_language,
+                        target_languages=parsed.languages, status="active", created_by=principal.user_id,
+                        created_at=stamp, updated_at=stamp)
+    glossary.access_keys = glossary_keys(glossary)
     version = _stage_version(store, storage, principal, glossary_id, upload, parsed, None)
     _commit_version(store, meta, glossary_id, version, new_glossary=glossary)
-    if embed_version(store, embedder, meta, glossary_id, version["id"])["embedding_status"] == "ready":
-        _activate(store, meta, glossary_id, version["id"])
-    return glossary_view(store.get(f"glossaries/{glossary_id}"), _versions(store, glossary_id))
+    if embed_version(store, embedder, meta, glossary_id, version.id).embedding_status == "ready":
+        _activate(store, meta, glossary_id, version.id)
+    return glossary_view(store.of(Glossary).get(glossary_id), _versions(store, glossary_id))
 
 
-def add_version(store: Store, storage: Storage, embedder: Embedder, principal: Principal, meta: AuditMeta,
+def add_version(store: Database, storage: Storage, embedder: Embedder, principal: Principal, meta: AuditMeta,
                 glossary_id: str, upload: XlsxUpload, *, note: str | None = None, activate: bool = False) -> dict[str, Any]:
     """Upload a new version; with `activate`, make it active once its embedding is ready (409 if not)."""
     glossary = require_glossary(store, principal, glossary_id, "manage")
     _require_active(glossary)
-    parsed = parse_workbook(upload, glossary.get("source_language"))
+    parsed = parse_workbook(upload, glossary.source_language)
     version = _stage_version(store, storage, principal, glossary_id, upload, parsed, note)
     _commit_version(store, meta, glossary_id, version)
-    embedded = embed_version(store, embedder, meta, glossary_id, version["id"])
+    embedded = embed_version(store, embedder, meta, glossary_id, version.id)
     if activate:
-        _activate(store, meta, glossary_id, version["id"])
+        _activate(store, meta, glossary_id, version.id)
     return version_view(embedded)
 
 
 # -- embeddings --------------------------------------------------------------------------
-def _claim_embedding(store: Store, meta: AuditMeta, path: str) -> dict[str, Any]:
-    def txn_fn(txn):
-        version = store.get(path, txn)
-        if version is None:
-            raise NotFound("glossary version not found")
-        started = version.get("embedding_started_at")
-        if version["embedding_status"] == "running" and started and now() - started < EMBEDDING_STALE:
+def _claim_embedding(store: Database, meta: AuditMeta, glossary_id: str, version_id: str) -> GlossaryVersion:
+    def work(uow: UnitOfWork) -> GlossaryVersion:
+        versions = uow.of(GlossaryVersion, glossary_id=glossary_id)
+        version = versions.get(version_id)
+        started = version.embedding_started_at
+        if version.embedding_status == "running" and started and now() - started < EMBEDDING_STALE:
             raise Conflict("this version is being embedded right now")
-        txn.update(store.ref(path), {"embedding_status": "running", "embedding_started_at": now(), "embedding_error": None})
-        audit.record(store, meta, "glossary.version.embed", path, before={"embedding_status": version["embedding_status"]},
-                     after={"embedding_status": "running"}, transaction=txn)
+        versions.update(version_id, {"embedding_status": "running", "embedding_started_at": now(), "embedding_error": None})
+        uow.audit.append(audit.entry(meta, "glossary.version.embed", f"glossaries/{glossary_id}/versions/{version_id}",
+                                     before={"embedding_status": version.embedding_status},
+                                     after={"embedding_status": "running"}))
         return version
 
-    return store.transaction(txn_fn)
+    return store.atomically(work)
 
 
-def embed_version(store: Store, embedder: Embedder, meta: AuditMeta, glossary_id: str, version_id: str) -> dict[str, Any]:
+def embed_version(store: Database, embedder: Embedder, meta: AuditMeta, glossary_id: str, version_id: str) -> GlossaryVersion:
     """Embed every source term of a version and store each vector on its term; the version's
     `embedding_status` goes running -> ready (or failed, with the reason). Returns the version."""
-    path = f"glossaries/{glossary_id}/versions/{version_id}"
-    _claim_embedding(store, meta, path)
-    terms = list(store.query(f"{path}/terms").select(["source"]).stream())
+    _claim_embedding(store, meta, glossary_id, version_id)
+    versions = store.of(GlossaryVersion, glossary_id=glossary_id)
+    terms_of_version = store.of(GlossaryTerm, glossary_id=glossary_id, version_id=version_id)
+    terms = terms_of_version.where()
     try:
-        vectors = embedder.embed([t.get("source") for t in terms])
+        vectors = embedder.embed([t.source for t in terms])
     except EmbedError as exc:
         logs.event(log, "embedding failed", glossary_id=glossary_id, version_id=version_id, error=str(exc))
-        store.update(path, {"embedding_status": "failed", "embedding_error": str(exc)[:500]})
+        versions.update(version_id, {"embedding_status": "failed", "embedding_error": str(exc)[:500]})
     else:
-        store.set_many(((t.reference.path, {"embedding": v, "embedding_model": embedder.model})
-                         for t, v in zip(terms, vectors)), merge=True)
-        store.update(path, {"embedding_status": "ready", "embedding_model": embedder.model,
-                            "embedding_dimensions": embedder.dimensions, "embedded_at": now()})
-    return {**store.get(path), "id": version_id}
+        for term, vector in zip(terms, vectors):
+            term.embedding, term.embedding_model = vector, embedder.model
+        terms_of_version.put_many(terms)
+        versions.update(version_id, {"embedding_status": "ready", "embedding_model": embedder.model,
+                                     "embedding_dimensions": embedder.dimensions, "embedded_at": now()})
+    return versions.get(version_id)
 
 
-def reembed(store: Store, embedder: Embedder, principal: Principal, meta: AuditMeta, glossary_id: str,
+def reembed(store: Database, embedder: Embedder, principal: Principal, meta: AuditMeta, glossary_id: str,
             version_id: str) -> dict[str, Any]:
     """Embed a version's terms again (after a failure, or with a newly configured model)."""
     require_glossary(store, principal, glossary_id, "manage")
@@ -443,54 +451,52 @@ def reembed(store: Store, embedder: Embedder, principal: Principal, meta: AuditM
 
 
 # -- state changes -----------------------------------------------------------------------
-def _activate(store: Store, meta: AuditMeta, glossary_id: str, version_id: str) -> dict[str, Any]:
-    ref = store.ref(f"glossaries/{glossary_id}")
-
-    def txn_fn(txn):
-        glossary = store.get(ref.path, txn)
-        version = store.get(f"{ref.path}/versions/{version_id}", txn)
-        if version is None:
-            raise NotFound("glossary version not found")
+def _activate(store: Database, meta: AuditMeta, glossary_id: str, version_id: str) -> Glossary:
+    def work(uow: UnitOfWork) -> Glossary:
+        glossaries = uow.of(Glossary)
+        glossary = glossaries.get(glossary_id)
+        version = uow.of(GlossaryVersion, glossary_id=glossary_id).get(version_id)
         _require_active(glossary)
-        if version["embedding_status"] != "ready":
-            raise Conflict(f"version {version['number']} cannot be activated: its embedding is {version['embedding_status']}")
-        changes = {"active_version_id": version_id, "target_languages": version["languages"],
-                   "source_language": version.get("source_language") or glossary.get("source_language"), "updated_at": now()}
-        txn.update(ref, changes)
-        audit.record(store, meta, "glossary.activate", ref.path, before={"active_version_id": glossary.get("active_version_id")},
-                     after={"active_version_id": version_id, "number": version["number"]}, transaction=txn)
-        return {**glossary, **changes}
+        if version.embedding_status != "ready":
+            raise Conflict(f"version {version.number} cannot be activated: its embedding is {version.embedding_status}")
+        changes = {"active_version_id": version_id, "target_languages": version.languages,
+                   "source_language": version.source_language or glossary.source_language, "updated_at": now()}
+        glossaries.update(glossary_id, changes)
+        uow.audit.append(audit.entry(meta, "glossary.activate", f"glossaries/{glossary_id}",
+                                     before={"active_version_id": glossary.active_version_id},
+                                     after={"active_version_id": version_id, "number": version.number}))
+        return replace(glossary, **changes)
 
-    return store.transaction(txn_fn)
+    return store.atomically(work)
 
 
-def activate(store: Store, principal: Principal, meta: AuditMeta, glossary_id: str, version_id: str) -> dict[str, Any]:
+def activate(store: Database, principal: Principal, meta: AuditMeta, glossary_id: str, version_id: str) -> dict[str, Any]:
     """Make a version the active one (409 while its embedding is not ready, or the glossary is archived)."""
     require_glossary(store, principal, glossary_id, "manage")
     return glossary_view(_activate(store, meta, glossary_id, version_id), _versions(store, glossary_id))
 
 
-def archive(store: Store, principal: Principal, meta: AuditMeta, glossary_id: str) -> None:
+def archive(store: Database, principal: Principal, meta: AuditMeta, glossary_id: str) -> None:
     """Archive a glossary: it leaves the default listing and takes no new versions (409 if archived)."""
     require_glossary(store, principal, glossary_id, "manage")
-    ref = store.ref(f"glossaries/{glossary_id}")
 
-    def txn_fn(txn):
-        glossary = store.get(ref.path, txn)
-        _require_active(glossary)
-        txn.update(ref, {"status": "archived", "archived_at": now(), "updated_at": now()})
-        audit.record(store, meta, "glossary.archive", ref.path, before={"status": "active"}, after={"status": "archived"},
-                     transaction=txn)
+    def work(uow: UnitOfWork) -> None:
+        glossaries = uow.of(Glossary)
+        _require_active(glossaries.get(glossary_id))
+        glossaries.update(glossary_id, {"status": "archived", "archived_at": now(), "updated_at": now()})
+        uow.audit.append(audit.entry(meta, "glossary.archive", f"glossaries/{glossary_id}", before={"status": "active"},
+                                     after={"status": "archived"}))
 
-    store.transaction(txn_fn)
+    store.atomically(work)
 
 
 # -- queries -----------------------------------------------------------------------------
-def get_glossary(store: Store, principal: Principal, glossary_id: str) -> dict[str, Any]:
+def get_glossary(store: Database, principal: Principal, glossary_id: str) -> dict[str, Any]:
+    """A glossary the caller may see, with its versions."""
     return glossary_view(require_glossary(store, principal, glossary_id), _versions(store, glossary_id))
 
 
-def list_glossaries(store: Store, principal: Principal, *, page: int, size: int, status: str = "active",
+def list_glossaries(store: Database, principal: Principal, *, page: int, size: int, status: str = "active",
                     client_id: str | None = None, org_id: str | None = None, cursor: str | None = None) -> Page:
     """Glossaries the caller may see, by name (versions are left to the detail view)."""
     keys = reader_keys(store, principal)
@@ -500,12 +506,10 @@ def list_glossaries(store: Store, principal: Principal, *, page: int, size: int,
     if keys is not None:
         filters.append(("access_keys", "array_contains_any", keys))
     filters += [(f, "==", v) for f, v in (("client_id", client_id), ("org_id", org_id)) if v]
-    result = store.paginate("glossaries", filters, ("name", "asc"), page, size, cursor)
-    result.items = [glossary_view(g) for g in result.items]
-    return result
+    return store.of(Glossary).page(filters, ("name", "asc"), page, size, cursor).map(glossary_view)
 
 
-def list_terms(store: Store, principal: Principal, glossary_id: str, *, page: int, size: int,
+def list_terms(store: Database, principal: Principal, glossary_id: str, *, page: int, size: int,
                version_id: str | None = None, q: str | None = None, language: str | None = None,
                cursor: str | None = None) -> Page:
     """Terms of a version (default: the active one, else the newest) in workbook order; `q` matches
@@ -514,9 +518,8 @@ def list_terms(store: Store, principal: Principal, glossary_id: str, *, page: in
     first SEARCH_PREFIX_CHARS characters of `q` are matched."""
     glossary = require_glossary(store, principal, glossary_id)
     if version_id is None:
-        version_id = glossary.get("active_version_id") or next(
-            (v["id"] for v in reversed(_versions(store, glossary_id))), None)
-    if version_id is None or store.get(f"glossaries/{glossary_id}/versions/{version_id}") is None:
+        version_id = glossary.active_version_id or next((v.id for v in reversed(_versions(store, glossary_id))), None)
+    if version_id is None or store.of(GlossaryVersion, glossary_id=glossary_id).lookup(version_id) is None:
         raise NotFound("glossary version not found")
     if language:
         language = uploads.language(language, "language")
@@ -526,7 +529,22 @@ def list_terms(store: Store, principal: Principal, glossary_id: str, *, page: in
     elif language:
         key = f"lang:{language}"
     filters = [("search", "array_contains", key)] if key else []
-    result = store.paginate(f"glossaries/{glossary_id}/versions/{version_id}/terms", filters, ("row", "asc"), page, size,
-                            cursor)
-    result.items = [term_view(t) for t in result.items]
-    return result
+    terms = store.of(GlossaryTerm, glossary_id=glossary_id, version_id=version_id)
+    return terms.page(filters, ("row", "asc"), page, size, cursor).map(term_view)
+
+
+def translation_terms(store: Database, glossary_id: str | None, source: str, lang: str) -> dict[str, str]:
+    """Source -> `lang` terms of a glossary's active version for translating from `source` ({} when
+    there is none, or the glossary is of another source language): the terms translated into `lang`
+    (through their `lang:<tag>` search key) and the do-not-translate ones."""
+    glossary = store.of(Glossary).lookup(glossary_id) if glossary_id else None
+    if glossary is None or not glossary.active_version_id:
+        return {}
+    if (glossary.source_language or source).split("-")[0] != source.split("-")[0]:
+        return {}
+    active = store.of(GlossaryTerm, glossary_id=glossary.id, version_id=glossary.active_version_id)
+    terms: dict[str, str] = {}
+    for found in (active.where(("do_not_translate", "==", True)), active.where(("search", "array_contains", f"lang:{lang}"))):
+        for term in found:
+            terms[term.source] = term.translations.get(lang) or term.source
+    return terms

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from avp import logs
 from avp.auth.tokens import Principal
-from avp.domain import access, audit
+from avp.domain import access, audit, plan
 from avp.domain.audit import AuditMeta
 from avp.domain.model import ASSET_KINDS, Asset, Job, job_outputs, language_outputs, requested_kinds
-from avp.domain.ports import Progress, UnitOfWork, Units
+from avp.domain.paging import Page
+from avp.domain.ports import Database, Progress, UnitOfWork, Units
+from avp.domain.records import new_id, now
 from avp.errors import AvpError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
-from avp.domain import plan
-from avp.store import Page, Store, new_id, now
 
 if TYPE_CHECKING:
     from avp.domain.ports import WorkflowRunner
@@ -257,7 +257,7 @@ def require_creator(principal: Principal) -> None:
         raise Forbidden(f"requires role: {', '.join(sorted(CREATE_ROLES))}")
 
 
-def resolve_placement(store: Store, principal: Principal | None, org_id: str | None, client_id: str | None,
+def resolve_placement(store: Database, principal: Principal | None, org_id: str | None, client_id: str | None,
                       project_id: str | None) -> dict[str, str | None]:
     """Where a job goes: the organization (default: the caller's only one; a member's own, any for
     admin), and optionally a client of it the caller may see and a live project of that client.
@@ -286,7 +286,7 @@ def resolve_placement(store: Store, principal: Principal | None, org_id: str | N
     return {"org_id": org_id, "client_id": client_id, "project_id": project_id}
 
 
-def launch_pipeline(store: Store, runner: WorkflowRunner, meta: AuditMeta, job_id: str) -> dict[str, Any]:
+def launch_pipeline(store: Database, runner: WorkflowRunner, meta: AuditMeta, job_id: str) -> dict[str, Any]:
     """Start the pipeline of a `queued` job with the steps it still needs, then mark it `processing`
     with the execution id. A runner that cannot start leaves the job `failed` with the reason, so
     `retry` can start it again later."""
@@ -324,7 +324,7 @@ SUMMARY_FIELDS = ("id", "title", "status", "stage", "progress", "step_progress",
                   "client_id", "project_id", "created_by", "created_at", "updated_at")
 
 
-def summary_view(job: dict[str, Any]) -> dict[str, Any]:
+def summary_view(job: Mapping[str, Any]) -> dict[str, Any]:
     """A job as lists show it."""
     out = {k: job.get(k) for k in SUMMARY_FIELDS}
     out["languages"] = list((job.get("requested_outputs") or {}).get("languages") or [])
@@ -410,7 +410,7 @@ class JobQuery:
     q: str | None = None
 
 
-def list_jobs(store: Store, principal: Principal, query: JobQuery) -> Page:
+def list_jobs(store: Database, principal: Principal, query: JobQuery) -> Page:
     """The jobs the caller may see (never deleted ones), filtered and sorted, one page at a time —
     a single indexed query per page (`access_keys` array-contains-any the caller's keys)."""
     visible = access.visible_job_filter(store, principal)
@@ -435,10 +435,8 @@ def list_jobs(store: Store, principal: Principal, query: JobQuery) -> Page:
         key = title_key(query.q)
         filters += [("title_key", ">=", key), ("title_key", "<", key + "\uf8ff")]
         sort_field = "title_key"
-    page = store.paginate("jobs", filters, (sort_field, "desc" if query.sort.startswith("-") else "asc"),
-                          query.page, query.size, query.cursor)
-    page.items = [summary_view(j) for j in page.items]
-    return page
+    order = (sort_field, "desc" if query.sort.startswith("-") else "asc")
+    return store.of(Job).page(filters, order, query.page, query.size, query.cursor).map(summary_view)
 
 
 # -- edits --------------------------------------------------------------------------------
@@ -459,7 +457,7 @@ def change(units: Units, meta: AuditMeta, job_id: str, action: str, fn: Callable
     return units.atomically(work)
 
 
-def update_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def update_job(store: Database, principal: Principal, meta: AuditMeta, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Change title, notes, placement (client/project, within the job's organization), requested
     outputs (only while `uploading`: 409 after), or restore a deleted job (`deleted: false`, admin)."""
     job = access.require_job(store, principal, job_id, "edit")
@@ -491,7 +489,7 @@ def update_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str,
     return change(store, meta, job_id, "restore" if "deleted" in body else "update", changes)
 
 
-def delete_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str) -> None:
+def delete_job(store: Database, principal: Principal, meta: AuditMeta, job_id: str) -> None:
     """Soft delete: hidden from lists and from everyone but admins, who may restore it."""
     access.require_job(store, principal, job_id, "delete")
 
@@ -503,7 +501,7 @@ def delete_job(store: Store, principal: Principal, meta: AuditMeta, job_id: str)
     change(store, meta, job_id, "delete", changes)
 
 
-def cancel_job(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
+def cancel_job(store: Database, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
                note: str | None = None) -> dict[str, Any]:
     """Cancel a job that is uploading, queued or processing, and stop its running execution."""
     access.require_job(store, principal, job_id, "cancel")
@@ -521,7 +519,7 @@ def _stop_execution(runner: WorkflowRunner, job: dict[str, Any]) -> None:
         logs.event(log, "could not cancel the execution", job_id=job["id"], execution_id=job["execution_id"], error=str(exc))
 
 
-def retry_job(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
+def retry_job(store: Database, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
               note: str | None = None) -> Job:
     """Start a failed job again where it stopped: the pipeline without the steps it has done, or,
     when a language run failed, every unfinished language from its first step not done."""
@@ -580,7 +578,7 @@ def deliverables(storage: Storage, job: Mapping[str, Any], *, with_source: bool 
     return found
 
 
-def validate_outputs(store: Store, storage: Storage, principal: Principal, job_id: str) -> dict[str, Any]:
+def validate_outputs(store: Database, storage: Storage, principal: Principal, job_id: str) -> dict[str, Any]:
     """Check that every deliverable the job records exists in storage, not empty and of its recorded size."""
     job = access.require_job(store, principal, job_id)
     items = deliverables(storage, job)
@@ -631,7 +629,7 @@ class NoEnglishTrack(Conflict):
     """approve_english before the English track exists (its making is then started)."""
 
 
-def take_action(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str, action: str, *,
+def take_action(store: Database, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str, action: str, *,
                 reason: str | None = None, note: str | None = None, languages: Iterable[str] = ()) -> Job:
     """One of the review actions of DOMAIN.md's state machine, with the roles of access.JOB_ACTIONS."""
     access.require_job(store, principal, job_id, action)
@@ -687,7 +685,7 @@ def _start_languages(units: Units, runner: WorkflowRunner, meta: AuditMeta, job:
     return _record_language_run(units, meta, job.id, execution_id)
 
 
-def retry_tts(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str, language: str,
+def retry_tts(store: Database, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str, language: str,
               tts_preferences: dict[str, Any] | None = None) -> Job:
     """Synthesize (and render) one language's description audio again, optionally with other voices:
     the preferences apply to that language from now on (the synthesize step reads them)."""
@@ -771,7 +769,7 @@ class BulkSelection:
         return sum(size for _, _, size in self.entries)
 
 
-def bulk_download_selection(store: Store, storage: Storage, principal: Principal, job_ids: Iterable[str], *,
+def bulk_download_selection(store: Database, storage: Storage, principal: Principal, job_ids: Iterable[str], *,
                             max_bytes: int, languages: Iterable[str] = (), kinds: Iterable[str] = ()) -> BulkSelection:
     """The chosen jobs' deliverables the caller may download (jobs they may not are left out),
     filtered by language and kind; 422 when nothing is left, 413 above `max_bytes`."""
@@ -829,7 +827,7 @@ class ListenGrant:
     documents: list[str]
 
 
-def listen_grant(store: Store, principal: Principal, job_id: str | None = None) -> ListenGrant:
+def listen_grant(store: Database, principal: Principal, job_id: str | None = None) -> ListenGrant:
     """The claims for the caller's listener token (role; access keys unless admin) and the status
     documents to watch: one job's (404 if not visible), else the caller's most recently updated jobs."""
     if job_id:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from avp.domain.records import Record
+
 ASSET_KINDS = ("captions_vtt", "description_vtt", "description_mp3", "accessible_mp4", "qc_report")
 ASSET_STATES = ("pending", "ready", "failed", "stale")
 # Names documents written before the typed model used for the same assets (path strings).
@@ -136,13 +138,19 @@ def requested_kinds(requested: Mapping[str, Any]) -> list[str]:
 
 # -- the job aggregate ------------------------------------------------------------------
 @dataclass
-class Job(Mapping[str, Any]):
+class Job(Record, Mapping[str, Any]):
     """A job: what was uploaded and asked for, where it is in its life (status, stage, progress,
     failure), and what the pipeline made (typed outputs per language).
 
     Fields not yet typed are kept in `extra` and written back unchanged. It reads like the stored
     document (`job["title"]`, `job.get("media")`) for the domain code that still takes documents;
-    `outputs` is the typed map."""
+    `outputs` is the typed map. Queries read jobs as records (`store.of(Job).page(...)`); they change
+    only through a unit of work's `uow.jobs`, which writes the status mirror and the language queue
+    with them."""
+
+    COLLECTION = "jobs"
+    NOUN = "job"
+    READ_ONLY = "a job changes only through a unit of work's `uow.jobs` (with its status mirror)"
 
     id: str
     status: str = "uploading"
@@ -263,9 +271,13 @@ class Track:
                    updated_at=doc.get("updated_at"), updated_by=doc.get("updated_by"))
 
 
-@dataclass(frozen=True)
-class TrackVersion:
-    """One saved version of a track; never changed once written."""
+@dataclass(kw_only=True)
+class TrackVersion(Record):
+    """One saved version of a track, never changed once written: a record named by its number in
+    the track's `versions` (`track_id` is `<language>_<kind>`)."""
+
+    COLLECTION = "jobs/{job_id}/tracks/{track_id}/versions"
+    NOUN = "track version"
 
     n: int
     language: str
@@ -285,12 +297,5 @@ class TrackVersion:
     comment: str | None = None
     restored_from: int | None = None
 
-    def to_doc(self) -> dict[str, Any]:
-        """The stored form."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> TrackVersion:
-        """From the stored form."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in doc.items() if k in names})
+    def __post_init__(self) -> None:
+        self.id = self.id or str(self.n)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -59,6 +59,8 @@ class Record:
 
     COLLECTION: ClassVar[str]
     NOUN: ClassVar[str] = "record"   # in "... not found"
+    # Why the repositories refuse to write this kind, when another writer owns it (jobs: `uow.jobs`).
+    READ_ONLY: ClassVar[str | None] = None
 
     id: str = ""
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -119,6 +121,11 @@ class Repository(Protocol[R]):
 
     def put(self, record: R) -> None:
         """Create or replace the record."""
+        ...
+
+    def put_many(self, records: Iterable[R]) -> int:
+        """Create or replace many records (a new id for each without one) in batches outside any unit
+        of work: each batch commits whole, the set does not. Returns how many."""
         ...
 
     def update(self, record_id: str, changes: Mapping[str, Any]) -> None:

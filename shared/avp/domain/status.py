@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from avp.store import now
+from avp.domain.records import now
 
 MIRRORED = ("status", "stage", "progress", "step_progress", "failed_step", "failed_language", "failure_reason", "org_id",
             "client_id", "title", "access_keys")

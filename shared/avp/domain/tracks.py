@@ -26,10 +26,11 @@ from avp.describe.drafts import count_to_write
 from avp.domain import access, audit, jobs, language_qc
 from avp.domain.audit import AuditMeta
 from avp.domain.model import Asset, Job, TrackVersion, checksum, language_outputs
-from avp.domain.ports import UnitOfWork, Units
+from avp.domain.paging import Page
+from avp.domain.ports import Database, UnitOfWork, Units
+from avp.domain.records import Repository, now
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
 from avp.storage import Storage
-from avp.store import Page, Store, now
 
 KINDS = ("captions", "descriptions")
 # Where a version came from; "timing" is a bulk timing adjustment (the contract's name).
@@ -49,10 +50,6 @@ REVIEWER_EDIT_STATES = {"in_review"}
 def version_path(job_id: str, lang: str, kind: str, n: int) -> str:
     """The storage path of version `n` of a track."""
     return f"jobs/{job_id}/tracks/{lang}/{kind}/v{n}.vtt"
-
-
-def _track_doc(job_id: str, lang: str, kind: str) -> str:
-    return f"jobs/{job_id}/tracks/{lang}_{kind}"
 
 
 def _check_kind(kind: str) -> None:
@@ -85,7 +82,7 @@ def _qc_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 # -- saving -------------------------------------------------------------------
-def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, content: str, *,
+def save_version(store: Database, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, content: str, *,
                  source: str, base_version: int | None = None, comment: str | None = None,
                  restored_from: int | None = None) -> dict[str, Any]:
     """Save `content` as the next version of the track and make it current; returns the version.
@@ -113,7 +110,7 @@ def save_version(store: Store, storage: Storage, meta: AuditMeta, job_id: str, l
                            qc_report_checksum=checksum(report_data) if report_path else None, comment=comment,
                            restored_from=restored_from, to_write=count_to_write(doc.cues) if kind == "descriptions" else None)
     _commit(store, storage, meta, job_id, version, base_version)
-    return version_view(version.to_doc())
+    return version_view(version)
 
 
 VERSION_WRITE_ATTEMPTS = 50
@@ -203,37 +200,49 @@ def _make_current(job: Job, version: TrackVersion, storage: Storage) -> None:
 
 
 # -- reading ------------------------------------------------------------------
-def version_view(v: dict[str, Any]) -> dict[str, Any]:
+def version_view(v: TrackVersion) -> dict[str, Any]:
     """A version's metadata as the API's VttVersion (plus its size and QC summary)."""
-    return {"version": v["n"], "language": v["language"], "kind": v["kind"], "origin": v["source"],
-            "restored_from": v.get("restored_from"), "cue_count": v.get("cue_count"), "comment": v.get("comment"),
-            "created_at": v.get("created_at"), "created_by": v.get("author_id"), "size_bytes": v.get("size"),
-            "qc": v.get("qc")}
+    return {"version": v.n, "language": v.language, "kind": v.kind, "origin": v.source, "restored_from": v.restored_from,
+            "cue_count": v.cue_count, "comment": v.comment, "created_at": v.created_at, "created_by": v.author_id,
+            "size_bytes": v.size, "qc": v.qc}
 
 
-def latest_version(store: Store, job_id: str, lang: str, kind: str) -> int | None:
+def _versions(store: Database, job_id: str, lang: str, kind: str) -> Repository[TrackVersion]:
+    return store.of(TrackVersion, job_id=job_id, track_id=f"{lang}_{kind}")
+
+
+def _current(store: Database, job_id: str, lang: str, kind: str) -> TrackVersion | None:
+    # The current version is the highest committed one: a commit makes its version current
+    # whenever it is newer than the current one.
+    newest = _versions(store, job_id, lang, kind).where(order_by=[("n", "desc")], limit=1)
+    return newest[0] if newest else None
+
+
+def latest_version(store: Database, job_id: str, lang: str, kind: str) -> int | None:
     """The current version number of a track, None when it has none."""
-    counter = store.get(_track_doc(job_id, lang, kind)) or {}
-    return counter.get("latest") or None
+    current = _current(store, job_id, lang, kind)
+    return current.n if current else None
 
 
-def version_meta(store: Store, job_id: str, lang: str, kind: str, n: int | None = None) -> dict[str, Any]:
+def version_meta(store: Database, job_id: str, lang: str, kind: str, n: int | None = None) -> TrackVersion:
     """A version's stored metadata (the current version when `n` is None), without its content."""
     _check_kind(kind)
-    n = n or latest_version(store, job_id, lang, kind)
     if n is None:
-        raise NotFound(f"{lang} has no {kind} track")
-    meta = store.get(f"{_track_doc(job_id, lang, kind)}/versions/{n}")
-    if meta is None:
+        current = _current(store, job_id, lang, kind)
+        if current is None:
+            raise NotFound(f"{lang} has no {kind} track")
+        return current
+    found = _versions(store, job_id, lang, kind).lookup(str(n))
+    if found is None:
         raise NotFound(f"{lang} has no {kind} version {n}")
-    return meta
+    return found
 
 
-def get_version(store: Store, storage: Storage, job_id: str, lang: str, kind: str,
+def get_version(store: Database, storage: Storage, job_id: str, lang: str, kind: str,
                 n: int | None = None) -> tuple[dict[str, Any], str]:
     """A version (as `version_view`) and its content; the current version when `n` is None."""
-    meta = version_meta(store, job_id, lang, kind, n)
-    return version_view(meta), storage.read_text(meta["path"])
+    version = version_meta(store, job_id, lang, kind, n)
+    return version_view(version), storage.read_text(version.path)
 
 
 def document_view(job_id: str, version: dict[str, Any], content: str) -> dict[str, Any]:
@@ -243,17 +252,15 @@ def document_view(job_id: str, version: dict[str, Any], content: str) -> dict[st
             "updated_by": version["created_by"], "origin": version["origin"], "qc": version["qc"]}
 
 
-def list_versions(store: Store, job_id: str, lang: str, kind: str, *, page: int, size: int,
+def list_versions(store: Database, job_id: str, lang: str, kind: str, *, page: int, size: int,
                   cursor: str | None = None) -> Page:
     """Versions of a track, newest first."""
     _check_kind(kind)
-    result = store.paginate(f"{_track_doc(job_id, lang, kind)}/versions", [], ("n", "desc"), page, size, cursor)
-    result.items = [version_view(v) for v in result.items]
-    return result
+    return _versions(store, job_id, lang, kind).page([], ("n", "desc"), page, size, cursor).map(version_view)
 
 
 # -- who may edit -------------------------------------------------------------
-def require_edit(store: Store, principal: Principal, job_id: str, lang: str) -> dict[str, Any]:
+def require_edit(store: Database, principal: Principal, job_id: str, lang: str) -> dict[str, Any]:
     """The job if the caller may change `lang`'s tracks now (404 / 403 / 409 otherwise).
 
     - The source language is editable until the source is approved (job `pending_qc` or
@@ -285,7 +292,7 @@ def require_edit(store: Store, principal: Principal, job_id: str, lang: str) -> 
     return job
 
 
-def require_read(store: Store, principal: Principal, job_id: str, lang: str, action: str = "view") -> dict[str, Any]:
+def require_read(store: Database, principal: Principal, job_id: str, lang: str, action: str = "view") -> dict[str, Any]:
     """The job if the caller may read `lang`'s tracks (a linguist only their languages and the source)."""
     job = access.require_job(store, principal, job_id, action)
     language_qc.require_visible_language(principal, job, lang)
@@ -293,7 +300,7 @@ def require_read(store: Store, principal: Principal, job_id: str, lang: str, act
 
 
 # -- edits that make new versions ---------------------------------------------
-def adjust_timing(store: Store, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, *, offset_ms: int,
+def adjust_timing(store: Database, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, *, offset_ms: int,
                   from_cue: int = 0, to_cue: int | None = None, base_version: int | None = None) -> dict[str, Any]:
     """Shift cues `from_cue..to_cue` (inclusive) by `offset_ms` as a new version; returns its document."""
     latest, content = get_version(store, storage, job_id, lang, kind)
@@ -324,7 +331,7 @@ def shift_cues(cues: Sequence[Cue], offset: float, first: int = 0, last: int | N
     return moved
 
 
-def restore(store: Store, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, n: int) -> dict[str, Any]:
+def restore(store: Database, storage: Storage, meta: AuditMeta, job_id: str, lang: str, kind: str, n: int) -> dict[str, Any]:
     """Make version `n`'s content current again, as a new version; returns its document."""
     _, content = get_version(store, storage, job_id, lang, kind, n)
     version = save_version(store, storage, meta, job_id, lang, kind, content, source="restore", restored_from=n,
@@ -362,7 +369,7 @@ def diff_cues(a: Sequence[Cue], b: Sequence[Cue]) -> list[dict[str, Any]]:
     return changes
 
 
-def diff_versions(store: Store, storage: Storage, job_id: str, lang: str, kind: str, a: int, b: int) -> dict[str, Any]:
+def diff_versions(store: Database, storage: Storage, job_id: str, lang: str, kind: str, a: int, b: int) -> dict[str, Any]:
     """The cue-level and unified text diff between versions `a` and `b`."""
     _, text_a = get_version(store, storage, job_id, lang, kind, a)
     _, text_b = get_version(store, storage, job_id, lang, kind, b)

@@ -417,7 +417,7 @@ def _check_references(store: Store, principal: Principal, job: dict[str, Any]) -
             target = lookup(store, principal, job[field])
         except NotFound:
             raise Unprocessable({field: [f"no such {what}"]}) from None
-        if target["org_id"] != job["org_id"] or (target.get("client_id") and target["client_id"] != job.get("client_id")):
+        if target.org_id != job["org_id"] or (target.client_id and target.client_id != job.get("client_id")):
             raise Unprocessable({field: [f"the {what} belongs to another organization or client than the job"]})
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from avp.bootstrap import Container
 from avp.domain import jobs, plan
 from avp.domain.model import Asset, Job, file_checksum
-from avp.store import now
+from avp.domain.records import now
 
 
 class PermanentStepError(Exception):

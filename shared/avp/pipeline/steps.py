@@ -10,6 +10,7 @@ from typing import Any
 
 from avp import logs
 from avp.captions.model import Cue, Word
+from avp.domain import glossaries
 from avp.domain.jobs import StepResult
 from avp.domain.model import language_outputs
 from avp.pipeline.context import PermanentStepError, StepContext
@@ -266,7 +267,7 @@ def _edited_by_people(ctx: StepContext, lang: str, kind: str) -> bool:
     from avp.errors import NotFound
 
     try:
-        return tracks.version_meta(ctx.store, ctx.job_id, lang, kind)["source"] != "pipeline"
+        return tracks.version_meta(ctx.store, ctx.job_id, lang, kind).source != "pipeline"
     except NotFound:
         return False
 
@@ -276,24 +277,6 @@ def _track_cues(ctx: StepContext, lang: str, kind: str) -> list[Cue]:
 
     path = language_outputs(ctx.job, lang).asset(kind).path
     return parse_vtt(ctx.fetch(path).read_text()).cues if path else []
-
-
-def _glossary_terms(ctx: StepContext, source: str, lang: str) -> dict[str, str]:
-    """Source -> `lang` terms of the job's glossary's active version ({} when there is none): the
-    terms translated into `lang` (through their `lang:<tag>` search key) and the do-not-translate ones."""
-    glossary_id = ctx.job.get("glossary_id")
-    glossary = ctx.store.get(f"glossaries/{glossary_id}") if glossary_id else None
-    if not glossary or not glossary.get("active_version_id"):
-        return {}
-    if (glossary.get("source_language") or source).split("-")[0] != source.split("-")[0]:
-        return {}
-    terms_path = f"glossaries/{glossary_id}/versions/{glossary['active_version_id']}/terms"
-    terms: dict[str, str] = {}
-    for filters in ([("do_not_translate", "==", True)], [("search", "array_contains", f"lang:{lang}")]):
-        for snapshot in ctx.store.query(terms_path, filters).select(["source", "translations"]).stream():
-            term = snapshot.to_dict()
-            terms[term["source"]] = (term.get("translations") or {}).get(lang) or term["source"]
-    return terms
 
 
 def translate(ctx: StepContext) -> dict[str, Any]:
@@ -312,7 +295,7 @@ def translate(ctx: StepContext) -> dict[str, Any]:
         machine_translated, flags = False, {"untranslated": True}
         note = f"no translation provider configured: the {lang} tracks are untranslated {source} drafts for the linguist"
     else:
-        glossary = _glossary_terms(ctx, source, lang)
+        glossary = glossaries.translation_terms(ctx.store, ctx.job.get("glossary_id"), source, lang)
         try:
             translator = get_translator(provider, {"api_key": ctx.container.settings.gemini_api_key})
             for cues in (captions_cues, descriptions):

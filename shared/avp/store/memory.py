@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from avp.domain.aggregates import AuditEntry
@@ -42,13 +42,23 @@ class MemoryRepository(Generic[R]):
     """`avp.domain.records.Repository` over a dict of documents by path; `group` reads every
     collection of that name."""
 
-    def __init__(self, docs: dict[str, dict[str, Any]], kind: type[R], collection: str, *, group: bool = False) -> None:
+    def __init__(self, docs: dict[str, dict[str, Any]], kind: type[R], collection: str, *, group: bool = False,
+                 in_unit: bool = False) -> None:
         self._docs, self._kind, self._collection, self._group = docs, kind, collection, group
+        self._in_unit = in_unit  # batch writes refuse to run inside a unit of work, as on Firestore
+
+    def _outside_unit(self, what: str) -> None:
+        if self._in_unit:
+            raise TypeError(f"{what} runs outside a unit of work (it commits in batches)")
 
     def _path(self, record_id: str) -> str:
         if self._group:
             raise TypeError(f"a group of {self._kind.__name__} records is read only")
         return f"{self._collection}/{record_id}"
+
+    def _writable(self) -> None:
+        if self._kind.READ_ONLY:
+            raise TypeError(self._kind.READ_ONLY)
 
     def _members(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(path, id, document) of each record of the collection or group."""
@@ -107,6 +117,7 @@ class MemoryRepository(Generic[R]):
                        ).map(lambda m: self._record(m[1], m[2]))
 
     def add(self, record: R) -> R:
+        self._writable()
         if not record.id:
             record.id = new_id()
         path = self._path(record.id)
@@ -116,9 +127,22 @@ class MemoryRepository(Generic[R]):
         return record
 
     def put(self, record: R) -> None:
+        self._writable()
         self._docs[self._path(record.id)] = _apply({}, record.to_doc())
 
+    def put_many(self, records: Iterable[R]) -> int:
+        self._writable()
+        self._outside_unit("put_many")
+        count = 0
+        for record in records:
+            if not record.id:
+                record.id = new_id()
+            self.put(record)
+            count += 1
+        return count
+
     def update(self, record_id: str, changes: Mapping[str, Any]) -> None:
+        self._writable()
         doc = self._docs.get(self._path(record_id))
         if doc is None:
             raise NotFound(f"{self._kind.NOUN} not found")
@@ -132,9 +156,12 @@ class MemoryRepository(Generic[R]):
             return doc[counter]
 
     def delete(self, record_id: str) -> None:
+        self._writable()
         self._docs.pop(self._path(record_id), None)
 
     def delete_where(self, *filters: Filter) -> int:
+        self._writable()
+        self._outside_unit("delete_where")
         found = self._matching(filters, ())
         for path, _, _ in found:
             del self._docs[path]
@@ -200,17 +227,18 @@ class MemoryTracks:
     def save(self, track: Track) -> None:
         self._docs[_track_path(track.job_id, track.language, track.kind)] = track.to_doc()
 
+    def _versions(self, job_id: str, language: str, kind: str) -> MemoryRepository[TrackVersion]:
+        return MemoryRepository(self._docs, TrackVersion, TrackVersion.collection(job_id=job_id, track_id=f"{language}_{kind}"),
+                                in_unit=True)
+
     def add_version(self, job_id: str, version: TrackVersion) -> None:
-        path = f"{_track_path(job_id, version.language, version.kind)}/versions/{version.n}"
-        if path in self._docs:
-            raise Conflict(f"version {version.n} exists")
-        self._docs[path] = version.to_doc()
+        self._versions(job_id, version.language, version.kind).add(version)
 
     def version(self, job_id: str, language: str, kind: str, n: int) -> TrackVersion:
-        doc = self._docs.get(f"{_track_path(job_id, language, kind)}/versions/{n}")
-        if doc is None:
+        found = self._versions(job_id, language, kind).lookup(str(n))
+        if found is None:
             raise NotFound(f"{language} has no {kind} version {n}")
-        return TrackVersion.from_doc(copy.deepcopy(doc))
+        return found
 
 
 class MemoryAudit:
@@ -231,7 +259,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAudit(docs)
 
     def of(self, kind: type[R], **parent: str) -> MemoryRepository[R]:
-        return MemoryRepository(self._docs, kind, kind.collection(**parent))
+        return MemoryRepository(self._docs, kind, kind.collection(**parent), in_unit=True)
 
 
 class MemoryUnits:

@@ -6,7 +6,7 @@ go through the transaction and writes wait for its commit. The domain's filter f
 here (a create that finds the record: Conflict; an update of a missing one: NotFound)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from google.api_core import exceptions as google_errors
@@ -40,6 +40,10 @@ class FirestoreRepository(Generic[R]):
         if self._group:
             raise TypeError(f"a group of {self._kind.__name__} records is read only")
         return f"{self._collection}/{record_id}"
+
+    def _writable(self) -> None:
+        if self._kind.READ_ONLY:
+            raise TypeError(self._kind.READ_ONLY)
 
     def _record(self, doc: dict[str, Any]) -> R:
         return self._kind.from_doc(doc.pop("id"), doc)
@@ -118,6 +122,7 @@ class FirestoreRepository(Generic[R]):
         return self._store.ref(self._path(record_id))
 
     def add(self, record: R) -> R:
+        self._writable()
         if not record.id:
             record.id = new_id()
         ref = self._ref(record.id)
@@ -132,13 +137,28 @@ class FirestoreRepository(Generic[R]):
         return record
 
     def put(self, record: R) -> None:
+        self._writable()
         doc = {k: stored_value(v) for k, v in record.to_doc().items()}
         if self._txn is not None:
             self._txn.set(self._ref(record.id), doc)
         else:
             self._ref(record.id).set(doc)
 
+    def put_many(self, records: Iterable[R]) -> int:
+        self._writable()
+        if self._txn is not None:
+            raise TypeError("put_many runs outside a unit of work (it commits in batches)")
+
+        def writes():
+            for record in records:
+                if not record.id:
+                    record.id = new_id()
+                yield self._path(record.id), {k: stored_value(v) for k, v in record.to_doc().items()}
+
+        return self._store.set_many(writes())
+
     def update(self, record_id: str, changes: Mapping[str, Any]) -> None:
+        self._writable()
         fields = {k: stored_value(v) for k, v in changes.items()}
         ref = self._ref(record_id)
         if self._txn is not None:
@@ -156,12 +176,14 @@ class FirestoreRepository(Generic[R]):
                                      {k: stored_value(v) for k, v in (also or {}).items()})
 
     def delete(self, record_id: str) -> None:
+        self._writable()
         if self._txn is not None:
             self._txn.delete(self._ref(record_id))
         else:
             self._ref(record_id).delete()
 
     def delete_where(self, *filters: Filter) -> int:
+        self._writable()
         if self._txn is not None:
             raise TypeError("delete_where runs outside a unit of work (it commits in batches)")
         native = self._filters(filters)

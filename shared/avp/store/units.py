@@ -88,16 +88,18 @@ class FirestoreTracks:
     def save(self, track: Track) -> None:
         self._txn.set(self._store.ref(_track_path(track.job_id, track.language, track.kind)), track.to_doc())
 
+    def _versions(self, job_id: str, language: str, kind: str) -> FirestoreRepository[TrackVersion]:
+        return FirestoreRepository(self._store, TrackVersion, TrackVersion.collection(job_id=job_id, track_id=f"{language}_{kind}"),
+                                   transaction=self._txn)
+
     def add_version(self, job_id: str, version: TrackVersion) -> None:
-        path = f"{_track_path(job_id, version.language, version.kind)}/versions/{version.n}"
-        self._txn.create(self._store.ref(path), version.to_doc())
+        self._versions(job_id, version.language, version.kind).add(version)
 
     def version(self, job_id: str, language: str, kind: str, n: int) -> TrackVersion:
-        doc = self._store.get(f"{_track_path(job_id, language, kind)}/versions/{n}", self._txn)
-        if doc is None:
+        found = self._versions(job_id, language, kind).lookup(str(n))
+        if found is None:
             raise NotFound(f"{language} has no {kind} version {n}")
-        doc.pop("id", None)
-        return TrackVersion.from_doc(doc)
+        return found
 
 
 class FirestoreAudit:
