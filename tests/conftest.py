@@ -33,14 +33,28 @@ def emulators(tmp_path_factory):
     fs.stop()
 
 
-@pytest.fixture
-def settings(emulators, tmp_path):
+def _settings(emulators, data_dir: Path):
     from avp.config import Settings
 
-    return Settings(project_id=f"test-{uuid.uuid4().hex[:12]}", data_dir=tmp_path / "data",
+    return Settings(project_id=f"test-{uuid.uuid4().hex[:12]}", data_dir=data_dir,
                     firestore_host=emulators["firestore"].host, storage_host=emulators["storage"].host,
                     bucket=f"b-{uuid.uuid4().hex[:12]}", jwt_key="test-key-" + uuid.uuid4().hex,
                     public_url="http://127.0.0.1:8012")
+
+
+@pytest.fixture
+def settings(emulators, tmp_path):
+    return _settings(emulators, tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def accessible_render(emulators, tmp_path_factory):
+    """One real run of the sample through the pipeline and a French language's synthesize and
+    render steps (tests/rendered.py), in a project of its own: the worlds that need a rendered
+    language install what it left."""
+    from tests import rendered
+
+    return rendered.run(lambda name: _settings(emulators, tmp_path_factory.mktemp(name) / "data"))
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from avp.auth.tokens import Principal
 from avp.domain import audit, jobs, language_qc, tenancy, tracks
-from avp.domain.model import Asset
 from tests.helpers import bearer, login, make_user
+from tests.rendered import Rendered, install
 
 SOURCE_VTT = """WEBVTT
 
@@ -84,19 +84,11 @@ class World:
                                 source="pipeline")
         return self.store.get(f"jobs/{job['id']}")
 
-    def with_accessible_video(self, job_id: str, lang: str) -> None:
-        """Description track, pause points and a rendered MP4 for `lang`, as the pipeline leaves them."""
-        tracks.save_version(self.store, self.storage, audit.SYSTEM, job_id, lang, "descriptions", DESCRIPTIONS_VTT,
-                            source="pipeline")
-        base = f"jobs/{job_id}/outputs/{lang}"
-        self.storage.write_json(f"{base}/pause_points.json", [
-            {"at": 3.1, "duration": 1.5, "cue_index": 0, "text": "A door opens."},
-            {"at": 6.1, "duration": 0.8, "cue_index": 1, "text": "She smiles."}])
-        self.storage.write_bytes(f"{base}/accessible.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
-        made = jobs.StepResult()
-        made.report(lang, pause_points=f"{base}/pause_points.json")
-        made.asset(lang, "accessible_mp4", Asset(f"{base}/accessible.mp4", "ready", size=16))
-        jobs.record_step(self.store, job_id, f"render:{lang}", 0.0, made)
+    def with_accessible_video(self, job_id: str, rendered: Rendered) -> None:
+        """The language of the session's real run (tests/rendered.py: the `accessible_render`
+        fixture) on this job, as its steps left it: description track, pause points, fit report and
+        accessible MP4. Make the job with `duration=rendered.duration`."""
+        install(self.store, self.storage, job_id, rendered)
 
 
 def make_world(container, client) -> World:

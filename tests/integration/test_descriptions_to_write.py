@@ -11,11 +11,11 @@ WITH_PLACEHOLDERS = DESCRIPTIONS_VTT + (
     "\n00:00:09.500 --> 00:00:11.000\n<i>[Describe: 9.5–11.0 s, no dialogue]</i>\n")
 
 
-def test_job_view_and_queue_count_the_placeholders(world, client):
+def test_job_view_and_queue_count_the_placeholders(world, client, accessible_render):
     prod, ling = world.person("production"), world.person("linguist")
-    job = world.job(targets=("fr",))
+    job = world.job(targets=("fr",), duration=accessible_render.duration)
     jid = job["id"]
-    world.with_accessible_video(jid, "fr")
+    world.with_accessible_video(jid, accessible_render)
     assert client.post(f"{QC}/jobs/{jid}/languages/fr/assign", json={"user_id": ling.id},
                        headers=prod.headers).status_code == 200
     assert client.post(f"{QC}/jobs/{jid}/languages/fr/start-work", headers=ling.headers).status_code == 200

@@ -12,10 +12,10 @@ SHARE = f"{API}/share"
 
 
 
-def test_create_list_open_revoke(world, client):
+def test_create_list_open_revoke(world, client, accessible_render):
     creator = world.person("client")
-    job = world.job(status="complete", creator=creator)
-    world.with_accessible_video(job["id"], "fr")
+    job = world.job(status="complete", creator=creator, duration=accessible_render.duration)
+    world.with_accessible_video(job["id"], accessible_render)
     created = client.post(f"{SHARE}/jobs/{job['id']}/share", json={"label": "for the festival", "languages": ["fr"]},
                           headers=creator.headers)
     assert created.status_code == 201, created.json

@@ -7,7 +7,7 @@ from tests.security.matrix import World, build_world
 
 
 @pytest.fixture(scope="module")
-def world(emulators, gateway, tmp_path_factory) -> World:
+def world(emulators, gateway, tmp_path_factory, accessible_render) -> World:
     """One world for the whole module: building it per test would dominate the run time."""
     from avp.bootstrap import Container, use_container
     from avp.config import Settings
@@ -18,7 +18,7 @@ def world(emulators, gateway, tmp_path_factory) -> World:
     container = Container(settings)
     install(container)  # actions that start workflows record them instead of spawning real steps
     use_container(container)
-    yield build_world(container)
+    yield build_world(container, accessible_render)
     use_container(None)
 
 

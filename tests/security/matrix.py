@@ -17,8 +17,8 @@ from flask import Flask
 from avp.auth.tokens import ROLES, Principal, issue_access_token
 from avp.domain import access, audit, jobs, tenancy, tracks
 from avp.domain.aggregates import User
-from avp.store import now
 from tests.helpers import API, make_user
+from tests.rendered import Rendered, install
 
 OK = "allowed"
 Outcome = int | str
@@ -136,7 +136,7 @@ class World:
         return {"user_id": user["id"]}
 
 
-def build_world(container) -> World:
+def build_world(container, rendered: Rendered) -> World:
     """Organization A with a member of every role, a client (PM: the project_manager; team: the client user),
     a project and a job with a French track assigned to the linguist and reviewer; organization B with one
     production user. Path parameters point at A's resources."""
@@ -153,23 +153,25 @@ def build_world(container) -> World:
     tenancy.add_pm(store, audit.SYSTEM, acme["id"], world.users["project_manager"]["id"])
     team = tenancy.create_team(store, audit.SYSTEM, acme["id"], name="Editors", member_ids=[world.users["client"]["id"]])
     project = tenancy.create_project(store, audit.SYSTEM, acme["id"], name="Season 1")
-    job = {"org_id": org_a["id"], "client_id": acme["id"], "project_id": project["id"], "created_by": world.users["client"]["id"],
-           "title": "Matrix film", "filename": "film.mp4", "created_at": now(), "updated_at": now(),
-           "status": "pending_qc", "deleted": False, "source_language": "en", "requested_outputs": {"languages": ["fr"]},
-           "languages": {"fr": {"state": "assigned", "linguist_id": world.users["linguist"]["id"],
-                                "reviewer_id": world.users["reviewer"]["id"]}}}
-    job_id = store.create("jobs", {**job, "access_keys": access.job_keys(job)})["id"]
-    # A French captions and descriptions track, and (empty) pause points of an accessible video.
-    for kind in tracks.KINDS:
-        tracks.save_version(store, container.storage, audit.SYSTEM, job_id, "fr", kind, CAPTIONS, source="edit")
-    container.storage.write_json(f"jobs/{job_id}/fr/pause_points.json", [])
-    made = jobs.StepResult()
-    made.report("fr", pause_points=f"jobs/{job_id}/fr/pause_points.json")
-    jobs.record_step(store, job_id, "synthesize:fr", 0.0, made)
+    creator = world.users["client"]
+    job = jobs.new_job(Principal(creator["id"], "client"), org_id=org_a["id"], client_id=acme["id"],
+                       project_id=project["id"], title="Matrix film", filename="film.mp4", content_type="video/mp4",
+                       size_bytes=1000, source_language="en",
+                       requested_outputs={"languages": ["fr"], "accessible_video_mp4": True})
+    job.update(status="pending_qc", media={"duration": rendered.duration},
+               languages={"fr": {"state": "assigned", "linguist_id": world.users["linguist"]["id"],
+                                 "reviewer_id": world.users["reviewer"]["id"]}})
+    job["access_keys"] = access.job_keys(job)
+    jobs.store_new_job(store, audit.SYSTEM, job)
+    job_id = job["id"]
+    # A French captions track, and the descriptions, pause points and accessible video of the
+    # session's real run (tests/rendered.py).
+    tracks.save_version(store, container.storage, audit.SYSTEM, job_id, "fr", "captions", CAPTIONS, source="edit")
+    install(store, container.storage, job_id, rendered)
     subject = world.user("linguist", org_a["id"])
     world.params = {"org_id": org_a["id"], "client_id": acme["id"], "team_id": team["id"], "project_id": project["id"],
                     "job_id": job_id, "user_id": subject["id"], "lang": "fr", "language": "fr", "version": "1",
-                    "cue_index": "0", "vtt": CAPTIONS}
+                    "cue_index": str(rendered.pause_points[0]["cue_index"]), "vtt": CAPTIONS}
     world.tokens = {caller: world.token(store.get(f"users/{user['id']}")) for caller, user in world.users.items()}
     return world
 

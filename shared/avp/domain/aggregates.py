@@ -314,6 +314,23 @@ class DownloadStatus(Record):
 
 
 @dataclass(kw_only=True)
+class Upload(Record):
+    """How a file arrives: a job's source (named by the job's id) or an auxiliary file (a final
+    VTT, a brief's attachment) through a signed URL."""
+
+    COLLECTION = "uploads"
+    NOUN = "upload"
+
+    kind: str   # resumable | direct | clone | inbox, or a file purpose (final_vtt, brief, reference)
+    job_id: str | None = None
+    path: str = ""
+    content_type: str = ""
+    size_bytes: int = 0
+    created_by: str | None = None
+    created_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
 class AuditEntry(Record):
     """Who did what to which thing, when, from where. `category`, `target_type` and `target_id`
     are derived from the action and target (`avp.domain.audit.entry`) so the log filters by them;

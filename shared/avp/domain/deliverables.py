@@ -13,10 +13,10 @@ from avp.domain import access, audit, language_qc, tracks
 from avp.domain.audit import AuditMeta
 from avp.domain.model import ASSET_KINDS as MODEL_ASSET_KINDS
 from avp.domain.model import Job, language_outputs
-from avp.domain.ports import UnitOfWork, Units
+from avp.domain.ports import Database, UnitOfWork, Units
+from avp.domain.records import now
 from avp.errors import Conflict, NotFound, Unprocessable
 from avp.storage import Storage
-from avp.store import Store, now
 
 LINK_TTL = 15 * 60
 
@@ -66,7 +66,7 @@ def download_links(storage: Storage, job: dict[str, Any], languages: list[str], 
     return links
 
 
-def downloads(store: Store, storage: Storage, principal: Principal, job_id: str, lang: str | None = None) -> dict[str, Any]:
+def downloads(store: Database, storage: Storage, principal: Principal, job_id: str, lang: str | None = None) -> dict[str, Any]:
     """Download links for the languages the caller may see (or only `lang`)."""
     job = access.require_job(store, principal, job_id, "download")
     if lang:
@@ -99,21 +99,21 @@ def render_status(job: dict[str, Any], lang: str, runner: Runner) -> str:
     return EXECUTION_STATES.get(state or "", "rendering")
 
 
-def _description_cues(store: Store, storage: Storage, job_id: str, lang: str) -> tuple[int | None, list]:
+def _description_cues(store: Database, storage: Storage, job_id: str, lang: str) -> tuple[int | None, list]:
     if tracks.latest_version(store, job_id, lang, "descriptions") is None:
         return None, []
     version, content = tracks.get_version(store, storage, job_id, lang, "descriptions")
     return version["version"], parse_vtt(content, strict=False).cues
 
 
-def edit_state(store: Store, storage: Storage, runner: Runner, principal: Principal, job_id: str,
+def edit_state(store: Database, storage: Storage, runner: Runner, principal: Principal, job_id: str,
                lang: str) -> dict[str, Any]:
     """The pause points of a language's accessible video, its description cues, and its render status."""
     job = tracks.require_read(store, principal, job_id, lang)
     return _edit_state(store, storage, runner, job, lang)
 
 
-def _edit_state(store: Store, storage: Storage, runner: Runner, job: dict[str, Any], lang: str) -> dict[str, Any]:
+def _edit_state(store: Database, storage: Storage, runner: Runner, job: dict[str, Any], lang: str) -> dict[str, Any]:
     points = storage.read_json(_pause_points_path(job, lang))
     version, cues = _description_cues(store, storage, job["id"], lang)
 
@@ -149,7 +149,7 @@ def _set_render(units: Units, meta: AuditMeta, job_id: str, lang: str, record: d
     return units.atomically(work)
 
 
-def move_pause_point(store: Store, storage: Storage, runner: Runner, meta: AuditMeta, principal: Principal,
+def move_pause_point(store: Database, storage: Storage, runner: Runner, meta: AuditMeta, principal: Principal,
                      job_id: str, lang: str, cue_index: int, at: float) -> dict[str, Any]:
     """Move one pause point to media time `at` (inside the media), save the pause points and
     re-render that language's accessible video. Editing follows the track edit rules."""

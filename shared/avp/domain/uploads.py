@@ -24,11 +24,14 @@ from typing import IO, TYPE_CHECKING, Any
 from avp import jsoninput, logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, users
+from avp.domain.aggregates import Upload
 from avp.domain.audit import AuditMeta
 from avp.domain.languages import is_language_tag, language, normalize_language  # noqa: F401 - also used as uploads.*
+from avp.domain.model import Job
+from avp.domain.ports import Database
+from avp.domain.records import new_id, now
 from avp.errors import AvpError, BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from avp.providers import offer
-from avp.store import Store, new_id, now
 
 if TYPE_CHECKING:
     from avp.domain.ports import WorkflowRunner
@@ -271,7 +274,7 @@ class UploadSession:
                 "expires_at": self.expires_at, "method": "PUT", "headers": {}}
 
 
-def prepare_job(store: Store, principal: Principal, req: UploadRequest, max_bytes: int, *,
+def prepare_job(store: Database, principal: Principal, req: UploadRequest, max_bytes: int, *,
                 trusted: bool = False) -> dict[str, Any]:
     """A checked, not yet stored job in `uploading` for `req` (placement, media type, size, outputs).
     `trusted`: the platform's own account, placing jobs in any organization it is told to."""
@@ -290,17 +293,17 @@ def prepare_job(store: Store, principal: Principal, req: UploadRequest, max_byte
     return job
 
 
-def store_job(store: Store, storage: Storage, meta: AuditMeta, job: dict[str, Any], kind: str) -> dict[str, Any]:
+def store_job(store: Database, storage: Storage, meta: AuditMeta, job: dict[str, Any], kind: str) -> dict[str, Any]:
     """Store a prepared job with its upload record (`uploads/{job_id}`: how its source arrives)."""
     job["source_uri"] = storage.uri(job["source_path"])
     jobs.store_new_job(store, meta, job)
-    store.set(f"uploads/{job['id']}", {"kind": kind, "job_id": job["id"], "path": job["source_path"],
-                                       "content_type": job["content_type"], "size_bytes": job["size_bytes"],
-                                       "created_by": job["created_by"], "created_at": now()})
+    store.of(Upload).put(Upload(id=job["id"], kind=kind, job_id=job["id"], path=job["source_path"],
+                                content_type=job["content_type"], size_bytes=job["size_bytes"],
+                                created_by=job["created_by"], created_at=now()))
     return job
 
 
-def init_upload(store: Store, storage: Storage, principal: Principal, meta: AuditMeta, req: UploadRequest,
+def init_upload(store: Database, storage: Storage, principal: Principal, meta: AuditMeta, req: UploadRequest,
                 max_bytes: int, origin: str | None = None) -> UploadSession:
     """Create a job in `uploading` and a resumable session bound to its source path, type and size."""
     job = prepare_job(store, principal, req, max_bytes)
@@ -309,7 +312,7 @@ def init_upload(store: Store, storage: Storage, principal: Principal, meta: Audi
     return UploadSession(job, url, job["source_uri"], now() + RESUMABLE_SESSION_TTL)
 
 
-def complete_upload(store: Store, storage: Storage, runner: WorkflowRunner, meta: AuditMeta, job_id: str,
+def complete_upload(store: Database, storage: Storage, runner: WorkflowRunner, meta: AuditMeta, job_id: str,
                     checksums: dict[str, str | None] | None = None, changes: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check the source object, move the job to `queued` with `changes` and start its pipeline.
 
@@ -325,7 +328,7 @@ def complete_upload(store: Store, storage: Storage, runner: WorkflowRunner, meta
 _COMPLETING = [threading.Lock() for _ in range(64)]
 
 
-def _complete(store: Store, storage: Storage, runner: WorkflowRunner, meta: AuditMeta, job_id: str,
+def _complete(store: Database, storage: Storage, runner: WorkflowRunner, meta: AuditMeta, job_id: str,
               checksums: dict[str, str | None] | None, changes: dict[str, Any] | None) -> dict[str, Any]:
     job = jobs.get_job(store, job_id)
     if job["status"] != "uploading":
@@ -364,7 +367,7 @@ class CompleteRequest:
     given: frozenset[str] = frozenset()  # which optional fields the client sent (None may mean "clear")
 
 
-def complete_for_client(store: Store, storage: Storage, runner: WorkflowRunner, principal: Principal, meta: AuditMeta,
+def complete_for_client(store: Database, storage: Storage, runner: WorkflowRunner, principal: Principal, meta: AuditMeta,
                         req: CompleteRequest) -> dict[str, Any]:
     """`complete_upload` for an API caller: the job named by `job_id` or by its upload's `gcs_uri`
     (both must agree), with its outputs, source language and placement checked and applied."""
@@ -383,28 +386,28 @@ def complete_for_client(store: Store, storage: Storage, runner: WorkflowRunner, 
         placement = jobs.resolve_placement(store, principal, job["org_id"], req.client_id, req.project_id)
         changes.update(placement, access_keys=access.job_keys({**job, **placement}))
     _check_references(store, principal, {**job, **changes})
-    _claim_client_completion(store, job_id)
+    _claim_client_completion(store, meta, job_id)
     try:
         return complete_upload(store, storage, runner, meta, job_id, {"md5": req.md5, "crc32c": req.crc32c}, changes)
     except AvpError:
-        store.update(f"jobs/{job_id}", {"client_completed_at": None})  # refused: the client may try again
+        # Refused: the client may try again.
+        jobs.change(store, meta, job_id, "upload_claim_released", lambda _job: {"client_completed_at": None})
         raise
 
 
-def _claim_client_completion(store: Store, job_id: str) -> None:
+def _claim_client_completion(store: Database, meta: AuditMeta, job_id: str) -> None:
     """A client completes an upload once (409 the second time), whether or not the storage event
     got there first: that race is the service's, not the client's."""
 
-    def txn_fn(txn):
-        job = store.get(f"jobs/{job_id}", txn) or {}
+    def claim(job: Job) -> dict[str, Any]:
         if job.get("client_completed_at"):
             raise Conflict("this upload was already completed")
-        txn.update(store.ref(f"jobs/{job_id}"), {"client_completed_at": now()})
+        return {"client_completed_at": now()}
 
-    store.transaction(txn_fn)
+    jobs.change(store, meta, job_id, "upload_claim", claim)
 
 
-def _check_references(store: Store, principal: Principal, job: dict[str, Any]) -> None:
+def _check_references(store: Database, principal: Principal, job: dict[str, Any]) -> None:
     """422 unless the job's glossary and brief are ones the caller may see and belong to the job's
     organization (and, when they are a client's, to the job's client): an id in a body grants nothing."""
     from avp.domain import briefs, glossaries  # both import this module
@@ -435,7 +438,7 @@ def _already_completed(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def clone_job(store: Store, storage: Storage, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
+def clone_job(store: Database, storage: Storage, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_id: str,
               max_bytes: int, *, title: str | None = None, upload: UploadRequest | None = None,
               origin: str | None = None) -> tuple[dict[str, Any], UploadSession | None]:
     """A new job with the configuration of `job_id`. With `upload` (filename, type, size) it waits for
@@ -460,7 +463,7 @@ def clone_job(store: Store, storage: Storage, runner: WorkflowRunner, principal:
 
 
 # -- direct (multipart) upload ------------------------------------------------------
-def create_direct(store: Store, storage: Storage, runner: WorkflowRunner, principal: Principal, meta: AuditMeta,
+def create_direct(store: Database, storage: Storage, runner: WorkflowRunner, principal: Principal, meta: AuditMeta,
                   req: UploadRequest, stream: IO[bytes], max_bytes: int) -> dict[str, Any]:
     """One-request job creation: `stream` (seekable, e.g. the spooled multipart part) is checked
     — size, type, first bytes — before anything is stored, then copied to storage chunk by chunk."""
@@ -477,7 +480,7 @@ def create_direct(store: Store, storage: Storage, runner: WorkflowRunner, princi
 
 
 # -- storage events ---------------------------------------------------------------
-def handle_finalized(store: Store, storage: Storage, runner: WorkflowRunner, max_bytes: int, bucket: str, name: str,
+def handle_finalized(store: Database, storage: Storage, runner: WorkflowRunner, max_bytes: int, bucket: str, name: str,
                      obj: dict[str, Any]) -> dict[str, Any] | None:
     """React to an object written whole (GCS `object.finalized`): a job's source completes its
     upload; an `inbox/` object becomes a job. Anything else is ignored. Returns the job touched."""
@@ -486,7 +489,7 @@ def handle_finalized(store: Store, storage: Storage, runner: WorkflowRunner, max
     match = SOURCE_NAME.match(name)
     meta = AuditMeta(actor_id="ingest", actor_role="system")
     if match:
-        job = store.get(f"jobs/{match['job_id']}")
+        job = store.of(Job).lookup(match["job_id"])
         if job is None or job.get("source_path") != name or job["status"] != "uploading":
             return None  # a clone's shared source, a job gone, or already completed: nothing to do
         if not job.get("outputs_declared", True):
@@ -498,7 +501,7 @@ def handle_finalized(store: Store, storage: Storage, runner: WorkflowRunner, max
     return None
 
 
-def _complete_quietly(store: Store, storage: Storage, runner: WorkflowRunner, meta: AuditMeta,
+def _complete_quietly(store: Database, storage: Storage, runner: WorkflowRunner, meta: AuditMeta,
                       job_id: str) -> dict[str, Any] | None:
     try:
         return complete_upload(store, storage, runner, meta, job_id)
@@ -509,7 +512,7 @@ def _complete_quietly(store: Store, storage: Storage, runner: WorkflowRunner, me
         return None
 
 
-def ingest_principal(store: Store) -> Principal:
+def ingest_principal(store: Database) -> Principal:
     """The account inbox jobs are created under: a `production` user made on first use."""
     user = users.find_by_email(store, INGEST_ACCOUNT_EMAIL)
     if user is None:
@@ -536,7 +539,7 @@ def _inbox_request(name: str, obj: dict[str, Any]) -> UploadRequest:
                          requested_outputs=outputs)
 
 
-def _ingest_inbox(store: Store, storage: Storage, runner: WorkflowRunner, max_bytes: int, name: str,
+def _ingest_inbox(store: Database, storage: Storage, runner: WorkflowRunner, max_bytes: int, name: str,
                   obj: dict[str, Any]) -> dict[str, Any] | None:
     principal = ingest_principal(store)
     meta = AuditMeta(actor_id=principal.user_id, actor_role="production")
@@ -588,7 +591,7 @@ class SignedFileUpload:
                 "method": "PUT", "headers": {"Content-Type": self.content_type}}
 
 
-def signed_file_upload(store: Store, storage: Storage, principal: Principal, *, purpose: str, filename: str,
+def signed_file_upload(store: Database, storage: Storage, principal: Principal, *, purpose: str, filename: str,
                        content_type: str, size_bytes: int, max_bytes: int, job_id: str | None = None) -> SignedFileUpload:
     """A signed PUT URL for an auxiliary file: the type must suit `purpose` (415), the size its
     limit (413; `reference` files share the video limit). A final VTT needs a job the caller may
@@ -611,7 +614,7 @@ def signed_file_upload(store: Store, storage: Storage, principal: Principal, *, 
     elif job_id:
         access.require_job(store, principal, job_id)
     path = f"{rule.folder(job_id)}/{new_id()}/{name}"
-    store.set(f"uploads/{new_id()}", {"kind": purpose, "job_id": job_id, "path": path, "content_type": media_type,
-                                      "size_bytes": size_bytes, "created_by": principal.user_id, "created_at": now()})
+    store.of(Upload).add(Upload(kind=purpose, job_id=job_id, path=path, content_type=media_type, size_bytes=size_bytes,
+                                created_by=principal.user_id, created_at=now()))
     url = storage.signed_url(path, method="PUT", expires=SIGNED_UPLOAD_TTL, content_type=media_type)
     return SignedFileUpload(url, storage.uri(path), media_type, now() + dt.timedelta(seconds=SIGNED_UPLOAD_TTL))
