@@ -149,6 +149,7 @@ class MemoryRepository(Generic[R]):
         _apply(doc, changes)
 
     def increment(self, record_id: str, counter: str, by: int = 1, also: Mapping[str, Any] | None = None) -> int:
+        self._writable()
         with _COUNTING:  # read and write as one step, as Firestore's transform is
             doc = self._docs.setdefault(self._path(record_id), {})
             doc[counter] = doc.get(counter, 0) + by

@@ -170,6 +170,7 @@ class FirestoreRepository(Generic[R]):
             raise NotFound(f"{self._kind.NOUN} not found") from exc
 
     def increment(self, record_id: str, counter: str, by: int = 1, also: Mapping[str, Any] | None = None) -> int:
+        self._writable()
         if self._txn is not None:
             raise TypeError("increment runs outside a unit of work (its result is read from the write)")
         return self._store.increment(self._path(record_id), counter, by,

@@ -20,11 +20,7 @@ NOT_YET_CONVERTED = {
     "avp.domain.production": "tenancy helper",
     "avp.domain.stats": "tenancy helper",
     "avp.domain.tenancy": "tenancy helper",
-    "avp.domain.auth": "accounts helper",
-    "avp.domain.invitations": "accounts helper",
-    "avp.domain.sessions": "accounts helper",
-    "avp.domain.throttle": "accounts helper",
-    "avp.domain.users": "accounts helper",
+    "avp.domain.users": "accounts helper: Google's Conflict, while account creation keeps a raw transaction",
     "avp.domain.language_qc": "comments and the work queue are still store calls (contract helper's module)",
 }
 
