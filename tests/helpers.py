@@ -46,3 +46,12 @@ def mailed_link(container, to: str, marker: str) -> str:
         if message["To"] == to and marker in body:
             return body.split(marker, 1)[1].split()[0]
     raise AssertionError(f"no mail to {to} holds {marker}")
+
+
+def assert_exact_records(repository, *filters) -> None:
+    """Every stored document `repository` reads (matching `filters`) is exactly its record: a field
+    a writer adds that the record does not name would ride in `extra`, unseen by every reader."""
+    records = repository.where(*filters)
+    assert records, "nothing was written"
+    leftovers = {r.id: r.extra for r in records if r.extra}
+    assert not leftovers, f"documents hold fields their record does not name: {leftovers}"

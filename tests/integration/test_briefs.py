@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers import API
+from avp.domain.aggregates import Brief
+from tests.helpers import API, assert_exact_records
 from tests.integration.ops_world import build
 
 
@@ -97,3 +98,4 @@ def test_draft_submit_approve(client, world, container):
     entries = container.store.find("audit_logs", [("target", "==", f"briefs/{brief['id']}")])
     assert sorted(e["action"] for e in entries) == ["brief.approve", "brief.create", "brief.submit", "brief.update"]
     assert {e["reason"] for e in entries if e["action"] == "brief.submit"} == {"ready"}
+    assert_exact_records(container.store.of(Brief))

@@ -14,8 +14,9 @@ import pytest
 import requests
 
 from avp.domain import audit, jobs, tracks
+from avp.domain.aggregates import BulkDownload, DownloadStatus
 from avp.pipeline.runner import LocalRunner
-from tests.helpers import API
+from tests.helpers import API, assert_exact_records
 from tests.integration.test_jobs_actions import seed, team  # noqa: F401 - team is a fixture
 from tests.integration.workflow_fake import FakeRunner, install
 
@@ -77,6 +78,8 @@ def test_the_zip_is_built_by_a_workflow_and_its_link_arrives_on_the_status_chann
     stranger = client.get(f"{API}/ws/status", headers=other).json
     assert _status(emulators, container, stranger, body["status_document"]).status_code == 403
     assert _status(emulators, container, channel, body["status_document"], headers={}).status_code == 403
+    assert_exact_records(container.store.of(BulkDownload))
+    assert_exact_records(container.store.of(DownloadStatus), ("kind", "==", "bulk_download"))
 
 
 def test_a_download_that_cannot_start_answers_503_and_says_so_on_its_status(client, container, team):

@@ -6,8 +6,9 @@ import pytest
 from openpyxl import Workbook
 
 from avp.domain import glossaries
+from avp.domain.aggregates import Glossary, GlossaryTerm, GlossaryVersion
 from avp.providers.embed.local import HashedNgramEmbedder
-from tests.helpers import API
+from tests.helpers import API, assert_exact_records
 from tests.integration.ops_world import build
 
 XLSX = glossaries.XLSX_TYPE
@@ -121,6 +122,10 @@ def test_create_embed_terms_versions_activate_archive(client, world, container):
     actions = {e["action"] for e in container.store.find("audit_logs", [])}
     assert {"glossary.create", "glossary.version.add", "glossary.version.embed", "glossary.activate",
             "glossary.archive"} <= actions
+    assert_exact_records(container.store.of(Glossary))
+    assert_exact_records(container.store.of(GlossaryVersion, glossary_id=g["id"]))
+    for version_id in (v1["id"], v2.json["id"]):
+        assert_exact_records(container.store.of(GlossaryTerm, glossary_id=g["id"], version_id=version_id))
 
 
 def test_who_sees_and_who_changes(client, world):

@@ -12,9 +12,10 @@ import pytest
 import requests
 
 from avp.domain import audit, tenancy, uploads
+from avp.domain.aggregates import Upload
 from avp.local.events import finalized_event, ingest_function
 from avp.media.ffmpeg import run
-from tests.helpers import API, bearer, token_for
+from tests.helpers import API, assert_exact_records, bearer, token_for
 from tests.integration.workflow_fake import FakeRunner, install
 
 pytestmark = pytest.mark.slow  # real media made with ffmpeg, real resumable sessions
@@ -244,6 +245,7 @@ def test_signed_upload_for_auxiliary_files(client, container, producer):
     no_job = client.post(f"{API}/files/signed-upload", json={"filename": "f.vtt", "purpose": "final_vtt", "size_bytes": 10,
                                                              "content_type": "text/vtt", "job_id": "missing"}, headers=headers)
     assert no_job.status_code == 404
+    assert_exact_records(container.store.of(Upload), ("kind", "==", "glossary"))
 
 
 def test_jobs_are_found_by_the_start_of_their_title(client, container, producer):

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 
+from avp.domain.model import TrackVersion
 from avp.domain.tracks import version_path
-from tests.helpers import API
+from tests.helpers import API, assert_exact_records
 from tests.integration.qc_world import SOURCE_VTT
 
 EDITED = SOURCE_VTT.replace("How are you today?", "How are you doing today?")
@@ -75,6 +76,7 @@ def test_save_creates_versions_and_keeps_old_ones(world, client):
     assert qc["cue_count"] == 3 and qc["preset"] == "netflix-en"
     actions = [e["action"] for e in world.store.find("audit_logs", [("target", "==", f"jobs/{job['id']}/tracks/fr_captions")])]
     assert actions.count("track.save") == 2
+    assert_exact_records(world.store.of(TrackVersion, job_id=job["id"], track_id="fr_captions"))
 
 
 def test_malformed_vtt_is_422_with_line_number(world, client):
