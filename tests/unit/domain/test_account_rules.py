@@ -12,10 +12,10 @@ import pytest
 from avp.auth.passwords import hash_password
 from avp.auth.tokens import Principal, secret_hash
 from avp.domain import auth, sessions, throttle, users
-from avp.domain.aggregates import AuditEntry, EmailClaim, PasswordReset, RefreshToken, User
+from avp.domain.aggregates import AuditEntry, EmailClaim, LoginLock, PasswordReset, RefreshToken, User
 from avp.domain.audit import AuditMeta
 from avp.domain.records import now
-from avp.errors import Conflict, Gone, NotFound, Unauthorized
+from avp.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized
 from avp.store.memory import MemoryUnits
 
 META = AuditMeta("u-root", "admin", "req-1", "198.51.100.7")
@@ -127,3 +127,38 @@ def test_a_throttle_counts_each_attempt_in_its_window_and_forgetting_starts_agai
     throttle.forget(db, "login:ip:198.51.100.7", 60)
     hit = throttle.hit(db, "login:ip:198.51.100.7", 60)
     assert hit.count == 1 and 1 <= hit.seconds_left <= 61
+
+
+def test_failed_sign_ins_lock_the_account_and_a_success_clears_its_count(db):
+    settings = SimpleNamespace(login_max_failures=3, login_ip_max_failures=100, lockout_seconds=600, refresh_ttl=3600,
+                               access_ttl=900)
+    account(db, "u1", role="client", password_hash=hash_password("the right passphrase"))
+    wrong = AuditMeta(ip="203.0.113.5")
+    for _ in range(2):
+        with pytest.raises(Unauthorized, match="incorrect email or password"):
+            auth.login(db, settings, "k" * 32, "u1@example.com", "not it at all", wrong)
+    session = auth.login(db, settings, "k" * 32, "U1@example.com", "the right passphrase", wrong)
+    assert session.user.id == "u1" and db.of(User).get("u1").last_login_at
+    for _ in range(2):   # the success started the count again: two more failures do not lock
+        with pytest.raises(Unauthorized):
+            auth.login(db, settings, "k" * 32, "u1@example.com", "not it at all", wrong)
+    with pytest.raises(TooManyRequests):
+        auth.login(db, settings, "k" * 32, "u1@example.com", "not it at all", wrong)
+    with pytest.raises(TooManyRequests):   # locked: even the right password waits
+        auth.login(db, settings, "k" * 32, "u1@example.com", "the right passphrase", wrong)
+    lock = db.of(LoginLock).where()
+    assert len(lock) == 1 and lock[0].at_count == 3 and lock[0].extra == {}
+    actions = [e.action for e in db.of(AuditEntry).where()]
+    assert actions.count("auth.login_failed") == 5 and "auth.lockout" in actions and "auth.login" in actions
+
+
+def test_a_spent_refresh_token_presented_again_revokes_its_whole_family(db):
+    account(db, "u1", role="linguist")
+    first = auth._new_refresh(db, SETTINGS, "u1", family="fam")
+    second = auth.refresh(db, SETTINGS, "k" * 32, first, META).refresh_token
+    with pytest.raises(Unauthorized, match="already used"):
+        auth.refresh(db, SETTINGS, "k" * 32, first, META)
+    assert all(t.revoked for t in db.of(RefreshToken).where(("family", "==", "fam")))
+    with pytest.raises(Unauthorized, match="invalid or expired"):
+        auth.refresh(db, SETTINGS, "k" * 32, second, META)
+    assert last_entry(db).action == "auth.refresh_reuse"
