@@ -16,9 +16,10 @@ from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs
 from avp.domain.audit import AuditMeta
 from avp.domain.model import Job
-from avp.domain.ports import UnitOfWork, Units
+from avp.domain.paging import Page
+from avp.domain.ports import Database, UnitOfWork, Units
+from avp.domain.records import new_id, now
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
-from avp.store import Page, Store, new_id, now
 
 STATES = ("unassigned", "assigned", "in_progress", "submitted", "in_review", "approved", "rejected")
 LINGUIST_OPEN = ("assigned", "in_progress", "rejected")
@@ -114,7 +115,7 @@ def state_view(job: dict[str, Any], lang: str) -> dict[str, Any]:
             "machine_translated": bool(e.get("machine_translated")), "updated_at": e.get("updated_at")}
 
 
-def qc_map(store: Store, principal: Principal, job_id: str) -> dict[str, Any]:
+def qc_map(store: Database, principal: Principal, job_id: str) -> dict[str, Any]:
     """The QC state of every target language the caller may see."""
     return _map_view(principal, access.require_job(store, principal, job_id, "view"))
 
@@ -163,7 +164,7 @@ def _require_assignable(job: dict[str, Any]) -> None:
         raise Conflict(f"cannot assign languages of a job in state {job['status']}")
 
 
-def _check_assignee(store: Store, job: dict[str, Any], user_id: str, role: str) -> None:
+def _check_assignee(store: Database, job: dict[str, Any], user_id: str, role: str) -> None:
     user = store.get(f"users/{user_id}")
     if not user or user.get("deleted") or user.get("disabled"):
         raise Unprocessable({"user_id": ["no such active user"]})
@@ -191,7 +192,7 @@ def _assign_to(e: dict[str, Any], lang: str, role: str, user_id: str, *, replaci
     return new
 
 
-def assign(store: Store, meta: AuditMeta, principal: Principal, job_id: str, lang: str, user_id: str, *,
+def assign(store: Database, meta: AuditMeta, principal: Principal, job_id: str, lang: str, user_id: str, *,
            role: str, replacing: bool, note: str | None = None) -> dict[str, Any]:
     """Assign (or, with `replacing`, reassign) the linguist or reviewer of one target language."""
     job = access.require_job(store, principal, job_id, "assign")
@@ -206,7 +207,7 @@ def assign(store: Store, meta: AuditMeta, principal: Principal, job_id: str, lan
     return state_view(_write(store, meta, job_id, action, mutate, note=note), lang)
 
 
-def bulk_assign(store: Store, meta: AuditMeta, principal: Principal, job_id: str, languages: list[str], *,
+def bulk_assign(store: Database, meta: AuditMeta, principal: Principal, job_id: str, languages: list[str], *,
                 linguist_id: str | None, reviewer_id: str | None) -> dict[str, Any]:
     """Set the linguist and/or reviewer of several target languages at once, all or nothing."""
     if not linguist_id and not reviewer_id:
@@ -246,7 +247,7 @@ def _all_approved(job: dict[str, Any]) -> bool:
     return all(entry(job, lang)["state"] == "approved" for lang in target_languages(job))
 
 
-def move(store: Store, meta: AuditMeta, principal: Principal, job_id: str, lang: str, action: str, *,
+def move(store: Database, meta: AuditMeta, principal: Principal, job_id: str, lang: str, action: str, *,
          reason: str | None = None, note: str | None = None) -> dict[str, Any]:
     """Take one step of the language state machine (409 from the wrong state, with the current one).
     Approving the last language moves the job on to final review."""
@@ -290,7 +291,7 @@ def _require_all_approved(job: dict[str, Any]) -> None:
         raise Conflict("not every language is approved")
 
 
-def mark_cue_reviewed(store: Store, meta: AuditMeta, principal: Principal, job_id: str, lang: str, cue_index: int, *,
+def mark_cue_reviewed(store: Database, meta: AuditMeta, principal: Principal, job_id: str, lang: str, cue_index: int, *,
                       reviewed: bool = True, version: int | None = None,
                       current_version: Callable[[], int | None]) -> dict[str, Any]:
     """Mark (or unmark) one caption cue of a language in review. `version`, when given, must be the
@@ -320,7 +321,7 @@ def comment_view(c: dict[str, Any]) -> dict[str, Any]:
     return {k: c.get(k) for k in ("id", "job_id", "language", "cue_index", "author_id", "text", "created_at")}
 
 
-def add_comment(store: Store, principal: Principal, job_id: str, lang: str, text: str,
+def add_comment(store: Database, principal: Principal, job_id: str, lang: str, text: str,
                 cue_index: int | None = None) -> dict[str, Any]:
     """A comment on a language (optionally on one cue) by anyone who may comment on the job and see the language."""
     job = access.require_job(store, principal, job_id, "comment")
@@ -331,7 +332,7 @@ def add_comment(store: Store, principal: Principal, job_id: str, lang: str, text
     return comment_view(store.create(f"jobs/{job_id}/comments", data, new_id()))
 
 
-def list_comments(store: Store, principal: Principal, job_id: str, lang: str, *, page: int, size: int,
+def list_comments(store: Database, principal: Principal, job_id: str, lang: str, *, page: int, size: int,
                   cursor: str | None = None, cue_index: int | None = None) -> Page:
     """Comments on a language, oldest first."""
     job = access.require_job(store, principal, job_id, "view")
@@ -387,7 +388,7 @@ def _queue_key(role: str, user_id: str, state: str) -> str:
     return f"{role}:{user_id}:{state}"
 
 
-def queue(store: Store, principal: Principal, *, page: int, size: int, cursor: str | None = None,
+def queue(store: Database, principal: Principal, *, page: int, size: int, cursor: str | None = None,
           states: list[str] | None = None) -> Page:
     """The caller's open language work across jobs, oldest assignment first. A linguist's open
     work is assigned / in progress / rejected; a reviewer's is submitted / in review. One query of
