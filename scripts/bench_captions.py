@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pad", type=int, help="speech padding in ms")
     parser.add_argument("--min-silence", type=int, help="shortest pause that splits speech, in ms")
     parser.add_argument("--join-gap", type=float, help="longest silence inside one decode window, in s")
+    parser.add_argument("--pack-gap", type=float, help="silence between windows packed into one encoder pass, in s (0: none)")
     parser.add_argument("--vad-only", action="store_true", help="skip the whole-file decoder (parameter sweeps)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -256,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("nothing to measure")
 
     tuned = {key: value for key, value in (("vad_threshold", args.threshold), ("vad_speech_pad_ms", args.pad),
-                                            ("vad_min_silence_ms", args.min_silence), ("window_join_gap", args.join_gap))
+                                            ("vad_min_silence_ms", args.min_silence), ("window_join_gap", args.join_gap),
+                                            ("pack_gap", args.pack_gap))
              if value is not None}
     whole = LocalTranscriber(LocalSettings(vad_filter=False, **tuned))
     voiced = LocalTranscriber(LocalSettings(vad_filter=True, **tuned))

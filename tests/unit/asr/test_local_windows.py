@@ -1,7 +1,11 @@
 """How the local recognizer cuts voiced audio into decode windows and joins their words again
 (no model needed)."""
 from avp.captions.model import Word
-from avp.providers.asr.local import WINDOW_SECONDS, close_utterances, decode_windows, unheard, within
+import numpy as np
+
+from avp.providers.asr.audio import SAMPLE_RATE
+from avp.providers.asr.local import (WINDOW_SECONDS, PackedWindows, close_utterances, decode_windows, pack_windows, unheard,
+                                     within)
 from avp.providers.asr.timing import Span
 
 
@@ -64,3 +68,30 @@ def test_words_never_run_past_the_media():
     words = within([_w("last", 5.9, 6.1), _w("word.", 6.1, 8.43)], 6.17)
     assert [(w.start, w.end) for w in words] == [(5.9, 6.1), (6.1, 6.17)]
     assert within([_w("late", 6.5, 7.0)], 6.17)[0].start == 6.17
+
+
+def test_short_windows_share_an_encoder_pass_unless_told_to_stay_alone():
+    # A lone word and a sentence's tail, as a first pass leaves them for a second look.
+    rests = [Span(39.6, 41.0), Span(55.5, 60.1), Span(82.1, 83.4), Span(97.9, 102.5), Span(140.0, 165.0)]
+    assert pack_windows(rests, gap=1.0) == [rests[:4], rests[4:]]
+    assert pack_windows(rests, gap=1.0, alone=frozenset({rests[1]})) == [[rests[0]], [rests[1]], rests[2:4], rests[4:]]
+    assert pack_windows(rests, gap=0) == [[r] for r in rests]
+    assert all(sum(w.end - w.start for w in p) + 1.0 * (len(p) - 1) <= WINDOW_SECONDS
+               for p in pack_windows(rests, gap=1.0))
+
+
+def test_packed_words_come_back_at_their_own_time_and_window():
+    samples = np.arange(200 * SAMPLE_RATE, dtype=np.float32)
+    windows = [Span(39.6, 41.0), Span(55.5, 60.1), Span(120.0, 145.0)]
+    packed = PackedWindows.build(samples, pack_windows(windows, gap=1.0), 1.0)
+    assert packed.windows == windows and packed.offsets == [0.0, 2.4, 30.0]
+    assert [(c.start, c.end) for c in packed.clips] == [(0.0, 7.0), (30.0, 55.0)]
+    # Each window's audio sits at its offset, the silence between them is silence.
+    assert packed.audio[int(2.4 * SAMPLE_RATE)] == samples[int(55.5 * SAMPLE_RATE)]
+    assert packed.audio[int(1.9 * SAMPLE_RATE)] == 0
+    assert packed.place(_w("banana", 0.35, 0.9)) == (0, _w("banana", 39.95, 40.5))
+    assert packed.place(_w("again", 3.4, 3.8)) == (1, _w("again", 56.5, 56.9))
+    # A word reaching into the silence belongs to the window holding its middle, inside it.
+    assert packed.place(_w("late", 1.2, 1.7)) == (0, _w("late", 40.8, 41.0))
+    assert packed.place(_w("early", 2.0, 2.6)) == (1, _w("early", 55.5, 55.7))
+    assert packed.place(_w("far", 31.0, 31.5)) == (2, _w("far", 121.0, 121.5))
