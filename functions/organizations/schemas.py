@@ -2,13 +2,24 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from avp.auth.tokens import ROLES
 from avp.captions.presets import PRESETS
+from avp.domain.uploads import parse_requested_outputs
+from avp.errors import Unprocessable
 from avp.schemas import ID, PageQuery
 
 NAME = validate.Length(min=1, max=200)
 
 
+def _requested_outputs(value: dict) -> None:
+    # Checked as a job's are (they become a job's defaults): an unknown key or a voice keyed by ""
+    # would otherwise be stored as given, and Firestore cannot hold an empty field name (a 500).
+    try:
+        parse_requested_outputs(value)
+    except Unprocessable as exc:
+        raise ValidationError(exc.detail.get("requested_outputs", exc.detail)) from exc
+
+
 class OrganizationSettings(Schema):
-    default_requested_outputs = fields.Dict()
+    default_requested_outputs = fields.Dict(validate=_requested_outputs)
     default_style_preset = fields.String(validate=validate.OneOf(sorted(PRESETS)))
     retention_days = fields.Integer(validate=validate.Range(min=1))
 

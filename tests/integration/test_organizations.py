@@ -126,3 +126,20 @@ def test_invite_through_members_route_mails_a_link(client, container):
     assert "new.person@example.com" in mail and "Inviting" in mail and "accept-invitation#token=" in mail
     assert client.post(f"{API}/organizations/{org['id']}/members", json={"user_id": "x", "role": "client", "invite": True},
                        headers=h).status_code == 422
+
+
+def test_default_outputs_are_checked_as_a_jobs_are(client, container):
+    """An organization's default requested outputs become its jobs' defaults: the same rules hold
+    (found by the stateful fuzz: a voice keyed by "" was stored as given and Firestore answered 500)."""
+    token, _ = token_for(client, container, "admin")
+    h = bearer(token)
+    good = {"languages": ["fr", "de-CH"], "tts_preferences": {"voices": {"fr": "fr-voice"}}}
+    made = client.post(f"{API}/organizations", json={"name": "Defaults", "settings": {"default_requested_outputs": good}},
+                       headers=h)
+    assert made.status_code == 201 and made.json["settings"]["default_requested_outputs"] == good
+    for bad in ({"tts_preferences": {"voices": {"": "x"}}}, {"languages": ["not a tag"]}, {"nonsense": True}):
+        for resp in (client.post(f"{API}/organizations", json={"name": "Bad", "settings": {"default_requested_outputs": bad}},
+                                 headers=h),
+                     client.patch(f"{API}/organizations/{made.json['id']}",
+                                  json={"settings": {"default_requested_outputs": bad}}, headers=h)):
+            assert resp.status_code == 422 and "default_requested_outputs" in resp.json["detail"]["settings"], resp.json

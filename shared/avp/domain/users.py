@@ -81,7 +81,10 @@ def create_user(store: Database, meta: AuditMeta, *, email: str, role: str, name
         if claim_ref.get(transaction=txn).exists:
             raise Conflict("a user with this email already exists")
         for org_id in org_ids:
-            org = store.get(f"organizations/{org_id}", txn)
+            try:
+                org = store.get(f"organizations/{org_id}", txn)
+            except NotFound:  # an id no document can have (`..`, `a/b`) names no organization either
+                org = None
             if not org or org.get("deleted"):
                 raise Unprocessable({"org_ids": [f"unknown organization {org_id}"]})
         txn.create(claim_ref, EmailClaim(user_id=user.id).to_doc())
