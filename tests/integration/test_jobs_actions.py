@@ -9,6 +9,7 @@ import pytest
 
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs
+from avp.domain.aggregates import Client, Organization, Project
 from avp.pipeline.__main__ import main as pipeline_main
 from avp.pipeline.__main__ import run_step
 from tests.helpers import API, bearer, token_for
@@ -19,10 +20,10 @@ from tests.integration.test_upload import make_media
 def team(client, container):
     """An organization with a client, and one signed-in user per role that can see its jobs."""
     store = container.store
-    store.set("organizations/org-1", {"name": "Org", "deleted": False})
-    store.set("clients/cl-1", {"org_id": "org-1", "name": "Client", "deleted": False})
-    store.set("clients/cl-1/projects/pr-1", {"client_id": "cl-1", "org_id": "org-1", "name": "P", "deleted": False,
-                                             "archived": False})
+    # Fixed ids the seeded jobs name; typed records, so the documents have the shape tenancy writes.
+    store.of(Organization).put(Organization(id="org-1", name="Org", name_key="org"))
+    store.of(Client).put(Client(id="cl-1", org_id="org-1", name="Client", name_key="client"))
+    store.of(Project, client_id="cl-1").put(Project(id="pr-1", client_id="cl-1", org_id="org-1", name="P"))
     fields = {"production": {"org_ids": ["org-1"]}, "reviewer": {"org_ids": ["org-1"]},
               "project_manager": {"org_ids": ["org-1"], "pm_client_ids": ["cl-1"]},
               "client": {"org_ids": ["org-1"], "team_client_ids": ["cl-1"]}, "linguist": {"org_ids": ["org-1"]}}

@@ -8,6 +8,7 @@ import pytest
 
 from avp.auth.tokens import Principal
 from avp.domain import access, jobs
+from avp.domain.aggregates import Client, Organization
 from tests.helpers import API, bearer, login, make_user
 
 pytestmark = pytest.mark.slow  # 500 jobs and seven accounts per test: a few seconds each
@@ -21,9 +22,9 @@ STATES = ("processing", "pending_qc", "language_qc", "complete")
 def world(client, container):
     store = container.store
     for org in ORGS:
-        store.set(f"organizations/{org}", {"name": org, "deleted": False})
+        store.of(Organization).put(Organization(id=org, name=org, name_key=org))
     for cid, org in CLIENTS.items():
-        store.set(f"clients/{cid}", {"org_id": org, "name": cid, "deleted": False})
+        store.of(Client).put(Client(id=cid, org_id=org, name=cid, name_key=cid))
     people = {
         "admin": make_user(container, "admin"),
         "production": make_user(container, "production"),

@@ -164,3 +164,63 @@ def test_a_unit_of_work_commits_together_or_not_at_all(db):
     assert db.of(ShareLink).get("s1").label == "changed" and db.of(ReviewNote, job_id="j").lookup("n2") is None
     with pytest.raises(Conflict):
         db.atomically(lambda uow: uow.of(ShareLink).add(ShareLink(id="s1", job_id="j", secret_hash="h")))
+
+
+def test_sums_and_means_are_aggregations_over_the_matching_records(db):
+    notes = db.of(ReviewNote, job_id="j1")
+    for n in range(4):
+        notes.add(note("j1", n, status="open" if n < 3 else "resolved"))
+    assert notes.sum("timestamp", ("status", "==", "open")) == 3.0 and notes.sum("timestamp") == 6.0
+    assert notes.average("timestamp", ("status", "==", "open")) == 1.0
+    assert notes.sum("timestamp", ("status", "==", "none")) == 0.0
+    assert notes.average("timestamp", ("status", "==", "none")) in (None, 0.0)  # the emulator answers 0
+
+
+def _stored_job(db, job_id: str, **fields) -> None:
+    from avp.domain.model import Job
+
+    db.atomically(lambda uow: uow.jobs.add(Job(id=job_id, org_id="o1", title=job_id, **fields)))
+
+
+def test_jobs_are_read_and_counted_outside_a_unit_of_work_but_never_written_there(db):
+    from avp.domain.model import Job
+
+    _stored_job(db, "j1", status="failed", client_id="c1")
+    _stored_job(db, "j2", status="queued", client_id="c1")
+    _stored_job(db, "j3", status="failed", client_id="c2")
+    jobs = db.of(Job)
+    found = jobs.lookup("j1")
+    assert isinstance(found, Job) and found.client_id == "c1" and jobs.lookup("nope") is None
+    with pytest.raises(NotFound, match="job not found"):
+        jobs.get("nope")
+    assert jobs.count(("status", "==", "failed")) == 2
+    assert [j.id for j in jobs.where(("client_id", "==", "c1"), order_by=[("title", "desc")])] == ["j2", "j1"]
+    first = jobs.page([("status", "==", "failed")], ("title", "asc"), 1, 1)
+    assert [j.id for j in first.items] == ["j1"] and first.next_cursor
+    with pytest.raises(TypeError):
+        jobs.update("j1", {"status": "complete"})
+    with pytest.raises(TypeError):
+        jobs.put(found)
+    assert db.read_job("j1").status == "failed"
+
+
+def test_a_unit_of_work_finds_jobs_by_field_and_saves_them(db):
+    _stored_job(db, "j1", client_id="c1", project_id="p1")
+    _stored_job(db, "j2", client_id="c2")
+
+    def detach(uow):
+        found = uow.jobs.where(("client_id", "==", "c1"))
+        for job in found:
+            job.client_id = job.project_id = None
+            uow.jobs.save(job)
+        return [j.id for j in found]
+
+    assert db.atomically(detach) == ["j1"]
+    assert db.read_job("j1").client_id is None and db.read_job("j2").client_id == "c2"
+
+
+def test_a_unit_of_work_reads_a_group(db):
+    for job in ("a", "b"):
+        db.of(ReviewNote, job_id=job).add(note(job, 1))
+    seen = db.atomically(lambda uow: sorted(n.job_id for n in uow.group(ReviewNote).where(("text", "==", "note 1"))))
+    assert seen == ["a", "b"]

@@ -47,7 +47,8 @@ STORE_FILE = Path(sys.modules[Store.__module__].__file__).resolve()
 STORE_PACKAGE = STORE_FILE.parent  # the adapters: the store, its repositories, the in-memory twin
 THIS_FILE = Path(__file__).resolve()
 SOURCES = (REPO / "shared/avp", REPO / "functions")
-QUERY_METHODS = {"find", "find_one", "query", "paginate", "count", "where", "first", "page", "delete_where"}
+QUERY_METHODS = {"find", "find_one", "query", "paginate", "count", "where", "first", "page", "delete_where", "sum",
+                 "average"}
 REPOSITORY_FACTORIES = {"of", "group"}  # store.of(Kind).where(...) is a query of the store
 MAX_COMPOSITE_INDEXES = 200  # Firestore's per-database limit
 
@@ -289,7 +290,9 @@ def _caller() -> tuple[str, str]:
                      or frame.f_code.co_name.startswith("<")):
         frame = frame.f_back
     assert frame is not None
-    return str(Path(frame.f_code.co_filename).resolve().relative_to(REPO)), frame.f_code.co_name
+    # A unit of work's body (`def work(uow)` inside `delete_client`) is reported as the function around it.
+    outer = frame.f_code.co_qualname.split(".<locals>.")[0].rsplit(".", 1)[-1]
+    return str(Path(frame.f_code.co_filename).resolve().relative_to(REPO)), outer
 
 
 class RecordingStore(Store):
@@ -358,7 +361,7 @@ def _default_doc(path: str) -> dict[str, Any]:
     """Any document the scenarios read without seeding it: alive, of organization o1 / client c1."""
     return {"deleted": False, "org_id": "o1", "client_id": "c1", "name": "n", "name_key": "n", "status": "active",
             "role": "client", "access_keys": ["org:o1", "client:c1", "orgwide:o1"], "embedding_status": "ready",
-            "user_id": "u-x", "created_at": NOW, "pm_ids": [], "member_ids": []}
+            "user_id": "u-x", "created_at": NOW, "pm_ids": [], "member_ids": [], "email": "x@example.com"}
 
 
 def _store() -> RecordingStore:
@@ -502,6 +505,9 @@ def _tenancy(store: RecordingStore) -> None:
     access.visible_client_ids(store, who("production"))  # as require_client asks it
     store.docs["organizations/o1/members/u-x"] = {"role": "client", "user_id": "u-x", "org_id": "o1", "deleted": False}
     tenancy.remove_member(store, META, ADMIN, "o1", "u-x")
+    tenancy.delete_team(store, META, "c1", "t1")  # the client's other teams
+    tenancy.delete_project(store, META, "c1", "p1", force=True)  # its jobs, to detach
+    tenancy.delete_client(store, META, "c1", force=True)  # its jobs, teams and projects
 
 
 def _tracks(store: RecordingStore) -> None:
@@ -592,9 +598,11 @@ def _query_call_sites() -> set[tuple[str, str]]:
             if path.resolve().parent == STORE_PACKAGE:
                 continue
             tree = ast.parse(path.read_text(), str(path))
+            nested = {id(inner) for outer in ast.walk(tree) if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef))
+                      for inner in ast.walk(outer) if inner is not outer and isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))}
             for node in ast.walk(tree):
-                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    continue
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or id(node) in nested:
+                    continue  # a nested function's queries count as the outer function's
                 for call in ast.walk(node):
                     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                             and call.func.attr in QUERY_METHODS):
@@ -605,6 +613,8 @@ def _query_call_sites() -> set[tuple[str, str]]:
                         sites.add((str(path.resolve().relative_to(REPO)), node.name))
                         continue
                     named = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
+                    if named == "jobs" and call.func.attr == "where":  # uow.jobs.where(...): the job repository
+                        sites.add((str(path.resolve().relative_to(REPO)), node.name))
                     if named == "store" and call.func.attr not in ("where", "first", "page"):
                         sites.add((str(path.resolve().relative_to(REPO)), node.name))
     return sites

@@ -10,12 +10,14 @@ Not visible -> 404 (existence is not leaked). Visible but not allowed -> 403.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from avp.auth.tokens import Principal
+from avp.domain.aggregates import Client, Organization, User
+from avp.domain.model import Job
+from avp.domain.ports import Database
 from avp.errors import Forbidden, NotFound
-from avp.store import Store
 
 MAX_KEYS = 30  # Firestore's limit on array-contains-any values
 
@@ -48,14 +50,15 @@ JOB_ACTIONS: dict[str, set[str]] = {
 }
 
 
-def user_record(store: Store, principal: Principal) -> dict[str, Any]:
-    user = store.get(f"users/{principal.user_id}")
-    if not user or user.get("deleted") or user.get("disabled"):
+def user_record(store: Database, principal: Principal) -> User:
+    """The caller's account as stored now (404 when it is gone, deleted or disabled)."""
+    user = store.of(User).lookup(principal.user_id)
+    if user is None or not user.active:
         raise NotFound("user not found")
     return user
 
 
-def principal_keys(store: Store, principal: Principal) -> list[str] | None:
+def principal_keys(store: Database, principal: Principal) -> list[str] | None:
     """The caller's access keys; None means everything (admin). Read fresh from the user record,
     so a membership change applies at once, not at the next token."""
     if principal.is_admin:
@@ -63,21 +66,21 @@ def principal_keys(store: Store, principal: Principal) -> list[str] | None:
     user = user_record(store, principal)
     uid = principal.user_id
     keys = [f"user:{uid}"]
-    role = user["role"]
+    role = user.role
     if role in ("production", "reviewer"):
-        keys += [f"org:{o}" for o in user.get("org_ids", [])]
+        keys += [f"org:{o}" for o in user.org_ids]
     if role == "reviewer":
         keys.append(f"reviewer:{uid}")
     if role == "project_manager":
-        keys += [f"client:{c}" for c in user.get("pm_client_ids", [])]
+        keys += [f"client:{c}" for c in user.pm_client_ids]
     if role == "client":
-        keys += [f"client:{c}" for c in user.get("team_client_ids", [])]
+        keys += [f"client:{c}" for c in user.team_client_ids]
     if role == "linguist":
         keys.append(f"linguist:{uid}")
     return sorted(set(keys))[:MAX_KEYS]
 
 
-def job_keys(job: dict[str, Any]) -> list[str]:
+def job_keys(job: Mapping[str, Any]) -> list[str]:
     """The access keys a job must carry; every writer of org/client/creator/assignees recomputes them."""
     keys = {f"org:{job['org_id']}"}
     if job.get("client_id"):
@@ -92,7 +95,7 @@ def job_keys(job: dict[str, Any]) -> list[str]:
     return sorted(keys)
 
 
-def visible_job_filter(store: Store, principal: Principal) -> list[tuple[str, str, Any]] | None:
+def visible_job_filter(store: Database, principal: Principal) -> list[tuple[str, str, Any]] | None:
     """Store filters restricting a job query to what the caller may see; None when nothing is visible."""
     keys = principal_keys(store, principal)
     if keys is None:
@@ -100,23 +103,23 @@ def visible_job_filter(store: Store, principal: Principal) -> list[tuple[str, st
     return [("access_keys", "array_contains_any", keys)] if keys else None
 
 
-def can_see_job(store: Store, principal: Principal, job: dict[str, Any]) -> bool:
+def can_see_job(store: Database, principal: Principal, job: Mapping[str, Any]) -> bool:
     if job.get("deleted") and not principal.is_admin:
         return False
     keys = principal_keys(store, principal)
     return keys is None or bool(set(keys) & set(job.get("access_keys") or job_keys(job)))
 
 
-def require_job(store: Store, principal: Principal, job_id: str, action: str = "view") -> dict[str, Any]:
+def require_job(store: Database, principal: Principal, job_id: str, action: str = "view") -> Job:
     """The job if the caller may see it (else 404) and may take `action` on it (else 403)."""
-    job = store.get(f"jobs/{job_id}")
+    job = store.of(Job).lookup(job_id)
     if job is None or not can_see_job(store, principal, job):
         raise NotFound("job not found")
     check_job_action(principal, job, action)
     return job
 
 
-def check_job_action(principal: Principal, job: dict[str, Any], action: str) -> None:
+def check_job_action(principal: Principal, job: Mapping[str, Any], action: str) -> None:
     if principal.is_admin:
         return
     if principal.role not in JOB_ACTIONS[action]:
@@ -128,72 +131,72 @@ def require_role(principal: Principal, roles: Iterable[str]) -> None:
         raise Forbidden(f"requires role: {', '.join(sorted(set(roles)))}")
 
 
-def member_org_ids(store: Store, principal: Principal) -> list[str] | None:
+def member_org_ids(store: Database, principal: Principal) -> list[str] | None:
     """Organizations the caller belongs to (None: all, for admin)."""
     if principal.is_admin:
         return None
-    return list(user_record(store, principal).get("org_ids", []))
+    return list(user_record(store, principal).org_ids)
 
 
-def require_org(store: Store, principal: Principal, org_id: str, action: str = "view") -> dict[str, Any]:
+def require_org(store: Database, principal: Principal, org_id: str, action: str = "view") -> Organization:
     """The organization if the caller is a member (else 404); changes are admin-only (else 403)."""
-    org = store.get(f"organizations/{org_id}")
+    org = store.of(Organization).lookup(org_id)
     orgs = member_org_ids(store, principal)
-    if org is None or org.get("deleted") or (orgs is not None and org_id not in orgs):
+    if org is None or org.deleted or (orgs is not None and org_id not in orgs):
         raise NotFound("organization not found")
     if action != "view" and not principal.is_admin:
         raise Forbidden("only an administrator may change an organization")
     return org
 
 
-def visible_client_ids(store: Store, principal: Principal) -> set[str] | None:
+def visible_client_ids(store: Database, principal: Principal) -> set[str] | None:
     """Clients the caller may see: admin all; production/reviewer those of their organizations;
     PMs their clients; client users the clients of their teams; linguists none by listing."""
     if principal.is_admin:
         return None
     user = user_record(store, principal)
-    role = user["role"]
+    role = user.role
     if role in ("production", "reviewer"):
         ids: set[str] = set()
-        for org_id in user.get("org_ids", []):
-            ids |= {c["id"] for c in store.find("clients", [("org_id", "==", org_id), ("deleted", "==", False)])}
+        for org_id in user.org_ids:
+            ids |= {c.id for c in store.of(Client).where(("org_id", "==", org_id), ("deleted", "==", False))}
         return ids
     if role == "project_manager":
-        return set(user.get("pm_client_ids", []))
+        return set(user.pm_client_ids)
     if role == "client":
-        return set(user.get("team_client_ids", []))
+        return set(user.team_client_ids)
     return set()
 
 
-def client_list_orgs(store: Store, principal: Principal) -> list[str] | None:
+def client_list_orgs(store: Database, principal: Principal) -> list[str] | None:
     """The organizations whose clients the caller sees as a whole (production and reviewers), so
     their client list can be one query by organization; None for everyone else."""
     if principal.is_admin:
         return None
     user = user_record(store, principal)
-    return list(user.get("org_ids", [])) if user["role"] in ("production", "reviewer") else None
+    return list(user.org_ids) if user.role in ("production", "reviewer") else None
 
 
-def require_client(store: Store, principal: Principal, client_id: str, action: str = "view") -> dict[str, Any]:
+def require_client(store: Database, principal: Principal, client_id: str, action: str = "view") -> Client:
     """The client if visible (else 404). `manage` (teams' members) is for admins and the client's PMs;
     anything else that changes is admin-only (403)."""
-    client = store.get(f"clients/{client_id}")
+    client = store.of(Client).lookup(client_id)
     visible = visible_client_ids(store, principal)
-    if client is None or client.get("deleted") or (visible is not None and client_id not in visible):
+    if client is None or client.deleted or (visible is not None and client_id not in visible):
         raise NotFound("client not found")
     if action == "view" or principal.is_admin:
         return client
-    if action == "manage" and principal.role == "project_manager" and principal.user_id in client.get("pm_ids", []):
+    if action == "manage" and principal.role == "project_manager" and principal.user_id in client.pm_ids:
         return client
     raise Forbidden("not allowed to change this client")
 
 
-def require_inviter(principal: Principal, role: str, client: dict[str, Any] | None) -> None:
+def require_inviter(principal: Principal, role: str, client: Client | None) -> None:
     """Admins may invite anyone; a PM may invite client users into a client they manage (never a
     wider role, so an invitation cannot raise anyone above the PM's own reach)."""
     if principal.is_admin:
         return
     if (principal.role == "project_manager" and role == "client" and client is not None
-            and principal.user_id in client.get("pm_ids", [])):
+            and principal.user_id in client.pm_ids):
         return
     raise Forbidden("only an administrator, or a client's PM inviting client users, may invite")

@@ -16,6 +16,123 @@ from avp.domain.records import Record
 # -- tenancy: organizations, members, clients, teams, projects ---------------------------------
 
 
+@dataclass(kw_only=True)
+class Organization(Record):
+    """A tenant: its members, clients and jobs belong to it. `name_key` (the name folded for
+    comparison) orders lists and backs the name's uniqueness claim (`OrganizationName`)."""
+
+    COLLECTION = "organizations"
+    NOUN = "organization"
+
+    name: str
+    name_key: str
+    slug: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    member_count: int = 0
+    deleted: bool = False
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Member(Record):
+    """A user's membership of an organization, with their role there; its id is the user's id."""
+
+    COLLECTION = "organizations/{org_id}/members"
+    NOUN = "member"
+
+    user_id: str
+    org_id: str
+    role: str
+    added_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Client(Record):
+    """A customer of an organization: its PMs (`pm_ids`), teams of client users, and projects."""
+
+    COLLECTION = "clients"
+    NOUN = "client"
+
+    org_id: str
+    name: str
+    name_key: str
+    pm_ids: list[str] = field(default_factory=list)
+    team_count: int = 0
+    project_count: int = 0
+    deleted: bool = False
+    deleted_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Team(Record):
+    """Client users who see the client's jobs."""
+
+    COLLECTION = "clients/{client_id}/teams"
+    NOUN = "team"
+
+    client_id: str
+    org_id: str
+    name: str
+    member_ids: list[str] = field(default_factory=list)
+    created_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Project(Record):
+    """A client's grouping of jobs; archived projects take no new jobs."""
+
+    COLLECTION = "clients/{client_id}/projects"
+    NOUN = "project"
+
+    client_id: str
+    org_id: str
+    name: str
+    description: str | None = None
+    archived: bool = False
+    deleted: bool = False
+    deleted_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class NameClaim(Record):
+    """One name taken within a scope: its id is a hash of the scope and the folded name, so
+    "the name is unique" is one document a unit of work reads and writes."""
+
+    owner_id: str
+    name: str
+
+
+@dataclass(kw_only=True)
+class OrganizationName(NameClaim):
+    """An organization's claim on its name (unique across the platform)."""
+
+    COLLECTION = "organization_names"
+    NOUN = "organization name"
+
+
+@dataclass(kw_only=True)
+class ClientName(NameClaim):
+    """A client's claim on its name (unique within its organization)."""
+
+    COLLECTION = "client_names"
+    NOUN = "client name"
+
+
+@dataclass(kw_only=True)
+class HealthProbe(Record):
+    """A throwaway document the health check writes, reads back and deletes."""
+
+    COLLECTION = "health"
+    NOUN = "health probe"
+
+    at: dt.datetime | None = None
+
+
 # -- accounts: users, sessions, invitations ------------------------------------------------------
 
 

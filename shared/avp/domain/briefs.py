@@ -24,7 +24,7 @@ from typing import Any
 
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, uploads
-from avp.domain.aggregates import Brief
+from avp.domain.aggregates import Brief, Client
 from avp.domain.audit import AuditMeta
 from avp.domain.paging import Page
 from avp.domain.ports import Database, UnitOfWork
@@ -60,21 +60,21 @@ def reader_keys(store: Database, principal: Principal) -> list[str] | None:
         return None
     user = access.user_record(store, principal)
     keys = [f"user:{principal.user_id}"]
-    role = user["role"]
+    role = user.role
     if role == "production":
-        keys += [f"org:{o}" for o in user.get("org_ids", [])]
+        keys += [f"org:{o}" for o in user.org_ids]
     elif role == "project_manager":
-        keys += [f"client:{c}" for c in user.get("pm_client_ids", [])]
+        keys += [f"client:{c}" for c in user.pm_client_ids]
     elif role == "client":
-        keys += [f"client:{c}" for c in user.get("team_client_ids", [])]
+        keys += [f"client:{c}" for c in user.team_client_ids]
     return sorted(set(keys))[:access.MAX_KEYS]
 
 
 def _is_pm(store: Database, principal: Principal, client_id: str | None) -> bool:
     if not client_id or principal.role != "project_manager":
         return False
-    client = store.get(f"clients/{client_id}") or {}
-    return principal.user_id in client.get("pm_ids", [])
+    client = store.of(Client).lookup(client_id)
+    return client is not None and principal.user_id in client.pm_ids
 
 
 def require_brief(store: Database, principal: Principal, brief_id: str, action: str = "view") -> Brief:

@@ -27,7 +27,7 @@ from typing import Any
 from avp import logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, uploads
-from avp.domain.aggregates import Glossary, GlossaryTerm, GlossaryVersion
+from avp.domain.aggregates import Client, Glossary, GlossaryTerm, GlossaryVersion
 from avp.domain.audit import AuditMeta
 from avp.domain.paging import Page
 from avp.domain.ports import Database, UnitOfWork
@@ -261,12 +261,12 @@ def reader_keys(store: Database, principal: Principal) -> list[str] | None:
     if principal.is_admin:
         return None
     user = access.user_record(store, principal)
-    orgs = user.get("org_ids", [])
-    role = user["role"]
+    orgs = user.org_ids
+    role = user.role
     if role in ("production", "reviewer", "linguist"):
         keys = [f"org:{o}" for o in orgs]
     else:
-        clients = user.get("pm_client_ids" if role == "project_manager" else "team_client_ids", [])
+        clients = user.pm_client_ids if role == "project_manager" else user.team_client_ids
         keys = [f"client:{c}" for c in clients] + [f"orgwide:{o}" for o in orgs]
     return sorted(set(keys))[:access.MAX_KEYS]
 
@@ -275,9 +275,10 @@ def _may_manage(store: Database, principal: Principal, org_id: str, client_id: s
     if principal.is_admin:
         return True
     if principal.role == "production":
-        return org_id in access.user_record(store, principal).get("org_ids", [])
+        return org_id in access.user_record(store, principal).org_ids
     if principal.role == "project_manager" and client_id:
-        return principal.user_id in (store.get(f"clients/{client_id}") or {}).get("pm_ids", [])
+        client = store.of(Client).lookup(client_id)
+        return client is not None and principal.user_id in client.pm_ids
     return False
 
 

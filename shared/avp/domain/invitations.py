@@ -10,7 +10,7 @@ from typing import Any
 from avp.auth.tokens import Principal, new_secret, secret_hash
 from avp.config import Settings
 from avp.domain import access, audit, auth, tenancy, users
-from avp.domain.aggregates import Invitation, User
+from avp.domain.aggregates import Client, Invitation, Member, Organization, Team, User
 from avp.domain.audit import AuditMeta
 from avp.domain.ports import Database, UnitOfWork
 from avp.domain.records import new_id, now
@@ -44,14 +44,14 @@ def invitation_view(invitation: Invitation) -> dict[str, Any]:
     return {k: getattr(invitation, k) for k in VIEW_FIELDS}
 
 
-def _target(store: Database, request: InvitationRequest) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def _target(store: Database, request: InvitationRequest) -> tuple[Client | None, Team | None]:
     """The client and team named by the request, checked to belong to its organization."""
     if request.team_id and not request.client_id:
         raise Unprocessable({"team_id": ["a team needs its client_id"]})
-    client = store.get(f"clients/{request.client_id}") if request.client_id else None
-    if request.client_id and (client is None or client.get("deleted") or client["org_id"] != request.org_id):
+    client = store.of(Client).lookup(request.client_id) if request.client_id else None
+    if request.client_id and (client is None or client.deleted or client.org_id != request.org_id):
         raise Unprocessable({"client_id": ["no such client in this organization"]})
-    team = store.get(f"clients/{request.client_id}/teams/{request.team_id}") if request.team_id else None
+    team = store.of(Team, client_id=request.client_id).lookup(request.team_id) if request.team_id else None
     if request.team_id and team is None:
         raise Unprocessable({"team_id": ["no such team in this client"]})
     return client, team
@@ -86,9 +86,9 @@ def create(store: Database, mailer: Any, settings: Settings, principal: Principa
     store.atomically(change)
     inviter = store.of(User).lookup(principal.user_id)
     inviter_name = (inviter.name or inviter.email) if inviter else "An administrator"
-    where = f" ({team['name']}, {client['name']})" if team and client else (f" ({client['name']})" if client else "")
-    mailer.send(email, f"You are invited to {org['name']} on avp",
-                f"{inviter_name} invited you to join {org['name']}{where} "
+    where = f" ({team.name}, {client.name})" if team and client else (f" ({client.name})" if client else "")
+    mailer.send(email, f"You are invited to {org.name} on avp",
+                f"{inviter_name} invited you to join {org.name}{where} "
                 f"on avp as {request.role.replace('_', ' ')}.\n\nAccept the invitation here (valid until "
                 f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{settings.public_url}/accept-invitation#token={token}\n\n"
                 "If you did not expect this, ignore this message.")
@@ -114,50 +114,45 @@ def _by_token(store: Database, token: str) -> Invitation:
 def preview(store: Database, token: str) -> dict[str, Any]:
     """What the invitee is shown before accepting: who invited whom to what, until when."""
     invitation = _by_token(store, token)
-    org = store.get(f"organizations/{invitation.org_id}") or {}
+    org = store.of(Organization).lookup(invitation.org_id)
     inviter = store.of(User).lookup(invitation.invited_by) if invitation.invited_by else None
-    client = store.get(f"clients/{invitation.client_id}") if invitation.client_id else None
-    team = store.get(f"clients/{invitation.client_id}/teams/{invitation.team_id}") if invitation.team_id else None
-    return {"email": invitation.email, "org_id": invitation.org_id, "org_name": org.get("name"),
+    client = store.of(Client).lookup(invitation.client_id) if invitation.client_id else None
+    team = store.of(Team, client_id=invitation.client_id).lookup(invitation.team_id) if invitation.team_id else None
+    return {"email": invitation.email, "org_id": invitation.org_id, "org_name": org.name if org else None,
             "role": invitation.role, "invited_by_name": (inviter.name or inviter.email) if inviter else None,
-            "client_name": client["name"] if client else None, "team_name": team["name"] if team else None,
+            "client_name": client.name if client else None, "team_name": team.name if team else None,
             "expires_at": invitation.expires_at, "existing_account": users.find_by_email(store, invitation.email) is not None}
 
 
 def _grant(store: Database, invitation_id: str, user_id: str, meta: AuditMeta) -> User:
     """Use the invitation (exactly once) and give `user_id` its memberships, in one transaction."""
 
-    def txn_fn(txn) -> User:
-        # Raw transaction until tenancy's membership writers take a unit of work.
-        found = store.get(f"invitations/{invitation_id}", txn)
-        invitation = _usable(Invitation.from_doc(invitation_id, found) if found else None)
-        doc = store.get(f"users/{user_id}", txn)
-        if doc is None or doc.get("deleted"):
+    def work(uow: UnitOfWork) -> User:
+        invitation = _usable(uow.of(Invitation).lookup(invitation_id))
+        user = uow.of(User).lookup(user_id)
+        if user is None or user.deleted:
             raise NotFound("user not found")
-        _require_same_role(User.from_doc(user_id, doc), invitation)
-        org_path = f"organizations/{invitation.org_id}"
-        org = store.get(org_path, txn)
-        if org is None or org.get("deleted"):
+        _require_same_role(user, invitation)
+        org = uow.of(Organization).lookup(invitation.org_id)
+        if org is None or org.deleted:
             raise Gone("the organization of this invitation no longer exists")
-        already_member = store.get(f"{org_path}/members/{user_id}", txn) is not None
-        team = store.get(f"clients/{invitation.client_id}/teams/{invitation.team_id}", txn) if invitation.team_id else None
-        client = (store.get(f"clients/{invitation.client_id}", txn)
-                  if invitation.client_id and doc["role"] == invitation.role == "project_manager" else None)
+        already_member = uow.of(Member, org_id=invitation.org_id).lookup(user_id) is not None
+        team = uow.of(Team, client_id=invitation.client_id).lookup(invitation.team_id) if invitation.team_id else None
+        client = (uow.of(Client).lookup(invitation.client_id)
+                  if invitation.client_id and user.role == invitation.role == "project_manager" else None)
         if not already_member:
-            tenancy.join_organization(store, txn, meta, invitation.org_id, doc, invitation.role)
-        if team and user_id not in team["member_ids"]:
-            tenancy.require_fitting_member({"org_id": invitation.org_id}, doc, "client", "token")
-            tenancy.join_team(store, txn, meta, team, doc)
-        if client and not client.get("deleted"):
-            tenancy.grant_pm(store, txn, meta, client, doc)
-        tenancy.write_memberships(store, txn, doc)
-        txn.update(store.ref(f"invitations/{invitation_id}"), {"status": "accepted", "accepted_at": now(),
-                                                                "accepted_user_id": user_id})
-        audit.record(store, meta, "invitation.accept", f"invitations/{invitation_id}", after={"user_id": user_id},
-                     transaction=txn)
-        return User.from_doc(user_id, {k: v for k, v in doc.items() if k != "id"})
+            tenancy.join_organization(uow, meta, invitation.org_id, user, invitation.role)
+        if team and user_id not in team.member_ids:
+            tenancy.require_fitting_member(invitation.org_id, user, "client", "token")
+            tenancy.join_team(uow, meta, team, user)
+        if client and not client.deleted:
+            tenancy.grant_pm(uow, meta, client, user)
+        tenancy.write_memberships(uow, user)
+        uow.of(Invitation).update(invitation_id, {"status": "accepted", "accepted_at": now(), "accepted_user_id": user_id})
+        uow.audit.append(audit.entry(meta, "invitation.accept", f"invitations/{invitation_id}", after={"user_id": user_id}))
+        return user
 
-    return store.transaction(txn_fn)
+    return store.atomically(work)
 
 
 def _require_same_role(user: User, invitation: Invitation) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from avp import logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, plan
+from avp.domain.aggregates import Client, Organization, Project
 from avp.domain.audit import AuditMeta
 from avp.domain.model import ASSET_KINDS, Asset, Job, job_outputs, language_outputs, requested_kinds
 from avp.domain.paging import Page
@@ -264,24 +265,24 @@ def resolve_placement(store: Database, principal: Principal | None, org_id: str 
     `principal` None is the platform itself (storage events): any organization, named explicitly."""
     orgs = access.member_org_ids(store, principal) if principal else None
     if client_id:
-        client = access.require_client(store, principal, client_id) if principal else store.get(f"clients/{client_id}")
-        if client is None or client.get("deleted"):
+        client = access.require_client(store, principal, client_id) if principal else store.of(Client).lookup(client_id)
+        if client is None or client.deleted:
             raise NotFound("client not found")
-        if org_id and client["org_id"] != org_id:
+        if org_id and client.org_id != org_id:
             raise Unprocessable({"client_id": ["the client belongs to another organization"]})
-        org_id = client["org_id"]
+        org_id = client.org_id
     if not org_id:
         if orgs is None or len(orgs) != 1:
             raise Unprocessable({"org_id": ["required: name the organization the job belongs to"]})
         org_id = orgs[0]
-    org = store.get(f"organizations/{org_id}")
-    if org is None or org.get("deleted") or (orgs is not None and org_id not in orgs):
+    org = store.of(Organization).lookup(org_id)
+    if org is None or org.deleted or (orgs is not None and org_id not in orgs):
         raise NotFound("organization not found")
     if project_id:
         if not client_id:
             raise Unprocessable({"project_id": ["a project needs its client_id"]})
-        project = store.get(f"clients/{client_id}/projects/{project_id}")
-        if project is None or project.get("deleted") or project.get("archived"):
+        project = store.of(Project, client_id=client_id).lookup(project_id)
+        if project is None or project.deleted or project.archived:
             raise NotFound("project not found")
     return {"org_id": org_id, "client_id": client_id, "project_id": project_id}
 

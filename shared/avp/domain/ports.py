@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
-from avp.domain.records import Record, Records, Repository
+from avp.domain.records import Filter, Record, Records, Repository
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
@@ -27,6 +27,10 @@ class JobRepository(Protocol):
 
     def save(self, job: Job) -> None:
         """Write what changed in `job` since it was read, and its status mirror, at commit."""
+        ...
+
+    def where(self, *filters: Filter) -> list[Job]:
+        """The jobs matching every filter, read in this unit of work (so each may be saved)."""
         ...
 
 
@@ -64,6 +68,10 @@ class UnitOfWork(Protocol):
 
     def of(self, kind: type[R], **parent: str) -> Repository[R]:
         """The repository of `kind` under `parent` ids, inside this unit of work."""
+        ...
+
+    def group(self, kind: type[R]) -> Repository[R]:
+        """Records of `kind` under every parent, read inside this unit of work (read only)."""
         ...
 
 

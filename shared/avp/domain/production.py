@@ -11,7 +11,9 @@ from avp.domain import access, jobs, language_qc, tracks
 from avp.domain.audit import AuditMeta
 from avp.errors import AvpError, Conflict, Unprocessable
 from avp.domain import plan
-from avp.store import Page, Store
+from avp.domain.model import Job
+from avp.domain.paging import Page
+from avp.domain.ports import Database
 
 if TYPE_CHECKING:
     from avp.domain.ports import WorkflowRunner
@@ -23,13 +25,14 @@ log = logs.get("domain.production")
 FINAL_VTT_STATES = {"pending_qc", "language_qc", "final_review", "complete", "blocked_on_source", "rejected"}
 
 
-def failure_view(job: dict[str, Any]) -> dict[str, Any]:
-    return {"job_id": job["id"], "title": job.get("title"), "org_id": job.get("org_id"), "client_id": job.get("client_id"),
-            "failed_step": job.get("failed_step"), "failure_reason": job.get("failure_reason"),
-            "failed_at": job.get("updated_at"), "steps_done": job.get("steps_done") or []}
+def failure_view(job: Job) -> dict[str, Any]:
+    """A failed job as the API's FailedJob."""
+    return {"job_id": job.id, "title": job.title, "org_id": job.org_id, "client_id": job.client_id,
+            "failed_step": job.failed_step, "failure_reason": job.failure_reason,
+            "failed_at": job.updated_at, "steps_done": job.steps_done}
 
 
-def list_failures(store: Store, principal: Principal, *, page: int, size: int, org_id: str | None = None,
+def list_failures(store: Database, principal: Principal, *, page: int, size: int, org_id: str | None = None,
                   step: str | None = None, since: dt.datetime | None = None, cursor: str | None = None) -> Page:
     """Failed jobs the caller may see, most recently failed first."""
     visible = access.visible_job_filter(store, principal)
@@ -40,12 +43,10 @@ def list_failures(store: Store, principal: Principal, *, page: int, size: int, o
     filters += [(f, "==", v) for f, v in (("org_id", org_id), ("failed_step", step)) if v]
     if since:
         filters.append(("updated_at", ">=", since))
-    result = store.paginate("jobs", filters, ("updated_at", "desc"), page, size, cursor)
-    result.items = [failure_view(j) for j in result.items]
-    return result
+    return store.of(Job).page(filters, ("updated_at", "desc"), page, size, cursor).map(failure_view)
 
 
-def bulk_retry(store: Store, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_ids: list[str],
+def bulk_retry(store: Database, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_ids: list[str],
                note: str | None = None) -> dict[str, Any]:
     """Retry each failed job from its failed step; one job's refusal (404 invisible, 409 not failed)
     does not stop the others. Returns the ids that restarted and, per refused id, the status and reason."""
@@ -59,7 +60,7 @@ def bulk_retry(store: Store, runner: WorkflowRunner, principal: Principal, meta:
     return {"succeeded": succeeded, "failed": failed}
 
 
-def upload_final_vtt(store: Store, storage: Storage, principal: Principal, meta: AuditMeta, job_id: str, *, lang: str,
+def upload_final_vtt(store: Database, storage: Storage, principal: Principal, meta: AuditMeta, job_id: str, *, lang: str,
                      kind: str, content: str, comment: str | None = None) -> dict[str, Any]:
     """Store a corrected WebVTT as the next version of a track (origin `upload`), making it current.
     422 when it does not parse (with the line) or `lang` is not the job's; 409 before processing ends."""
@@ -74,7 +75,7 @@ def upload_final_vtt(store: Store, storage: Storage, principal: Principal, meta:
     return tracks.document_view(job_id, saved, text)
 
 
-def reprocess_job(store: Store, runner: WorkflowRunner, meta: AuditMeta, job_id: str,
+def reprocess_job(store: Database, runner: WorkflowRunner, meta: AuditMeta, job_id: str,
                   from_step: str | None = None) -> dict[str, Any]:
     """Force a job (a stuck one, typically) through the pipeline again from `from_step` (default:
     the start): its running execution is cancelled, the steps from there on are forgotten, and a

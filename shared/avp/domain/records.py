@@ -110,6 +110,14 @@ class Repository(Protocol[R]):
         """How many records match (an aggregation, not a read of each)."""
         ...
 
+    def sum(self, field: str, *filters: Filter) -> float:
+        """The sum of a number field over the matching records (an aggregation; 0 when none)."""
+        ...
+
+    def average(self, field: str, *filters: Filter) -> float | None:
+        """The mean of a number field over the matching records that hold it (None when none do)."""
+        ...
+
     def page(self, filters: Sequence[Filter], order_by: tuple[str, str], page: int, size: int,
              cursor: str | None = None) -> Page[R]:
         """One page ordered by `order_by` then id; following `next_cursor` reads at most size + 1 records."""
@@ -175,6 +183,12 @@ def matches(doc: Mapping[str, Any], record_id: str, filters: Sequence[Filter]) -
 
 
 _ABSENT = object()
+
+
+def value_at(doc: Mapping[str, Any], name: str) -> Any:
+    """The value at a dotted name of a document (`step_seconds.shots`), or None when absent."""
+    value = _dotted(doc, name)
+    return None if value is _ABSENT else value
 
 
 def _dotted(doc: Mapping[str, Any], name: str) -> Any:

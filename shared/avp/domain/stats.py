@@ -15,8 +15,11 @@ from typing import Any
 
 from avp.auth.tokens import ROLES
 from avp.domain import jobs
+from avp.domain.aggregates import Client, HealthProbe, Organization, User
+from avp.domain.model import Job
+from avp.domain.ports import Database
+from avp.domain.records import Filter, new_id, now
 from avp.storage import Storage
-from avp.store import Filter, Store, new_id, now
 
 NO_QUEUE_BROKER = ("avp has no Celery, Redis or worker pool: each job's pipeline is one Cloud Workflows execution "
                    "(the local executor on one machine) running its steps as Cloud Run Job executions; "
@@ -24,31 +27,24 @@ NO_QUEUE_BROKER = ("avp has no Celery, Redis or worker pool: each job's pipeline
 STAGES = (*jobs.PIPELINE_STEPS, "translate")
 
 
-def _aggregate(store: Store, collection: str, filters: Sequence[Filter], kind: str, field: str) -> float | None:
-    query = store.query(collection, filters)
-    result = (query.sum(field) if kind == "sum" else query.avg(field)).get()
-    value = result[0][0].value
-    return None if value is None else float(value)
-
-
 def _live(filters: Sequence[Filter] = ()) -> list[Filter]:
     return [("deleted", "==", False), *filters]
 
 
-def platform_stats(store: Store) -> dict[str, Any]:
+def platform_stats(store: Database) -> dict[str, Any]:
     """Users (and per role), organizations, clients, jobs (and per status), and the bytes of the
     uploaded source videos (a sum over jobs' `size_bytes`; deliverables are not included)."""
-    by_role = {role: store.count("users", _live([("role", "==", role)])) for role in ROLES}
-    by_status = {s: store.count("jobs", _live([("status", "==", s)])) for s in jobs.STATES}
-    storage_bytes = _aggregate(store, "jobs", _live(), "sum", "size_bytes")
+    by_role = {role: store.of(User).count(*_live([("role", "==", role)])) for role in ROLES}
+    by_status = {s: store.of(Job).count(*_live([("status", "==", s)])) for s in jobs.STATES}
+    storage_bytes = store.of(Job).sum("size_bytes", *_live())
     return {"users": sum(by_role.values()), "users_by_role": by_role,
-            "organizations": store.count("organizations", _live()), "clients": store.count("clients", _live()),
+            "organizations": store.of(Organization).count(*_live()), "clients": store.of(Client).count(*_live()),
             "jobs": sum(by_status.values()), "jobs_by_status": by_status,
             "storage_bytes": int(storage_bytes or 0), "storage_bytes_scope": "uploaded source videos",
             "generated_at": now()}
 
 
-def job_stats(store: Store, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
+def job_stats(store: Database, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
               org_id: str | None = None) -> dict[str, Any]:
     """For jobs created in [start, end) (default: the last 30 days), optionally of one organization:
     counts per status, processing jobs per stage, failures per step, and the mean seconds of each
@@ -58,10 +54,10 @@ def job_stats(store: Store, *, start: dt.datetime | None = None, end: dt.datetim
     scope: list[Filter] = _live([("created_at", ">=", start), ("created_at", "<", end)])
     if org_id:
         scope.append(("org_id", "==", org_id))
-    by_status = {s: store.count("jobs", [*scope, ("status", "==", s)]) for s in jobs.STATES}
-    by_stage = {s: store.count("jobs", [*scope, ("status", "==", "processing"), ("stage", "==", s)]) for s in STAGES}
-    failures = {s: store.count("jobs", [*scope, ("status", "==", "failed"), ("failed_step", "==", s)]) for s in STAGES}
-    step_means = {s: _aggregate(store, "jobs", scope, "avg", f"step_seconds.{s}") for s in jobs.PIPELINE_STEPS}
+    by_status = {s: store.of(Job).count(*scope, ("status", "==", s)) for s in jobs.STATES}
+    by_stage = {s: store.of(Job).count(*scope, ("status", "==", "processing"), ("stage", "==", s)) for s in STAGES}
+    failures = {s: store.of(Job).count(*scope, ("status", "==", "failed"), ("failed_step", "==", s)) for s in STAGES}
+    step_means = {s: store.of(Job).average(f"step_seconds.{s}", *scope) for s in jobs.PIPELINE_STEPS}
     return {"from": start, "to": end, "org_id": org_id, "by_status": by_status,
             "processing_by_stage": {s: n for s, n in by_stage.items() if n},
             "created": sum(by_status.values()), "completed": by_status["complete"], "failed": by_status["failed"],
@@ -72,17 +68,17 @@ def job_stats(store: Store, *, start: dt.datetime | None = None, end: dt.datetim
             "median_processing_seconds": None}
 
 
-def queue_stats(store: Store, runner: Any) -> dict[str, Any]:
+def queue_stats(store: Database, runner: Any) -> dict[str, Any]:
     """What is waiting and what runs: queued jobs (and the oldest), processing jobs per stage (each
     is one running workflow execution), failures of the last 24 hours, and the local executor's
     own count of active executions when this process runs it."""
-    queued = store.count("jobs", _live([("status", "==", "queued")]))
-    oldest = store.find("jobs", _live([("status", "==", "queued")]), order_by=[("updated_at", "asc")], limit=1)
-    running = {s: store.count("jobs", _live([("status", "==", "processing"), ("stage", "==", s)])) for s in STAGES}
-    processing = store.count("jobs", _live([("status", "==", "processing")]))
-    failed_24h = store.count("jobs", _live([("status", "==", "failed"), ("updated_at", ">=", now() - dt.timedelta(hours=24))]))
+    queued = store.of(Job).count(*_live([("status", "==", "queued")]))
+    oldest = store.of(Job).where(*_live([("status", "==", "queued")]), order_by=[("updated_at", "asc")], limit=1)
+    running = {s: store.of(Job).count(*_live([("status", "==", "processing"), ("stage", "==", s)])) for s in STAGES}
+    processing = store.of(Job).count(*_live([("status", "==", "processing")]))
+    failed_24h = store.of(Job).count(*_live([("status", "==", "failed"), ("updated_at", ">=", now() - dt.timedelta(hours=24))]))
     return {"executions_running": processing, "jobs_queued": queued, "steps_running": {s: n for s, n in running.items() if n},
-            "failed_last_24h": failed_24h, "oldest_queued_at": oldest[0].get("updated_at") if oldest else None,
+            "failed_last_24h": failed_24h, "oldest_queued_at": oldest[0].updated_at if oldest else None,
             "executor": executor_state(runner), "broker": None, "note": NO_QUEUE_BROKER, "generated_at": now()}
 
 
@@ -103,14 +99,14 @@ def _timed(check: Callable[[], str | None]) -> dict[str, Any]:
     return {"status": status, "latency_ms": round((time.perf_counter() - started) * 1000, 1), "detail": detail}
 
 
-def _firestore_round_trip(store: Store) -> str:
-    path = f"health/{new_id()}"
-    store.set(path, {"at": now()})
+def _firestore_round_trip(store: Database) -> str:
+    probes = store.of(HealthProbe)
+    probe = probes.add(HealthProbe(id=new_id(), at=now()))
     try:
-        if store.get(path) is None:
+        if probes.lookup(probe.id) is None:
             raise RuntimeError("written document not read back")
     finally:
-        store.delete(path)
+        probes.delete(probe.id)
     return "write, read and delete of one document"
 
 
@@ -156,7 +152,7 @@ def _workflows(runner_factory: Callable[[], Any]) -> str:
     return runner_factory().probe()
 
 
-def health(store: Store, storage: Storage, runner_factory: Callable[[], Any], *, asr_local: bool, mode: str) -> dict[str, Any]:
+def health(store: Database, storage: Storage, runner_factory: Callable[[], Any], *, asr_local: bool, mode: str) -> dict[str, Any]:
     """Each real dependency of the API, with the latency of a real call to it: Firestore and Cloud
     Storage round trips, URL signing, ffmpeg (TTS previews), the workflow executor (the Workflows
     API in the cloud) and, on one machine where the steps run beside the API, the speech model.

@@ -6,12 +6,10 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from google.api_core.exceptions import Conflict as FirestoreConflict
-
 from avp.auth.passwords import check_policy, hash_password
 from avp.auth.tokens import ROLES, new_secret, secret_hash
 from avp.domain import audit, sessions, throttle
-from avp.domain.aggregates import EmailClaim, PasswordReset, RefreshToken, User
+from avp.domain.aggregates import EmailClaim, Organization, PasswordReset, RefreshToken, User
 from avp.domain.audit import AuditMeta
 from avp.domain.paging import Page
 from avp.domain.ports import Database, UnitOfWork
@@ -75,29 +73,22 @@ def create_user(store: Database, meta: AuditMeta, *, email: str, role: str, name
                 password_hash=hash_password(password) if password else None, created_at=stamp, updated_at=stamp)
     org_ids = list(dict.fromkeys(org_ids))
 
-    def txn_fn(txn):
-        # Raw transaction until tenancy's membership writers take a unit of work.
-        claim_ref = store.ref(f"{EmailClaim.COLLECTION}/{email_claim_id(email)}")
-        if claim_ref.get(transaction=txn).exists:
+    def work(uow: UnitOfWork) -> None:
+        if uow.of(EmailClaim).lookup(email_claim_id(email)) is not None:
             raise Conflict("a user with this email already exists")
         for org_id in org_ids:
-            try:
-                org = store.get(f"organizations/{org_id}", txn)
-            except NotFound:  # an id no document can have (`..`, `a/b`) names no organization either
-                org = None
-            if not org or org.get("deleted"):
+            org = uow.of(Organization).lookup(org_id)
+            if org is None or org.deleted:
                 raise Unprocessable({"org_ids": [f"unknown organization {org_id}"]})
-        txn.create(claim_ref, EmailClaim(user_id=user.id).to_doc())
-        doc = {**user.to_doc(), "id": user.id}
+        uow.of(EmailClaim).add(EmailClaim(id=email_claim_id(email), user_id=user.id))
         for org_id in org_ids:
-            tenancy.join_organization(store, txn, meta, org_id, doc, role)
-        user.org_ids = doc["org_ids"]
-        txn.create(store.ref(f"{User.COLLECTION}/{user.id}"), user.to_doc())
-        audit.record(store, meta, "user.create", f"users/{user.id}", after={"email": email, "role": role}, transaction=txn)
+            tenancy.join_organization(uow, meta, org_id, user, role)
+        uow.of(User).add(user)
+        uow.audit.append(audit.entry(meta, "user.create", f"users/{user.id}", after={"email": email, "role": role}))
 
     try:
-        store.transaction(txn_fn)
-    except FirestoreConflict as exc:
+        store.atomically(work)
+    except Conflict as exc:  # a claim made meanwhile by a concurrent sign-up surfaces as a generic conflict
         raise Conflict("a user with this email already exists") from exc
     return user
 

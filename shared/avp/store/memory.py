@@ -11,7 +11,7 @@ from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
 from avp.domain.paging import Page, page_of
 from avp.domain.ports import Progress
-from avp.domain.records import Filter, Increment, Maximum, Record, matches, new_id, now
+from avp.domain.records import Filter, Increment, Maximum, Record, matches, new_id, now, value_at
 from avp.errors import Conflict, NotFound
 from avp.store.documents import apply_paths, changed_paths
 
@@ -107,6 +107,17 @@ class MemoryRepository(Generic[R]):
 
     def count(self, *filters: Filter) -> int:
         return len(self._matching(filters, ()))
+
+    def _numbers(self, field: str, filters: Sequence[Filter]) -> list[float]:
+        values = (value_at(doc, field) for _, _, doc in self._matching(filters, ()))
+        return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+    def sum(self, field: str, *filters: Filter) -> float:
+        return sum(self._numbers(field, filters))
+
+    def average(self, field: str, *filters: Filter) -> float | None:
+        numbers = self._numbers(field, filters)
+        return sum(numbers) / len(numbers) if numbers else None
 
     def page(self, filters: Sequence[Filter], order_by: tuple[str, str], page: int, size: int,
              cursor: str | None = None) -> Page[R]:
@@ -205,6 +216,15 @@ class MemoryJobs:
         self._docs[f"job_status/{job.id}"] = status_doc(job)
         self._write_queue(Job.from_doc(job.id, self._read[job.id]), job)
 
+    def where(self, *filters: Filter) -> list[Job]:
+        found = []
+        for path, doc in sorted(self._docs.items()):
+            parent, _, job_id = path.rpartition("/")
+            if parent == "jobs" and matches(doc, job_id, filters):
+                self._read[job_id] = copy.deepcopy(doc)
+                found.append(Job.from_doc(job_id, copy.deepcopy(doc)))
+        return found
+
     def _write_queue(self, before: Job | dict, job: Job) -> None:
         from avp.domain.language_qc import QUEUE, queue_changes
 
@@ -261,6 +281,9 @@ class MemoryUnitOfWork:
 
     def of(self, kind: type[R], **parent: str) -> MemoryRepository[R]:
         return MemoryRepository(self._docs, kind, kind.collection(**parent), in_unit=True)
+
+    def group(self, kind: type[R]) -> MemoryRepository[R]:
+        return MemoryRepository(self._docs, kind, kind.COLLECTION.rsplit("/", 1)[-1], group=True, in_unit=True)
 
 
 class MemoryUnits:

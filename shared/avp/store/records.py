@@ -109,6 +109,20 @@ class FirestoreRepository(Generic[R]):
         native = self._filters(filters)
         return 0 if native is None else self._store.count(self._collection, native, self._group)
 
+    def _aggregate(self, op: str, field: str, filters: Sequence[Filter]) -> float | None:
+        native = self._filters(filters)
+        if native is None:
+            return None
+        query = self._store.query(self._collection, native, group=self._group)
+        value = (query.sum(field) if op == "sum" else query.avg(field)).get()[0][0].value
+        return None if value is None else float(value)
+
+    def sum(self, field: str, *filters: Filter) -> float:
+        return self._aggregate("sum", field, filters) or 0.0
+
+    def average(self, field: str, *filters: Filter) -> float | None:
+        return self._aggregate("avg", field, filters)
+
     def page(self, filters: Sequence[Filter], order_by: tuple[str, str], page: int, size: int,
              cursor: str | None = None) -> Page[R]:
         native = self._filters(filters)

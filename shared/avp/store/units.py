@@ -14,7 +14,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
 from avp.domain.ports import Progress
-from avp.domain.records import Record
+from avp.domain.records import Filter, Record
 from avp.errors import Conflict, NotFound
 from avp.store import Store, now
 from avp.store.documents import MISSING, changed_paths
@@ -60,6 +60,14 @@ class FirestoreJobs:
             self._txn.update(self._store.ref(f"jobs/{job.id}"), _field_paths(paths))
         self._txn.set(self._store.ref(f"job_status/{job.id}"), status_doc(job))
         self._write_queue(Job.from_doc(job.id, self._read[job.id]), job)
+
+    def where(self, *filters: Filter) -> list[Job]:
+        found = []
+        for snap in self._store.query("jobs", filters).stream(transaction=self._txn):
+            doc = snap.to_dict() or {}
+            self._read[snap.id] = doc
+            found.append(Job.from_doc(snap.id, doc))
+        return found
 
     def _write_queue(self, before: Job | dict, job: Job) -> None:
         # The language work queue mirrors the job's assignments in the same commit.
@@ -122,6 +130,11 @@ class FirestoreUnitOfWork:
     def of(self, kind: type[R], **parent: str) -> FirestoreRepository[R]:
         """The repository of `kind` under `parent` ids, reading and writing in this transaction."""
         return FirestoreRepository(self._store, kind, kind.collection(**parent), transaction=self._txn)
+
+    def group(self, kind: type[R]) -> FirestoreRepository[R]:
+        """Records of `kind` under every parent, read in this transaction."""
+        return FirestoreRepository(self._store, kind, kind.COLLECTION.rsplit("/", 1)[-1], transaction=self._txn,
+                                   group=True)
 
 
 class FirestoreUnits:

@@ -16,13 +16,7 @@ PACKAGE = Path(avp.__file__).resolve().parent
 FORBIDDEN_IN_DOMAIN = ("avp.store", "google", "firebase_admin")
 # Modules still being moved onto repositories (issue 10), each with who is moving it. This list
 # only shrinks: a module leaves it in the commit that converts it.
-NOT_YET_CONVERTED = {
-    "avp.domain.access": "tenancy helper",
-    "avp.domain.production": "tenancy helper",
-    "avp.domain.stats": "tenancy helper",
-    "avp.domain.tenancy": "tenancy helper",
-    "avp.domain.users": "accounts helper: Google's Conflict, while account creation keeps a raw transaction",
-}
+NOT_YET_CONVERTED: dict[str, str] = {}
 # The Firestore facade's document vocabulary (avp.store.Store) and a raw transaction's: called on
 # `store` or a transaction, they bypass the typed records.
 RAW_METHODS = {"get", "create", "set", "update", "delete", "find", "find_one", "query", "paginate", "count", "get_many",
@@ -32,11 +26,7 @@ RAW_RECEIVERS = {"store", "txn", "transaction"}
 RAW_CALLS_LEFT = {
     **NOT_YET_CONVERTED,
     "avp.domain.language_qc": "assignee reads, comments and the work queue (the contract helper's module this round)",
-    "avp.domain.jobs": "placement reads clients, organizations, projects (tenancy helper's records)",
-    "avp.domain.briefs": "a PM check reads the client (tenancy helper's records)",
-    "avp.domain.glossaries": "a PM check reads the client (tenancy helper's records)",
     "avp.domain.audit": "record(transaction=) for modules still on raw transactions",
-    "avp.domain.invitations": "reads organizations, clients and teams; grants in a raw transaction (until tenancy's writers)",
 }
 
 
