@@ -8,7 +8,7 @@ from typing import Any
 from avp.domain.aggregates import AuditEntry, User
 from avp.domain.paging import Page
 from avp.domain.ports import Database
-from avp.domain.records import new_id, now
+from avp.domain.records import now
 from avp.errors import Unprocessable
 
 SECURITY_ACTIONS = ("auth.", "user.password", "user.role", "member.role", "invitation.")
@@ -89,16 +89,10 @@ def entry(meta: AuditMeta, action: str, target: str, *, before: Any = None, afte
 
 
 def record(store: Database, meta: AuditMeta, action: str, target: str, *, before: Any = None, after: Any = None,
-           reason: str | None = None, transaction=None, extra: dict[str, Any] | None = None) -> AuditEntry:
+           reason: str | None = None, extra: dict[str, Any] | None = None) -> AuditEntry:
     """Append an audit entry on its own (a change made in a unit of work appends its entry there:
     `uow.audit.append(entry(...))`, so both commit together)."""
-    new = entry(meta, action, target, before=before, after=after, reason=reason, extra=extra)
-    if transaction is not None:
-        # TRANSITIONAL: modules still on raw transactions (tenancy, users, invitations, auth) hand theirs in.
-        new.id = new_id()
-        transaction.set(store.ref(f"{AuditEntry.collection()}/{new.id}"), new.to_doc())
-        return new
-    return store.of(AuditEntry).add(new)
+    return store.of(AuditEntry).add(entry(meta, action, target, before=before, after=after, reason=reason, extra=extra))
 
 
 def list_entries(store: Database, *, page: int, size: int, cursor: str | None = None, actor_id: str | None = None,

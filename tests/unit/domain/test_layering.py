@@ -26,7 +26,6 @@ RAW_RECEIVERS = {"store", "txn", "transaction"}
 RAW_CALLS_LEFT = {
     **NOT_YET_CONVERTED,
     "avp.domain.language_qc": "assignee reads, comments and the work queue (the contract helper's module this round)",
-    "avp.domain.audit": "record(transaction=) for modules still on raw transactions",
 }
 
 
