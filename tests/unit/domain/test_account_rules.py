@@ -4,6 +4,7 @@ reset links work once, refresh tokens rotate, throttles count every attempt. The
 through HTTP against the emulator in tests/security and tests/integration/test_auth.py."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from types import SimpleNamespace
 
@@ -11,11 +12,12 @@ import pytest
 
 from avp.auth.passwords import hash_password
 from avp.auth.tokens import Principal, secret_hash
-from avp.domain import auth, sessions, throttle, users
-from avp.domain.aggregates import AuditEntry, EmailClaim, LoginLock, PasswordReset, RefreshToken, User
+from avp.domain import auth, invitations, sessions, tenancy, throttle, users
+from avp.domain.aggregates import (AuditEntry, EmailClaim, Invitation, LoginLock, Member, Organization, PasswordReset,
+                                   RefreshToken, User)
 from avp.domain.audit import AuditMeta
 from avp.domain.records import now
-from avp.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized
+from avp.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from avp.store.memory import MemoryUnits
 
 META = AuditMeta("u-root", "admin", "req-1", "198.51.100.7")
@@ -162,3 +164,48 @@ def test_a_spent_refresh_token_presented_again_revokes_its_whole_family(db):
     with pytest.raises(Unauthorized, match="invalid or expired"):
         auth.refresh(db, SETTINGS, "k" * 32, second, META)
     assert last_entry(db).action == "auth.refresh_reuse"
+
+
+def test_an_email_makes_one_account_and_its_organizations_are_joined_in_the_same_unit_of_work(db):
+    org = tenancy.create_organization(db, META, name="Harbour Films")["id"]
+    made = users.create_user(db, META, email=" Ann@Example.com", role="reviewer", org_ids=[org, org])
+    stored = db.of(User).get(made.id)
+    assert stored.email == "ann@example.com" and stored.org_ids == [org] and stored.password_hash is None
+    assert stored.extra == {} and db.of(Organization).get(org).member_count == 1
+    assert db.of(Member, org_id=org).get(made.id).role == "reviewer"
+    with pytest.raises(Conflict, match="already exists"):
+        users.create_user(db, META, email="ANN@example.com", role="client")
+    before = copy.deepcopy(db.docs)
+    with pytest.raises(Unprocessable, match="unknown organization"):
+        users.create_user(db, META, email="bob@example.com", role="client", org_ids=[org, "missing"])
+    assert db.docs == before, "a refused account leaves nothing behind: no claim, no membership"
+    assert users.find_by_email(db, "bob@example.com") is None
+
+
+class _Outbox:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.sent.append((to, subject, body))
+
+
+def test_an_invitation_is_used_once_and_a_newer_one_replaces_it(db):
+    org = tenancy.create_organization(db, META, name="Harbour Films")["id"]
+    account(db, "root")
+    outbox, settings = _Outbox(), SimpleNamespace(invitation_ttl=3600, public_url="https://avp.example", **vars(SETTINGS))
+    request = invitations.InvitationRequest("Guest@Example.com", org, "reviewer")
+    first = invitations.create(db, outbox, settings, Principal("root", "admin"), META, request)
+    newer = invitations.create(db, outbox, settings, Principal("root", "admin"), META, request)
+    assert first.token not in str(db.docs) and outbox.sent[-1][0] == "guest@example.com" and newer.token in outbox.sent[-1][2]
+    with pytest.raises(Gone, match="revoked"):
+        invitations.preview(db, first.token)
+    assert invitations.preview(db, newer.token)["org_name"] == "Harbour Films"
+    session = invitations.accept(db, settings, "k" * 32, newer.token, meta=META, password="a long guest passphrase",
+                                 display_name="Gus")
+    guest = db.of(User).get(session.user.id)
+    assert guest.org_ids == [org] and guest.name == "Gus" and db.of(Invitation).get(newer.invitation["id"]).status == "accepted"
+    with pytest.raises(Gone, match="already accepted"):
+        invitations.accept(db, settings, "k" * 32, newer.token, meta=META, password="a long guest passphrase")
+    with pytest.raises(NotFound, match="invitation not found"):
+        invitations.preview(db, "never-made")
