@@ -129,6 +129,16 @@ def test_delete_where_and_group_reads(db):
     assert [x.id for x in db.of(ReviewNote, job_id="a").where()] == ["n0"] and db.of(ReviewNote, job_id="b").count() == 3
 
 
+def test_id_order(db):
+    notes = db.of(ReviewNote, job_id="j1")
+    for n in (3, 1, 2):
+        notes.add(note("j1", n))
+    assert [x.id for x in notes.where(order_by=[("id", "asc")], limit=2)] == ["n1", "n2"]
+    first = notes.page([("status", "==", "open")], ("id", "asc"), 1, 2)
+    rest = notes.page([("status", "==", "open")], ("id", "asc"), 2, 2, first.next_cursor)
+    assert [x.id for x in first.items] == ["n1", "n2"] and [x.id for x in rest.items] == ["n3"] and first.total == 3
+
+
 def test_put_many_writes_more_than_one_batch_and_replaces(db):
     notes = db.of(ReviewNote, job_id="j1")
     many = [ReviewNote(job_id="j1", timestamp=float(n), text=str(n)) for n in range(620)]  # a batch holds 500

@@ -448,6 +448,43 @@ class Upload(Record):
 
 
 @dataclass(kw_only=True)
+class Comment(Record):
+    """A remark on a target language of a job (optionally on one cue), for its linguist and reviewer."""
+
+    COLLECTION = "jobs/{job_id}/comments"
+    NOUN = "comment"
+
+    job_id: str
+    language: str
+    cue_index: int | None = None
+    author_id: str | None = None
+    text: str = ""
+    created_at: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class QueueEntry(Record):
+    """One assignee's open work on one language of a job, as the language-QC queue lists it. The
+    job repository writes these with the job (`language_qc.queue_entries`); an id begins with the
+    assignment time, so id order is the queue's order."""
+
+    COLLECTION = "language_queue"
+    NOUN = "queue entry"
+    READ_ONLY = "the language queue is written with its job, by the job repository"
+
+    queue_key: str   # <role>:<user id>:<language state>
+    job_id: str
+    job_title: str | None = None
+    language: str
+    status: str
+    as_role: str
+    assigned_at: dt.datetime | None = None
+    reviewed_cues: int = 0
+    total_cues: int = 0
+    descriptions_to_write: int | None = 0
+
+
+@dataclass(kw_only=True)
 class AuditEntry(Record):
     """Who did what to which thing, when, from where. `category`, `target_type` and `target_id`
     are derived from the action and target (`avp.domain.audit.entry`) so the log filters by them;

@@ -14,11 +14,12 @@ from typing import Any
 
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs
+from avp.domain.aggregates import Comment, QueueEntry, User
 from avp.domain.audit import AuditMeta
 from avp.domain.model import Job
 from avp.domain.paging import Page
 from avp.domain.ports import Database, UnitOfWork, Units
-from avp.domain.records import new_id, now
+from avp.domain.records import now
 from avp.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 STATES = ("unassigned", "assigned", "in_progress", "submitted", "in_review", "approved", "rejected")
@@ -165,12 +166,12 @@ def _require_assignable(job: dict[str, Any]) -> None:
 
 
 def _check_assignee(store: Database, job: dict[str, Any], user_id: str, role: str) -> None:
-    user = store.get(f"users/{user_id}")
-    if not user or user.get("deleted") or user.get("disabled"):
+    user = store.of(User).lookup(user_id)
+    if user is None or not user.active:
         raise Unprocessable({"user_id": ["no such active user"]})
-    if user["role"] != role:
-        raise Unprocessable({"user_id": [f"the assignee must be a {role} (this user is a {user['role']})"]})
-    if job["org_id"] not in (user.get("org_ids") or []):
+    if user.role != role:
+        raise Unprocessable({"user_id": [f"the assignee must be a {role} (this user is a {user.role})"]})
+    if job["org_id"] not in user.org_ids:
         raise Unprocessable({"user_id": ["the assignee is not a member of the job's organization"]})
 
 
@@ -316,9 +317,9 @@ def mark_cue_reviewed(store: Database, meta: AuditMeta, principal: Principal, jo
 
 
 # -- comments -----------------------------------------------------------------
-def comment_view(c: dict[str, Any]) -> dict[str, Any]:
+def comment_view(c: Comment) -> dict[str, Any]:
     """A comment as the API's Comment."""
-    return {k: c.get(k) for k in ("id", "job_id", "language", "cue_index", "author_id", "text", "created_at")}
+    return {k: getattr(c, k) for k in ("id", "job_id", "language", "cue_index", "author_id", "text", "created_at")}
 
 
 def add_comment(store: Database, principal: Principal, job_id: str, lang: str, text: str,
@@ -327,9 +328,9 @@ def add_comment(store: Database, principal: Principal, job_id: str, lang: str, t
     job = access.require_job(store, principal, job_id, "comment")
     require_target(job, lang)
     require_visible_language(principal, job, lang)
-    data = {"job_id": job_id, "language": lang, "cue_index": cue_index, "author_id": principal.user_id,
-            "text": text, "created_at": now()}
-    return comment_view(store.create(f"jobs/{job_id}/comments", data, new_id()))
+    comment = Comment(job_id=job_id, language=lang, cue_index=cue_index, author_id=principal.user_id, text=text,
+                      created_at=now())
+    return comment_view(store.of(Comment, job_id=job_id).add(comment))
 
 
 def list_comments(store: Database, principal: Principal, job_id: str, lang: str, *, page: int, size: int,
@@ -339,13 +340,11 @@ def list_comments(store: Database, principal: Principal, job_id: str, lang: str,
     require_target(job, lang)
     require_visible_language(principal, job, lang)
     filters = [("language", "==", lang)] + ([("cue_index", "==", cue_index)] if cue_index is not None else [])
-    result = store.paginate(f"jobs/{job_id}/comments", filters, ("created_at", "asc"), page, size, cursor)
-    result.items = [comment_view(c) for c in result.items]
-    return result
+    return store.of(Comment, job_id=job_id).page(filters, ("created_at", "asc"), page, size, cursor).map(comment_view)
 
 
 # -- the work queue -----------------------------------------------------------
-QUEUE = "language_queue"
+QUEUE = QueueEntry.COLLECTION
 _ROLES = ("linguist", "reviewer")
 
 
@@ -384,6 +383,10 @@ def queue_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
     return old.keys() - new.keys(), {doc_id: doc for doc_id, doc in new.items() if old.get(doc_id) != doc}
 
 
+QUEUE_FIELDS = ("job_id", "job_title", "language", "status", "as_role", "assigned_at", "reviewed_cues", "total_cues",
+                "descriptions_to_write")
+
+
 def _queue_key(role: str, user_id: str, state: str) -> str:
     return f"{role}:{user_id}:{state}"
 
@@ -398,8 +401,5 @@ def queue(store: Database, principal: Principal, *, page: int, size: int, cursor
         return Page([], 0, page, size)
     wanted = sorted(set(states or (LINGUIST_OPEN if role == "linguist" else REVIEWER_OPEN)))
     keys = [_queue_key(role, principal.user_id, state) for state in wanted]
-    result = store.paginate(QUEUE, [("queue_key", "in", keys)], ("__name__", "asc"), page, size, cursor)
-    fields = ("job_id", "job_title", "language", "status", "as_role", "assigned_at", "reviewed_cues", "total_cues",
-              "descriptions_to_write")
-    result.items = [{k: item.get(k) for k in fields} for item in result.items]
-    return result
+    entries = store.of(QueueEntry).page([("queue_key", "in", keys)], ("id", "asc"), page, size, cursor)
+    return entries.map(lambda e: {k: getattr(e, k) for k in QUEUE_FIELDS})

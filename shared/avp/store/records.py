@@ -29,6 +29,11 @@ def stored_value(value: Any) -> Any:
     return value
 
 
+def _order(order: tuple[str, str]) -> tuple[str, str]:
+    # The domain's `id` is Firestore's document name.
+    return ("__name__", order[1]) if order[0] == "id" else order
+
+
 class FirestoreRepository(Generic[R]):
     """Records of `kind` in the collection `collection` (or, with `group`, every collection of that name)."""
 
@@ -93,7 +98,7 @@ class FirestoreRepository(Generic[R]):
         native = self._filters(filters)
         if native is None:
             return []
-        query = self._store.query(self._collection, native, order_by, limit, self._group)
+        query = self._store.query(self._collection, native, [_order(o) for o in order_by], limit, self._group)
         snaps = query.stream(transaction=self._txn) if self._txn is not None else query.stream()
         out = []
         for snap in snaps:
@@ -128,7 +133,7 @@ class FirestoreRepository(Generic[R]):
         native = self._filters(filters)
         if native is None:
             return Page([], 0, page, size)
-        result = self._store.paginate(self._collection, native, order_by, page, size, cursor, group=self._group)
+        result = self._store.paginate(self._collection, native, _order(order_by), page, size, cursor, group=self._group)
         return result.map(self._record)
 
     # -- writes --------------------------------------------------------------
