@@ -14,16 +14,11 @@ import avp
 
 PACKAGE = Path(avp.__file__).resolve().parent
 FORBIDDEN_IN_DOMAIN = ("avp.store", "google", "firebase_admin")
-# Modules still being moved onto repositories (issue 10), each with who is moving it. This list
-# only shrinks: a module leaves it in the commit that converts it.
-NOT_YET_CONVERTED: dict[str, str] = {}
 # The Firestore facade's document vocabulary (avp.store.Store) and a raw transaction's: called on
 # `store` or a transaction, they bypass the typed records.
 RAW_METHODS = {"get", "create", "set", "update", "delete", "find", "find_one", "query", "paginate", "count", "get_many",
                "set_many", "transaction", "ref", "collection", "increment", "update_together", "delete_where"}
 RAW_RECEIVERS = {"store", "txn", "transaction"}
-# Modules that still make such calls, with what is left. Shrinks like NOT_YET_CONVERTED.
-RAW_CALLS_LEFT: dict[str, str] = {**NOT_YET_CONVERTED}
 
 
 def _modules(package: str) -> dict[str, Path]:
@@ -65,7 +60,7 @@ def test_the_scan_sees_the_packages() -> None:
         or "avp.domain.ports" in _imports("avp.domain.jobs", DOMAIN["avp.domain.jobs"])
 
 
-@pytest.mark.parametrize("module", sorted(DOMAIN.keys() - NOT_YET_CONVERTED.keys()))
+@pytest.mark.parametrize("module", sorted(DOMAIN))
 def test_the_domain_imports_no_adapter_and_no_google_class(module: str) -> None:
     bad = sorted(n for n in _imports(module, DOMAIN[module]) if any(_within(n, f) for f in FORBIDDEN_IN_DOMAIN))
     assert not bad, f"{module} imports {bad}: take a port (avp.domain.ports / records) and let an adapter do it"
@@ -89,7 +84,7 @@ def test_the_raw_call_scan_finds_them(tmp_path: Path) -> None:
     assert sorted(_raw_calls(source)) == ["m.py:2 store.get(", "m.py:3 txn.update(", "m.py:6 store.paginate("]
 
 
-@pytest.mark.parametrize("module", sorted(DOMAIN.keys() - RAW_CALLS_LEFT.keys()))
+@pytest.mark.parametrize("module", sorted(DOMAIN))
 def test_the_domain_asks_repositories_not_the_raw_store(module: str) -> None:
     calls = _raw_calls(DOMAIN[module])
     assert not calls, f"raw store calls: {calls}; use store.of(Kind) / store.atomically(lambda uow: ...)"
