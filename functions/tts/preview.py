@@ -1,18 +1,16 @@
 """Voice previews: a per-user rate limit, the synthesis cache, and MP3 encoding of cached WAVs."""
 from __future__ import annotations
 
-import math
 import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from avp.errors import TooManyRequests
+from avp.domain import throttle
+from avp.domain.ports import Database
 from avp.media.ffmpeg import run
 from avp.providers.tts import TtsProvider
 from avp.providers.tts.cache import PreviewCache, preview_key
-from avp.store import Store
 
 LIMIT_PER_MINUTE = 20
 WINDOW_SECONDS = 60.0
@@ -26,22 +24,10 @@ class Audio:
     duration: float
 
 
-def take_token(store: Store, user_id: str, *, limit: int = LIMIT_PER_MINUTE, window: float = WINDOW_SECONDS) -> None:
+def take_token(store: Database, user_id: str, *, limit: int = LIMIT_PER_MINUTE, window: float = WINDOW_SECONDS) -> None:
     """Count one preview for `user_id`, or 429 with Retry-After when `limit` were made in the last
-    `window` seconds. The hit times live in Firestore so every function instance shares the limit
-    (a sliding window: no burst of twice the limit across a minute boundary)."""
-    ref = store.ref(f"rate_limits/tts_preview_{user_id}")
-
-    def txn_fn(txn):
-        current = time.time()
-        snap = ref.get(transaction=txn)
-        hits = [t for t in ((snap.to_dict() or {}).get("hits", []) if snap.exists else []) if t > current - window]
-        if len(hits) >= limit:
-            wait = math.ceil(min(hits) + window - current)
-            raise TooManyRequests(f"at most {limit} previews a minute; try again in {wait} s", retry_after=wait)
-        txn.set(ref, {"hits": sorted(hits + [current])[-limit:]})
-
-    store.transaction(txn_fn)
+    `window` seconds (a sliding window every function instance shares)."""
+    throttle.take(store, f"tts-preview:{user_id}", limit, window, "previews")
 
 
 def _encode_mp3(wav: bytes, target: Path) -> bytes:

@@ -36,7 +36,7 @@ import pytest
 
 from avp.auth.tokens import ROLES, Principal
 from avp.domain import (access, audit, auth, briefs, glossaries, invitations, jobs, language_qc, production,
-                        review_notes, share, stats, tenancy, tracks, users)
+                        review_notes, share, stats, tenancy, throttle, tracks, users)
 from avp.domain.audit import AuditMeta
 from avp.errors import NotFound
 from avp.store import Store
@@ -59,8 +59,8 @@ RANGE_OPS = {"<", "<=", ">", ">=", "!=", "not-in"}
 DEFAULT_SINGLE_FIELD = frozenset({("COLLECTION", ASC), ("COLLECTION", DESC), ("COLLECTION", CONTAINS)})
 
 # Expiries meant for clean-up: Firestore's TTL policy deletes the document once the time has passed.
-TTL_FIELDS = {("rate_limits", "expires_at"), ("password_resets", "expires_at"), ("refresh_tokens", "expires_at"),
-              ("login_throttle", "expires_at")}
+TTL_FIELDS = {("rate_limits", "expires_at"), ("rate_windows", "expires_at"), ("password_resets", "expires_at"),
+              ("refresh_tokens", "expires_at"), ("login_throttle", "expires_at")}
 
 
 # -- the index file -------------------------------------------------------------------------------
@@ -707,16 +707,20 @@ def _ttl_writes() -> dict[str, Callable[[RecordingStore], None]]:
     def rate_limits(store):
         share._limit_rate(store, "share:203.0.113.1", 10, 60)
 
+    def rate_windows(store):
+        throttle.take(store, "tts-preview:u-client", 20, 60.0, "previews")
+
     def password_resets(store):
         users.send_password_reset(store, META, SimpleNamespace(send=lambda *a, **k: None), "https://avp.example", "u-client")
 
     def refresh_tokens(store):
         auth._new_refresh(store, SimpleNamespace(refresh_ttl=3600), "u-client", family="f1")
 
-    return {"rate_limits": rate_limits, "password_resets": password_resets, "refresh_tokens": refresh_tokens}
+    return {"rate_limits": rate_limits, "rate_windows": rate_windows, "password_resets": password_resets,
+            "refresh_tokens": refresh_tokens}
 
 
-@pytest.mark.parametrize("group", ["rate_limits", "password_resets", "refresh_tokens"])
+@pytest.mark.parametrize("group", ["rate_limits", "rate_windows", "password_resets", "refresh_tokens"])
 def test_ttl_fields_are_written_as_timestamps(group: str) -> None:
     """TTL acts only on timestamp values: a number in the TTL field leaves the document for ever."""
     store = _store()

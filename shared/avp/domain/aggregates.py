@@ -244,6 +244,18 @@ class RateCount(Record):
 
 
 @dataclass(kw_only=True)
+class RecentAttempts(Record):
+    """The times (epoch seconds) of one key's attempts within the last window: a sliding-window limit
+    (no burst of twice the limit across a window boundary, as fixed windows allow)."""
+
+    COLLECTION = "rate_windows"
+    NOUN = "rate window"
+
+    hits: list[float] = field(default_factory=list)
+    expires_at: dt.datetime | None = None   # TTL: nothing left to count once the last hit has aged out
+
+
+@dataclass(kw_only=True)
 class LoginLock(Record):
     """A sign-in throttle's lock (per account or per client address): locked until `locked_until`
     (epoch seconds), set when the failures counted since `at_count` in window `slot` reached the limit."""

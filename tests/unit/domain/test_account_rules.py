@@ -14,7 +14,7 @@ from avp.auth.passwords import hash_password
 from avp.auth.tokens import Principal, secret_hash
 from avp.domain import auth, invitations, sessions, tenancy, throttle, users
 from avp.domain.aggregates import (AuditEntry, EmailClaim, Invitation, LoginLock, Member, Organization, PasswordReset,
-                                   RefreshToken, User)
+                                   RecentAttempts, RefreshToken, User)
 from avp.domain.audit import AuditMeta
 from avp.domain.records import now
 from avp.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized, Unprocessable
@@ -209,3 +209,19 @@ def test_an_invitation_is_used_once_and_a_newer_one_replaces_it(db):
         invitations.accept(db, settings, "k" * 32, newer.token, meta=META, password="a long guest passphrase")
     with pytest.raises(NotFound, match="invitation not found"):
         invitations.preview(db, "never-made")
+
+
+def test_a_sliding_window_refuses_the_attempt_past_its_limit_until_the_oldest_ages_out(db, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(throttle.time, "time", lambda: clock[0])
+    for _ in range(3):
+        throttle.take(db, "tts-preview:u1", 3, 60.0, "previews")
+        clock[0] += 10
+    with pytest.raises(TooManyRequests) as refused:   # at 1030: the oldest (1000) ages out at 1060
+        throttle.take(db, "tts-preview:u1", 3, 60.0, "previews")
+    assert refused.value.retry_after == 30
+    throttle.take(db, "tts-preview:u2", 3, 60.0, "previews")   # per key
+    clock[0] = 1061.0
+    throttle.take(db, "tts-preview:u1", 3, 60.0, "previews")
+    kept = db.of(RecentAttempts).get(secret_hash("tts-preview:u1"))
+    assert kept.hits == [1010.0, 1020.0, 1061.0] and kept.expires_at and kept.extra == {}
