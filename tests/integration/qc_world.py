@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from avp.auth.tokens import Principal
-from avp.domain import audit, jobs, language_qc, tenancy, tracks
+from avp.domain import audit, jobs, tenancy, tracks
 from tests.helpers import bearer, login, make_user
 from tests.rendered import Rendered, install
 
@@ -70,19 +70,31 @@ class World:
 
     def job(self, *, status: str = "language_qc", source: str = "en", targets: tuple[str, ...] = ("fr", "de"),
             duration: float = 12.0, creator: Person | None = None, tracks_for: tuple[str, ...] | None = None) -> dict:
-        """A job in `status` with version 1 of the captions (and source descriptions) of `tracks_for`."""
+        """A job in `status` (pending_qc, language_qc, final_review or complete) with version 1 of the
+        captions (and source descriptions) of `tracks_for`. It gets there the way a real one does:
+        through the state machine's transitions and the ingest step's writer (`record_step`), so
+        its document has the shape the real writers give it; only the language workflow is not run
+        (the tracks it would make are saved through the tracks writer instead)."""
         owner = Principal(creator.id, creator.user["role"]) if creator else Principal("pipeline", "production")
         job = jobs.new_job(owner, org_id=self.org_id, client_id=None, project_id=None, title="The Test Film",
                            filename="film.mp4", content_type="video/mp4", size_bytes=1000, source_language=source,
                            requested_outputs={"languages": list(targets), "accessible_video_mp4": True})
-        job["languages"] = {lang: {**language_qc.EMPTY_ENTRY, "cues_reviewed": []} for lang in targets}
-        job["media"] = {"duration": duration}
-        jobs.store_new_job(self.store, audit.SYSTEM, job)
-        self.store.update(f"jobs/{job['id']}", {"status": status})
+        job_id = jobs.store_new_job(self.store, audit.SYSTEM, job).id
+        for action in ("complete_upload", "start_processing"):
+            jobs.transition(self.store, audit.SYSTEM, job_id, action)
+        jobs.record_step(self.store, job_id, "ingest", 0.0, jobs.StepResult(changes={"media": {"duration": duration}}))
+        jobs.transition(self.store, audit.SYSTEM, job_id, "finish_processing")
+        later = {"pending_qc": (), "language_qc": ("approve_source",),
+                 "final_review": ("approve_source", "languages_approved"),
+                 "complete": ("approve_source", "languages_approved", "complete")}[status]
+        for action in later:
+            # approve_source opens every target language, as the review action does (jobs.take_action).
+            changes = jobs._with_language_states if action == "approve_source" else None
+            jobs.transition(self.store, audit.SYSTEM, job_id, action, changes=changes)
         for lang in (tracks_for if tracks_for is not None else (source, *targets)):
-            tracks.save_version(self.store, self.storage, audit.SYSTEM, job["id"], lang, "captions", SOURCE_VTT,
+            tracks.save_version(self.store, self.storage, audit.SYSTEM, job_id, lang, "captions", SOURCE_VTT,
                                 source="pipeline")
-        return self.store.get(f"jobs/{job['id']}")
+        return self.store.get(f"jobs/{job_id}")
 
     def with_accessible_video(self, job_id: str, rendered: Rendered) -> None:
         """The language of the session's real run (tests/rendered.py: the `accessible_render`
