@@ -59,6 +59,17 @@ def _bootstrap_admin(args) -> int:
     return 0
 
 
+def _migrate(args) -> int:
+    """Bring a deployment's stored data up to what this version reads; safe to run again."""
+    from avp.bootstrap import container
+    from avp.domain.language_qc import rebuild_queue
+
+    c = container()
+    jobs, entries = rebuild_queue(c.store)
+    print(f"language work queue: {entries} entries written for {jobs} jobs in QC")
+    return 0
+
+
 def _watch(args) -> int:
     from avp.watch import watch
 
@@ -131,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "(password from AVP_ADMIN_PASSWORD, else generated and shown once)")
     admin.add_argument("--email", default=None, help="the admin's email (default: AVP_ADMIN_EMAIL)")
     admin.set_defaults(func=_bootstrap_admin)
+    migrate = sub.add_parser("migrate", help="bring the configured deployment's stored data up to this version "
+                                             "(idempotent: run after each deploy)")
+    migrate.set_defaults(func=_migrate)
     return parser
 
 

@@ -143,6 +143,34 @@ def test_the_work_queue_is_committed_with_the_job(units):
     assert queue_docs(units) == {}
 
 
+def test_the_queue_of_jobs_assigned_before_it_existed_is_rebuilt(units):
+    """`avp migrate` writes the queue entries of jobs in QC that have none (assigned before the queue
+    existed): every entry of every such job, once, and running it again changes nothing."""
+    add(units)
+    done = Job("j2", status="complete", title="T", source_language="en", requested_outputs={"languages": ["fr"]})
+    units.atomically(lambda uow: uow.jobs.add(done))
+    at = now()
+
+    def assign(uow):
+        job = uow.jobs.get("j1")
+        job.languages = {"fr": {**language_qc.EMPTY_ENTRY, "state": "submitted", "linguist_id": "u1", "reviewer_id": "u2",
+                                "linguist_assigned_at": at, "reviewer_assigned_at": at}}
+        uow.jobs.save(job)
+
+    units.atomically(assign)
+    expected = queue_docs(units)
+    assert len(expected) == 2
+    for doc_id in expected:   # deliberately: the state of a deployment from before the queue
+        if isinstance(units, MemoryUnits):
+            del units.docs[f"{language_qc.QUEUE}/{doc_id}"]
+        else:
+            units.delete(f"{language_qc.QUEUE}/{doc_id}")
+    assert queue_docs(units) == {}
+    assert language_qc.rebuild_queue(units) == (1, 2)
+    assert queue_docs(units) == expected
+    assert language_qc.rebuild_queue(units) == (1, 2) and queue_docs(units) == expected
+
+
 def test_a_transition_commits_job_mirror_and_audit_entry(units):
     add(units)
     jobs.fail(units, audit.SYSTEM, "j1", "render", "no voice", language="de")

@@ -451,6 +451,7 @@ def _language_qc(store: RecordingStore) -> None:
         language_qc.list_comments(store, ADMIN, "j1", "fr", page=1, size=20, cue_index=cue)
     for role in ("linguist", "reviewer"):
         language_qc.queue(store, who(role), page=1, size=20)
+    language_qc.rebuild_queue(store)  # avp migrate: the jobs in QC
 
 
 def _review_notes(store: RecordingStore) -> None:
@@ -529,7 +530,7 @@ SCENARIOS: dict[str, Callable[[RecordingStore], None]] = {
     "local stack start (interrupted jobs)": _local_stack,
     "briefs list": _briefs,
     "glossaries list, terms, versions": _glossaries,
-    "language-QC comments and work queue": _language_qc,
+    "language-QC comments, work queue and its rebuild": _language_qc,
     "review notes list": _review_notes,
     "share tokens": _share,
     "invitations": _invitations,

@@ -67,7 +67,7 @@ def test_a_failed_job_shows_its_reason(tmp_path) -> None:
 def test_every_command_and_option_says_what_it_does() -> None:
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"up", "routes", "demo", "watch", "bootstrap-admin"}
+    assert set(commands.choices) == {"up", "routes", "demo", "watch", "bootstrap-admin", "migrate"}
     for name, sub in [("avp", parser), *commands.choices.items()]:
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"

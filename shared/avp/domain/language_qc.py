@@ -383,6 +383,23 @@ def queue_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
     return old.keys() - new.keys(), {doc_id: doc for doc_id, doc in new.items() if old.get(doc_id) != doc}
 
 
+def rebuild_queue(store: Database) -> tuple[int, int]:
+    """Write the work-queue entries of every job in QC (`queue_entries`): for jobs assigned before the
+    queue existed, whose entries the job repository writes only on their next change. Idempotent;
+    one unit of work per job, so a deployment of any size stays under a transaction's write limit.
+    Returns (jobs, entries)."""
+    count = entries = 0
+    for found in store.of(Job).where(("status", "in", list(QUEUE_JOB_STATES))):
+        def work(uow: UnitOfWork, job_id: str = found.id) -> int:
+            job = uow.jobs.get(job_id)
+            uow.jobs.save(job, rebuild_queue=True)
+            return len(queue_entries(job))
+
+        entries += store.atomically(work)
+        count += 1
+    return count, entries
+
+
 QUEUE_FIELDS = ("job_id", "job_title", "language", "status", "as_role", "assigned_at", "reviewed_cues", "total_cues",
                 "descriptions_to_write")
 

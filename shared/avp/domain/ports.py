@@ -25,8 +25,9 @@ class JobRepository(Protocol):
         """A new job (with its status mirror), written when the unit of work commits."""
         ...
 
-    def save(self, job: Job) -> None:
-        """Write what changed in `job` since it was read, and its status mirror, at commit."""
+    def save(self, job: Job, *, rebuild_queue: bool = False) -> None:
+        """Write what changed in `job` since it was read, its status mirror and its language work-queue
+        entries (what changed in them; with `rebuild_queue`, all of them), at commit."""
         ...
 
     def where(self, *filters: Filter) -> list[Job]:

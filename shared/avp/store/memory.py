@@ -206,7 +206,7 @@ class MemoryJobs:
         self._docs[f"job_status/{job.id}"] = status_doc(job)
         self._write_queue({}, job)
 
-    def save(self, job: Job) -> None:
+    def save(self, job: Job, *, rebuild_queue: bool = False) -> None:
         from avp.domain.status import status_doc
 
         if job.id not in self._read:
@@ -214,7 +214,7 @@ class MemoryJobs:
         paths = changed_paths(self._read[job.id], job.to_doc())
         self._docs[f"jobs/{job.id}"] = apply_paths(self._docs[f"jobs/{job.id}"], paths)
         self._docs[f"job_status/{job.id}"] = status_doc(job)
-        self._write_queue(Job.from_doc(job.id, self._read[job.id]), job)
+        self._write_queue({} if rebuild_queue else Job.from_doc(job.id, self._read[job.id]), job)
 
     def where(self, *filters: Filter) -> list[Job]:
         found = []

@@ -50,7 +50,7 @@ class FirestoreJobs:
         self._txn.set(self._store.ref(f"job_status/{job.id}"), status_doc(job))
         self._write_queue({}, job)
 
-    def save(self, job: Job) -> None:
+    def save(self, job: Job, *, rebuild_queue: bool = False) -> None:
         from avp.domain.status import status_doc
 
         if job.id not in self._read:
@@ -59,7 +59,7 @@ class FirestoreJobs:
         if paths:
             self._txn.update(self._store.ref(f"jobs/{job.id}"), _field_paths(paths))
         self._txn.set(self._store.ref(f"job_status/{job.id}"), status_doc(job))
-        self._write_queue(Job.from_doc(job.id, self._read[job.id]), job)
+        self._write_queue({} if rebuild_queue else Job.from_doc(job.id, self._read[job.id]), job)
 
     def where(self, *filters: Filter) -> list[Job]:
         found = []
