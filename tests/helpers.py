@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from avp.domain import audit, users
+from avp.auth.tokens import Principal
+from avp.domain import audit, jobs, users
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count()
@@ -55,3 +58,53 @@ def assert_exact_records(repository, *filters) -> None:
     assert records, "nothing was written"
     leftovers = {r.id: r.extra for r in records if r.extra}
     assert not leftovers, f"documents hold fields their record does not name: {leftovers}"
+
+
+# The transitions that take a new (uploading) job to each state, as its actors would.
+_PATHS = {
+    "uploading": (), "queued": ("complete_upload",), "processing": ("complete_upload", "start_processing"),
+    "failed": ("complete_upload", "start_processing"), "cancelled": ("cancel",),
+    "pending_qc": ("complete_upload", "start_processing", "finish_processing"),
+}
+_PATHS |= {"language_qc": (*_PATHS["pending_qc"], "approve_source"),
+           "final_review": (*_PATHS["pending_qc"], "approve_source", "languages_approved"),
+           "complete": (*_PATHS["pending_qc"], "approve_source", "languages_approved", "complete")}
+ROBOT = Principal("system", "admin")
+
+
+def make_job(store, org_id: str, client_id: str | None = None, *, status: str = "pending_qc",
+             project_id: str | None = None, creator: Principal = ROBOT, title: str = "a job", filename: str = "a.mp4",
+             source_language: str | None = None, requested_outputs: Mapping[str, Any] | None = None,
+             size_bytes: int = 1000, content_type: str = "video/mp4", media: Mapping[str, Any] | None = None,
+             steps_done: Iterable[str] = (), step_seconds: Mapping[str, float] | None = None,
+             stage: str | None = None, execution_id: str | None = None, failed_step: str | None = None,
+             failure_reason: str | None = None, deleted: bool = False, created_at=None) -> dict[str, Any]:
+    """A job in `status`, made the way real ones are: `jobs.new_job` and `store_new_job`, the state
+    machine's transitions (along a legal path) and `jobs.record_step` for what its steps recorded
+    (`media`, `steps_done`, `step_seconds`), `jobs.fail` for a failure, `jobs.delete_job` for a
+    deleted one. So it has the shape the writers give a job, never one only a test writes."""
+    job = jobs.new_job(creator, org_id=org_id, client_id=client_id, project_id=project_id, title=title,
+                       filename=filename, content_type=content_type, size_bytes=size_bytes,
+                       source_language=source_language, requested_outputs=dict(requested_outputs or {}))
+    if created_at is not None:
+        job["created_at"] = created_at  # a job made in the past (the clock, not a pipeline field)
+    job_id = jobs.store_new_job(store, audit.SYSTEM, job).id
+    seconds = dict(step_seconds or {})
+    done = list(dict.fromkeys([*steps_done, *seconds]))
+    for action in _PATHS[status]:
+        if action == "start_processing":
+            started = {k: v for k, v in (("execution_id", execution_id), ("stage", stage)) if v is not None}
+            jobs.transition(store, audit.SYSTEM, job_id, action, changes=started)
+            for step in done or (["ingest"] if media else []):
+                changes = {"media": dict(media)} if media and step == "ingest" else {}
+                jobs.record_step(store, job_id, step, seconds.get(step, 0.0), jobs.StepResult(changes=changes))
+            continue
+        # approve_source opens every target language, as the review action does (jobs.take_action).
+        changes = jobs._with_language_states if action == "approve_source" else None
+        jobs.transition(store, audit.SYSTEM, job_id, action, changes=changes)
+    if status == "failed":
+        step = failed_step or "ingest"
+        jobs.fail(store, audit.SYSTEM, job_id, step, failure_reason or f"{step} broke")
+    if deleted:
+        jobs.delete_job(store, ROBOT, audit.SYSTEM, job_id)
+    return store.get(f"jobs/{job_id}")

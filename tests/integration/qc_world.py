@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from avp.auth.tokens import Principal
-from avp.domain import audit, jobs, tenancy, tracks
-from tests.helpers import bearer, login, make_user
+from avp.domain import audit, jobs, language_qc, tenancy, tracks
+from tests.helpers import bearer, login, make_job, make_user
 from tests.rendered import Rendered, install
 
 SOURCE_VTT = """WEBVTT
@@ -71,30 +71,34 @@ class World:
     def job(self, *, status: str = "language_qc", source: str = "en", targets: tuple[str, ...] = ("fr", "de"),
             duration: float = 12.0, creator: Person | None = None, tracks_for: tuple[str, ...] | None = None) -> dict:
         """A job in `status` (pending_qc, language_qc, final_review or complete) with version 1 of the
-        captions (and source descriptions) of `tracks_for`. It gets there the way a real one does:
-        through the state machine's transitions and the ingest step's writer (`record_step`), so
+        captions (and source descriptions) of `tracks_for`. It gets there the way a real one does
+        (`tests.helpers.make_job`: the state machine's transitions and the ingest step's writer), so
         its document has the shape the real writers give it; only the language workflow is not run
         (the tracks it would make are saved through the tracks writer instead)."""
         owner = Principal(creator.id, creator.user["role"]) if creator else Principal("pipeline", "production")
-        job = jobs.new_job(owner, org_id=self.org_id, client_id=None, project_id=None, title="The Test Film",
-                           filename="film.mp4", content_type="video/mp4", size_bytes=1000, source_language=source,
-                           requested_outputs={"languages": list(targets), "accessible_video_mp4": True})
-        job_id = jobs.store_new_job(self.store, audit.SYSTEM, job).id
-        for action in ("complete_upload", "start_processing"):
-            jobs.transition(self.store, audit.SYSTEM, job_id, action)
-        jobs.record_step(self.store, job_id, "ingest", 0.0, jobs.StepResult(changes={"media": {"duration": duration}}))
-        jobs.transition(self.store, audit.SYSTEM, job_id, "finish_processing")
-        later = {"pending_qc": (), "language_qc": ("approve_source",),
-                 "final_review": ("approve_source", "languages_approved"),
-                 "complete": ("approve_source", "languages_approved", "complete")}[status]
-        for action in later:
-            # approve_source opens every target language, as the review action does (jobs.take_action).
-            changes = jobs._with_language_states if action == "approve_source" else None
-            jobs.transition(self.store, audit.SYSTEM, job_id, action, changes=changes)
+        job_id = make_job(self.store, self.org_id, status=status, creator=owner, title="The Test Film",
+                          filename="film.mp4", source_language=source, media={"duration": duration},
+                          requested_outputs={"languages": list(targets), "accessible_video_mp4": True})["id"]
         for lang in (tracks_for if tracks_for is not None else (source, *targets)):
             tracks.save_version(self.store, self.storage, audit.SYSTEM, job_id, lang, "captions", SOURCE_VTT,
                                 source="pipeline")
         return self.store.get(f"jobs/{job_id}")
+
+    def advance(self, job_id: str, *actions: str, reason: str | None = None) -> None:
+        """Move the job through `actions` of the state machine (jobs.TRANSITIONS), as its actors would."""
+        for action in actions:
+            jobs.transition(self.store, audit.SYSTEM, job_id, action, reason=reason)
+
+    def language(self, job_id: str, lang: str, state: str, *, linguist: Person, reviewer: Person | None = None) -> None:
+        """Take `lang` of the job to `state` (assigned, in_progress, submitted or in_review) through
+        language QC's own writers: its assignments, then the moves of its state machine."""
+        language_qc.assign(self.store, audit.SYSTEM, ADMIN, job_id, lang, linguist.id, role="linguist", replacing=False)
+        if reviewer:
+            language_qc.assign(self.store, audit.SYSTEM, ADMIN, job_id, lang, reviewer.id, role="reviewer",
+                               replacing=False)
+        moves = ("start_work", "submit", "open_review")
+        for action in moves[:("assigned", "in_progress", "submitted", "in_review").index(state)]:
+            language_qc.move(self.store, audit.SYSTEM, ADMIN, job_id, lang, action)
 
     def with_accessible_video(self, job_id: str, rendered: Rendered) -> None:
         """The language of the session's real run (tests/rendered.py: the `accessible_render`

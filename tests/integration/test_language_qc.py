@@ -131,7 +131,7 @@ def test_assignment_rules(world, client, team):
     assert client.post(bulk, json={"languages": ["fr"]}, headers=prod.headers).status_code == 422
     assert client.post(bulk, json={"languages": ["fr", "it"], "reviewer_id": rev.id}, headers=prod.headers).status_code == 422
     assert client.post(bulk, json={"languages": [], "reviewer_id": rev.id}, headers=prod.headers).status_code == 422
-    world.store.update(f"jobs/{jid}", {"status": "complete"})
+    world.advance(jid, "languages_approved", "complete")
     assert client.post(lang_url(jid, "de", "assign"), json={"user_id": ling.id}, headers=prod.headers).status_code == 409
 
 
@@ -151,7 +151,8 @@ def test_only_the_assignees_act(world, client, team):
     assert client.post(lang_url(jid, "fr", "open-review"), headers=other_rev.headers).status_code == 403
     assert client.post(lang_url(jid, "fr", "open-review"), headers=ling.headers).status_code == 403
     # The job must be in language QC for the work to move.
-    world.store.update(f"jobs/{jid}", {"status": "pending_qc"})
+    world.advance(jid, "languages_approved")
+    world.advance(jid, "return_to_qc", reason="the source needs another look")
     stuck = client.post(lang_url(jid, "fr", "open-review"), headers=rev.headers)
     assert stuck.status_code == 409 and "pending_qc" in stuck.json["detail"]
     # A linguist sees only their languages.

@@ -56,14 +56,14 @@ def test_scope_expiry_and_rules(world, client):
     assert scoped.status_code == 201
     items = client.get(f"{SHARE}/public/share/{scoped.json['token']}").json["items"]
     assert {i["kind"] for i in items} == {"qc_report"} and {i["language"] for i in items} == {"en", "fr", "de"}
-    # An expired link answers like an unknown one.
+    # An expired link answers like an unknown one (the clock moved on: a raw write of its expiry).
     world.store.update(f"share_tokens/{scoped.json['id']}", {"expires_at": dt.datetime.now(dt.timezone.utc)})
     assert client.get(f"{SHARE}/public/share/{scoped.json['token']}").status_code == 404
     assert client.get(url, headers=production.headers).json["items"] == []
     assert client.get(f"{SHARE}/public/share/{'x' * 43}").status_code == 404
     # Only complete jobs are shared.
-    world.store.update(f"jobs/{job['id']}", {"status": "final_review"})
-    assert client.post(url, headers=production.headers).status_code == 409
+    reviewing = world.job(status="final_review")
+    assert client.post(f"{SHARE}/jobs/{reviewing['id']}/share", headers=production.headers).status_code == 409
     assert client.post(url, headers=linguist.headers).status_code == 404  # not assigned: cannot see the job
 
 

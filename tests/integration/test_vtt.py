@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
+from avp.domain import audit, jobs, tenancy
 from avp.domain.model import TrackVersion
 from avp.domain.tracks import version_path
 from tests.helpers import API, assert_exact_records
-from tests.integration.qc_world import SOURCE_VTT
+from tests.integration.qc_world import ADMIN, SOURCE_VTT
 
 EDITED = SOURCE_VTT.replace("How are you today?", "How are you doing today?")
 
@@ -96,9 +97,10 @@ def test_malformed_vtt_is_422_with_line_number(world, client):
 def test_adjust_timing_shifts_a_range_and_never_below_zero(world, client):
     pm = world.person("project_manager")
     job = world.job(creator=None)
-    world.store.update(f"jobs/{job['id']}", {"client_id": "c1"})
-    world.store.update(f"users/{pm.id}", {"pm_client_ids": ["c1"]})
-    world.store.update(f"jobs/{job['id']}", {"access_keys": sorted(job["access_keys"] + ["client:c1"])})
+    # The PM manages a client of the organization, and the job is moved to that client.
+    acme = tenancy.create_client(world.store, audit.SYSTEM, org_id=world.org_id, name="Acme")
+    tenancy.add_pm(world.store, audit.SYSTEM, acme["id"], pm.id)
+    jobs.update_job(world.store, ADMIN, audit.SYSTEM, job["id"], {"client_id": acme["id"]})
     url = vtt(job["id"], "/adjust-timing")
     resp = client.post(url, json={"lang": "fr", "kind": "captions", "offset_ms": 500, "from_cue": 1, "to_cue": 1},
                        headers=pm.headers)
@@ -161,13 +163,8 @@ def test_who_may_edit(world, client):
     reviewer, client_user = world.person("reviewer"), world.person("client")
     outsider = world.person("production", member=False)
     job = world.job(creator=client_user)
-    langs = {"fr": {"state": "in_progress", "linguist_id": linguist.id, "reviewer_id": reviewer.id},
-             "de": {"state": "submitted", "linguist_id": other_linguist.id}}
-    languages = {k: {**job["languages"][k], **v} for k, v in langs.items()}
-    from avp.domain import access
-
-    world.store.update(f"jobs/{job['id']}", {"languages": languages,
-                                             "access_keys": access.job_keys({**job, "languages": languages})})
+    world.language(job["id"], "fr", "in_progress", linguist=linguist, reviewer=reviewer)
+    world.language(job["id"], "de", "submitted", linguist=other_linguist)
 
     def save(person, lang, base=1):
         return client.patch(vtt(job["id"]), json={"lang": lang, "kind": "captions", "content": EDITED,
@@ -184,7 +181,8 @@ def test_who_may_edit(world, client):
     assert client.get(vtt(job["id"]) + "?lang=en&kind=captions", headers=linguist.headers).status_code == 200
     # The source language is frozen once approved (the job has left pending_qc).
     assert save(reviewer, "en").status_code == 409
-    world.store.update(f"jobs/{job['id']}", {"status": "pending_qc"})
+    world.advance(job["id"], "languages_approved")
+    world.advance(job["id"], "return_to_qc", reason="the source needs another look")
     assert save(reviewer, "en").status_code == 200
 
 

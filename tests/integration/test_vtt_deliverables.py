@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from avp.domain import access
 from tests.helpers import API
 
 
@@ -33,9 +32,7 @@ def test_downloads_respect_visibility(world, client):
     job = world.job()
     assert client.get(f"{API}/jobs/{job['id']}/downloads", headers=linguist.headers).status_code == 404
     assert client.get(f"{API}/jobs/{job['id']}/downloads", headers=outsider.headers).status_code == 404
-    languages = {**job["languages"], "fr": {**job["languages"]["fr"], "state": "assigned", "linguist_id": linguist.id}}
-    world.store.update(f"jobs/{job['id']}", {"languages": languages,
-                                             "access_keys": access.job_keys({**job, "languages": languages})})
+    world.language(job["id"], "fr", "assigned", linguist=linguist)
     items = client.get(f"{API}/jobs/{job['id']}/downloads", headers=linguist.headers).json["items"]
     assert {i["language"] for i in items} == {"en", "fr"}  # their language and the source, not German
     assert client.get(f"{API}/jobs/{job['id']}/downloads?lang=de", headers=linguist.headers).status_code == 403
@@ -86,7 +83,7 @@ def test_pause_point_validation(world, client, runner, accessible_render):
     assert client.patch(f"{base}/{first}", json={"at": 1.0}, headers=client_user.headers).status_code == 403
     no_video = f"{API}/jobs/{job['id']}/accessible-video/de"
     assert client.get(f"{no_video}/edit-state", headers=production.headers).status_code == 404
-    world.store.update(f"jobs/{job['id']}", {"status": "complete"})
+    world.advance(job["id"], "languages_approved", "complete")
     assert client.patch(f"{base}/{first}", json={"at": 1.0}, headers=production.headers).status_code == 409
     assert runner.started == [] and runner.languages == []
 
