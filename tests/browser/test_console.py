@@ -108,7 +108,9 @@ def test_the_job_page_plays_the_accessible_mp4_with_its_tracks(page, stack):
                            timeout=10_000)
     start = float(video.evaluate("v => v.currentTime"))
     video.evaluate("v => v.pause()")
-    assert 3.0 < start < 6.5, start
+    # Where the recognizer put cue 2 (its words, so its times, may change with the model's settings).
+    cue = float(video.evaluate("v => [...v.textTracks].find(t => t.kind === 'captions').cues[1].startTime"))
+    assert cue - 0.05 <= start < cue + 1.5, (start, cue)
 
 
 
@@ -116,6 +118,9 @@ def test_edit_a_cue_meet_a_conflict_lose_nothing_and_restore(page, stack, api):
     sign_in(page, stack)
     page.goto(f"{stack.url}/console/#/jobs/{JOB['id']}/en")
     page.get_by_text("version 1:").wait_for()
+    # The recognizer's version, as the pipeline made it (restored at the end).
+    made = api.get(f"{api.base}/jobs/{JOB['id']}/vtt", params={"lang": "en", "kind": "captions"}, timeout=10).json()
+    assert made["version"] == 1
     page.get_by_role("button", name="Edit cue 1").click()
     page.keyboard.press("Escape")  # leaves the editor, focus back on the cue
     assert page.get_by_role("form", name="Edit cue 1").count() == 0
@@ -159,7 +164,7 @@ def test_edit_a_cue_meet_a_conflict_lose_nothing_and_restore(page, stack, api):
     page.get_by_role("button", name="Restore version 1").click()
     page.get_by_text("version 5:").wait_for()
     restored = api.get(f"{api.base}/jobs/{JOB['id']}/vtt", params={"lang": "en", "kind": "captions"}, timeout=10).json()
-    assert "Welcome to the harbor, every evening," in restored["content"]
+    assert restored["version"] == 5 and restored["content"] == made["content"]
     assert "restore of version 1" in page.get_by_role("region", name="Review").inner_text()
 
     # A cue that breaks the caption style rules carries its QC problems in the list.
