@@ -88,23 +88,27 @@ def make_job(store, org_id: str, client_id: str | None = None, *, status: str = 
                        source_language=source_language, requested_outputs=dict(requested_outputs or {}))
     if created_at is not None:
         job["created_at"] = created_at  # a job made in the past (the clock, not a pipeline field)
-    job_id = jobs.store_new_job(store, audit.SYSTEM, job).id
+    job_id, at = jobs.store_new_job(store, audit.SYSTEM, job).id, "uploading"
     seconds = dict(step_seconds or {})
     done = list(dict.fromkeys([*steps_done, *seconds]))
     for action in _PATHS[status]:
         if action == "start_processing":
             started = {k: v for k, v in (("execution_id", execution_id), ("stage", stage)) if v is not None}
-            jobs.transition(store, audit.SYSTEM, job_id, action, changes=started)
+            at = jobs.transition(store, audit.SYSTEM, job_id, action, changes=started).status
             for step in done or (["ingest"] if media else []):
                 changes = {"media": dict(media)} if media and step == "ingest" else {}
                 jobs.record_step(store, job_id, step, seconds.get(step, 0.0), jobs.StepResult(changes=changes))
             continue
+        if action == "languages_approved" and at == "final_review":
+            continue  # a job with no target language goes from source approval to final review
         # approve_source opens every target language, as the review action does (jobs.take_action).
         changes = jobs._with_language_states if action == "approve_source" else None
-        jobs.transition(store, audit.SYSTEM, job_id, action, changes=changes)
+        at = jobs.transition(store, audit.SYSTEM, job_id, action, changes=changes).status
     if status == "failed":
         step = failed_step or "ingest"
         jobs.fail(store, audit.SYSTEM, job_id, step, failure_reason or f"{step} broke")
     if deleted:
         jobs.delete_job(store, ROBOT, audit.SYSTEM, job_id)
-    return store.get(f"jobs/{job_id}")
+    made = store.get(f"jobs/{job_id}")
+    assert made["status"] == status, f"no legal path to {status} for this job: it is {made['status']}"
+    return made

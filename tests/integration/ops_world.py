@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avp.auth.tokens import Principal, issue_access_token
-from avp.domain import access, audit, tenancy
+from avp.domain import audit, tenancy
 from avp.domain.aggregates import User
-from avp.store import now
 from tests.helpers import bearer, make_user
 
 
@@ -53,11 +52,3 @@ def build(container) -> OpsWorld:
         world.headers[name] = bearer(issue_access_token(container.jwt_key, fresh, fresh.org_ids, 900)[0])
     return world
 
-
-def make_job(store, org_id: str, client_id: str | None = None, **extra) -> dict[str, Any]:
-    """A job document straight into the store, with its access keys."""
-    job = {"org_id": org_id, "client_id": client_id, "project_id": None, "created_by": "system", "title": "a job",
-           "filename": "a.mp4", "created_at": now(),
-           "status": "pending_qc", "stage": None, "languages": {}, "requested_outputs": {}, "steps_done": [],
-           "deleted": False, "content_type": "video/mp4", **extra}
-    return store.create("jobs", {**job, "access_keys": access.job_keys(job)})

@@ -4,8 +4,8 @@ import datetime as dt
 import pytest
 
 from avp.store import now
-from tests.helpers import API
-from tests.integration.ops_world import build, make_job
+from tests.helpers import API, make_job
+from tests.integration.ops_world import build
 from tests.integration.workflow_fake import FakeRunner, install
 
 ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True, "accessible_video_mp4": True}

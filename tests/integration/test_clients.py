@@ -1,8 +1,8 @@
 import pytest
 
+from avp.auth.tokens import Principal
 from avp.domain import access
-from avp.store import now
-from tests.helpers import API, bearer, token_for
+from tests.helpers import API, bearer, make_job, token_for
 
 
 @pytest.fixture
@@ -21,13 +21,6 @@ def world(client, container):
         return bearer(tok), user
 
     return {"h": h, "org": org, "client": acme.json, "member": member, "store": container.store}
-
-
-def _job(store, org_id: str, client_id: str | None, project_id: str | None = None, **extra) -> dict:
-    job = {"org_id": org_id, "client_id": client_id, "project_id": project_id, "created_by": None, "status": "pending_qc",
-           "title": "a job", "filename": "a.mp4", "created_at": now(),
-           "languages": {}, "deleted": False, **extra}
-    return store.create("jobs", {**job, "access_keys": access.job_keys(job)})
 
 
 def test_client_crud_names_and_visibility(client, world):
@@ -139,7 +132,7 @@ def test_projects_and_all_projects(client, world):
     linguist, _ = world["member"]("linguist")
     assert client.get(f"{API}/clients/all-projects", headers=linguist).json["total"] == 0
 
-    job = _job(store, org["id"], cid, p1.json["id"], created_by=pm["id"])
+    job = make_job(store, org["id"], cid, project_id=p1.json["id"], creator=Principal(pm["id"], "project_manager"))
     assert client.delete(f"{API}/clients/{cid}/projects/{p1.json['id']}", headers=h).status_code == 409
     assert client.delete(f"{API}/clients/{cid}/projects/{p1.json['id']}?force=true", headers=h).status_code == 204
     detached = store.get(f"jobs/{job['id']}")
@@ -156,15 +149,15 @@ def test_delete_client_with_jobs_needs_force_and_detaches_them(client, world):
     client.post(f"{API}/clients/{cid}/pm", json={"user_id": pm["id"]}, headers=h)
     client.post(f"{API}/clients/{cid}/teams", json={"name": "T", "member_ids": [user["id"]]}, headers=h)
     project = client.post(f"{API}/clients/{cid}/projects", json={"name": "P"}, headers=h).json
-    job = _job(store, org["id"], cid, project["id"])
-    gone = _job(store, org["id"], cid, deleted=True)
+    job = make_job(store, org["id"], cid, project_id=project["id"], creator=Principal(user["id"], "client"))
+    gone = make_job(store, org["id"], cid, deleted=True)
     assert client.delete(f"{API}/clients/{cid}", headers=pm_h).status_code == 403
     refused = client.delete(f"{API}/clients/{cid}", headers=h)
     assert refused.status_code == 409 and "1 job" in refused.json["detail"]
     assert client.delete(f"{API}/clients/{cid}?force=true", headers=h).status_code == 204
     detached = store.get(f"jobs/{job['id']}")
     assert detached["client_id"] is None and detached["project_id"] is None
-    assert detached["access_keys"] == [f"org:{org['id']}"]
+    assert detached["access_keys"] == sorted([f"org:{org['id']}", f"user:{user['id']}"])  # no client key left
     assert store.get(f"jobs/{gone['id']}")["client_id"] == cid  # deleted jobs are left alone
     assert client.get(f"{API}/clients/{cid}", headers=h).status_code == 404
     assert store.get(f"users/{pm['id']}")["pm_client_ids"] == [] and store.get(f"users/{user['id']}")["team_client_ids"] == []

@@ -3,9 +3,8 @@ import io
 
 import pytest
 
-from avp.store import now
-from tests.helpers import API
-from tests.integration.ops_world import build, make_job
+from tests.helpers import API, make_job
+from tests.integration.ops_world import build
 
 ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True, "accessible_video_mp4": True}
 VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThe harbour at dawn.\n\n00:00:04.000 --> 00:00:06.000\nA bell rings.\n"
@@ -19,7 +18,7 @@ def world(client, container, runner):
 
 def _failed(store, world, step="describe", **extra):
     return make_job(store, world.org["id"], world.acme["id"], status="failed", failed_step=step,
-                    failure_reason=f"{step} broke", requested_outputs=ALL, updated_at=now(), created_at=now(),
+                    failure_reason=f"{step} broke", requested_outputs=ALL,
                     steps_done=["ingest", "transcribe", "shots", "captions"], **extra)
 
 
@@ -27,9 +26,8 @@ def test_failures_visible_filtered_and_paginated(client, world, container):
     store = container.store
     a = _failed(store, world)
     b = _failed(store, world, step="render")
-    other = make_job(store, world.other_org["id"], status="failed", failed_step="ingest", failure_reason="x",
-                     updated_at=now())
-    make_job(store, world.org["id"], status="pending_qc", updated_at=now())
+    other = make_job(store, world.other_org["id"], status="failed", failed_step="ingest", failure_reason="x")
+    make_job(store, world.org["id"], status="pending_qc")
 
     def ids(who, query=""):
         resp = client.get(f"{API}/production/failures{query}", headers=world.h(who))
@@ -51,9 +49,7 @@ def test_bulk_retry_per_job_results(client, world, container):
     store, runner = container.store, container.workflows
     failed = _failed(store, world)
     waiting = make_job(store, world.org["id"], status="pending_qc")
-    hidden = _failed(store, world)  # then moved to organization B, out of sight
-    store.update(f"jobs/{hidden['id']}", {"org_id": world.other_org["id"], "client_id": None,
-                                          "access_keys": [f"org:{world.other_org['id']}"]})
+    hidden = make_job(store, world.other_org["id"], status="failed", failed_step="describe")  # out of sight
     resp = client.post(f"{API}/production/bulk-retry", json={"job_ids": [failed["id"], waiting["id"], hidden["id"], "nope"],
                                                               "note": "provider back"}, headers=world.h("production"))
     assert resp.status_code == 200, resp.json
@@ -74,8 +70,8 @@ def test_bulk_retry_per_job_results(client, world, container):
 def test_queue_stats(client, world, container):
     store = container.store
     for stage in ("transcribe", "transcribe", "render"):
-        make_job(store, world.org["id"], status="processing", stage=stage, updated_at=now())
-    make_job(store, world.org["id"], status="queued", updated_at=now())
+        make_job(store, world.org["id"], status="processing", stage=stage)
+    make_job(store, world.org["id"], status="queued")
     _failed(store, world)
     stats = client.get(f"{API}/production/queue-stats", headers=world.h("production"))
     assert stats.status_code == 200

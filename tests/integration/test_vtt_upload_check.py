@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from tests.helpers import API
-from tests.integration.ops_world import build, make_job
+from tests.helpers import API, make_job
+from tests.integration.ops_world import build
 
 CLEAN = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThe harbour at dawn.\n"
 # A cue without its blank line (line 5), an unreadable timing line (line 8), a NUL (line 12).
