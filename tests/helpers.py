@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from avp.auth.tokens import Principal
-from avp.domain import audit, jobs, users
+from avp.domain import audit, jobs, language_qc, users
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count()
@@ -78,11 +78,14 @@ def make_job(store, org_id: str, client_id: str | None = None, *, status: str = 
              size_bytes: int = 1000, content_type: str = "video/mp4", media: Mapping[str, Any] | None = None,
              steps_done: Iterable[str] = (), step_seconds: Mapping[str, float] | None = None,
              stage: str | None = None, execution_id: str | None = None, failed_step: str | None = None,
-             failure_reason: str | None = None, deleted: bool = False, created_at=None) -> dict[str, Any]:
+             failure_reason: str | None = None, deleted: bool = False, created_at=None,
+             assignments: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """A job in `status`, made the way real ones are: `jobs.new_job` and `store_new_job`, the state
     machine's transitions (along a legal path) and `jobs.record_step` for what its steps recorded
     (`media`, `steps_done`, `step_seconds`), `jobs.fail` for a failure, `jobs.delete_job` for a
-    deleted one. So it has the shape the writers give a job, never one only a test writes."""
+    deleted one, language QC's `assign` for `assignments` ({lang: {"linguist": id, "reviewer": id}},
+    planned once the job waits for source QC). So it has the shape the writers give a job, never
+    one only a test writes."""
     job = jobs.new_job(creator, org_id=org_id, client_id=client_id, project_id=project_id, title=title,
                        filename=filename, content_type=content_type, size_bytes=size_bytes,
                        source_language=source_language, requested_outputs=dict(requested_outputs or {}))
@@ -104,11 +107,16 @@ def make_job(store, org_id: str, client_id: str | None = None, *, status: str = 
         # approve_source opens every target language, as the review action does (jobs.take_action).
         changes = jobs._with_language_states if action == "approve_source" else None
         at = jobs.transition(store, audit.SYSTEM, job_id, action, changes=changes).status
+        if at == "pending_qc":
+            for lang, people in (assignments or {}).items():
+                for role, user_id in people.items():
+                    language_qc.assign(store, audit.SYSTEM, ROBOT, job_id, lang, user_id, role=role, replacing=False)
     if status == "failed":
         step = failed_step or "ingest"
         jobs.fail(store, audit.SYSTEM, job_id, step, failure_reason or f"{step} broke")
     if deleted:
         jobs.delete_job(store, ROBOT, audit.SYSTEM, job_id)
     made = store.get(f"jobs/{job_id}")
+    assert not assignments or made["languages"], "assignments are planned from pending_qc on"
     assert made["status"] == status, f"no legal path to {status} for this job: it is {made['status']}"
     return made

@@ -15,9 +15,9 @@ from typing import Any
 from flask import Flask
 
 from avp.auth.tokens import ROLES, Principal, issue_access_token
-from avp.domain import access, audit, jobs, tenancy, tracks
+from avp.domain import audit, tenancy, tracks
 from avp.domain.aggregates import User
-from tests.helpers import API, make_user
+from tests.helpers import API, make_job, make_user
 from tests.rendered import Rendered, install
 
 OK = "allowed"
@@ -115,6 +115,19 @@ class World:
             self.tokens[caller] = self.token(user)
         return self.tokens[caller]
 
+    def job(self, status: str = "pending_qc", duration: float | None = None) -> dict[str, str]:
+        """A job of the client's project in organization A, created by the client user, with French
+        assigned to the linguist and reviewer, in `status`: made by the writers (helpers.make_job)."""
+        creator = self.users["client"]
+        job = make_job(self.store, self.params["org_id"], self.params["client_id"], status=status,
+                       project_id=self.params["project_id"], creator=Principal(creator["id"], "client"),
+                       title="Matrix film", filename="film.mp4", source_language="en",
+                       requested_outputs={"languages": ["fr"], "accessible_video_mp4": True},
+                       media={"duration": duration} if duration else None,
+                       assignments=None if status == "uploading" else
+                       {"fr": {"linguist": self.users["linguist"]["id"], "reviewer": self.users["reviewer"]["id"]}})
+        return {"job_id": job["id"]}
+
     # -- fresh resources (see Row.fresh) --
     def fresh_user(self) -> dict[str, str]:
         return {"user_id": self.user("linguist")["id"]}
@@ -153,25 +166,15 @@ def build_world(container, rendered: Rendered) -> World:
     tenancy.add_pm(store, audit.SYSTEM, acme["id"], world.users["project_manager"]["id"])
     team = tenancy.create_team(store, audit.SYSTEM, acme["id"], name="Editors", member_ids=[world.users["client"]["id"]])
     project = tenancy.create_project(store, audit.SYSTEM, acme["id"], name="Season 1")
-    creator = world.users["client"]
-    job = jobs.new_job(Principal(creator["id"], "client"), org_id=org_a["id"], client_id=acme["id"],
-                       project_id=project["id"], title="Matrix film", filename="film.mp4", content_type="video/mp4",
-                       size_bytes=1000, source_language="en",
-                       requested_outputs={"languages": ["fr"], "accessible_video_mp4": True})
-    job.update(status="pending_qc", media={"duration": rendered.duration},
-               languages={"fr": {"state": "assigned", "linguist_id": world.users["linguist"]["id"],
-                                 "reviewer_id": world.users["reviewer"]["id"]}})
-    job["access_keys"] = access.job_keys(job)
-    jobs.store_new_job(store, audit.SYSTEM, job)
-    job_id = job["id"]
+    world.params = {"org_id": org_a["id"], "client_id": acme["id"], "team_id": team["id"], "project_id": project["id"]}
+    job_id = world.job(duration=rendered.duration)["job_id"]
     # A French captions track, and the descriptions, pause points and accessible video of the
     # session's real run (tests/rendered.py).
     tracks.save_version(store, container.storage, audit.SYSTEM, job_id, "fr", "captions", CAPTIONS, source="edit")
     install(store, container.storage, job_id, rendered)
     subject = world.user("linguist", org_a["id"])
-    world.params = {"org_id": org_a["id"], "client_id": acme["id"], "team_id": team["id"], "project_id": project["id"],
-                    "job_id": job_id, "user_id": subject["id"], "lang": "fr", "language": "fr", "version": "1",
-                    "cue_index": str(rendered.pause_points[0]["cue_index"]), "vtt": CAPTIONS}
+    world.params |= {"job_id": job_id, "user_id": subject["id"], "lang": "fr", "language": "fr", "version": "1",
+                      "cue_index": str(rendered.pause_points[0]["cue_index"]), "vtt": CAPTIONS}
     world.tokens = {caller: world.token(store.get(f"users/{user['id']}")) for caller, user in world.users.items()}
     return world
 

@@ -58,10 +58,8 @@ def shared(make):
 
 
 def fresh_uploading_job(world: World) -> dict[str, str]:
-    """A copy of the world's job still uploading: a reprocess passes the role check and stops at 409."""
-    job = world.store.get(f"jobs/{world.params['job_id']}")
-    copy = {**{k: v for k, v in job.items() if k != "id"}, "status": "uploading"}
-    return {"job_id": world.store.create("jobs", copy)["id"]}
+    """A job like the world's, still uploading: a reprocess passes the role check and stops at 409."""
+    return world.job("uploading")
 
 
 OPS_ROWS = [

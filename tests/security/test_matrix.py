@@ -27,9 +27,8 @@ PRODUCTION = expect(403, admin=OK, production=OK)  # blocked_on_source, promote_
 
 
 def fresh_job(world: World) -> dict[str, str]:
-    """A copy of the world's job (same assignments), for routes that change who works on it."""
-    job = world.store.get(f"jobs/{world.params['job_id']}")
-    return {"job_id": world.store.create("jobs", {k: v for k, v in job.items() if k != "id"})["id"]}
+    """Another job like the world's (same assignments), for routes that change who works on it."""
+    return world.job()
 
 
 def fresh_note(world: World) -> dict[str, str]:
@@ -42,8 +41,7 @@ def fresh_note(world: World) -> dict[str, str]:
 
 def fresh_share_token(world: World) -> dict[str, str]:
     """A complete job of organization A with a share link; its id and secret."""
-    job = world.store.get(f"jobs/{world.params['job_id']}")
-    job_id = world.store.create("jobs", {**{k: v for k, v in job.items() if k != "id"}, "status": "complete"})["id"]
+    job_id = world.job("complete")["job_id"]
     created = share.create(world.store, audit.SYSTEM, world.admin(), job_id)
     return {"job_id": job_id, "token_id": created["id"], "token": created["token"]}
 
