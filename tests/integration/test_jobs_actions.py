@@ -8,11 +8,11 @@ import zipfile
 import pytest
 
 from avp.auth.tokens import Principal
-from avp.domain import access, audit, jobs
+from avp.domain import audit, jobs
 from avp.domain.aggregates import Client, Organization, Project
 from avp.pipeline.__main__ import main as pipeline_main
 from avp.pipeline.__main__ import run_step
-from tests.helpers import API, bearer, token_for
+from tests.helpers import API, bearer, make_job, token_for
 from tests.integration.test_upload import make_media
 
 
@@ -36,14 +36,11 @@ def team(client, container):
     return people
 
 
-def seed(container, status_: str = "pending_qc", source: str = "en", languages=("fr",), **extra) -> dict:
-    job = jobs.new_job(Principal("someone", "production"), org_id="org-1", client_id="cl-1", project_id=None,
-                       title="Seeded", filename="a.mp4", content_type="video/mp4", size_bytes=1, source_language=source,
-                       requested_outputs={"languages": list(languages), "audio_description_vtt": True})
-    job.update(status=status_, **extra)
-    job["access_keys"] = access.job_keys(job)
-    jobs.store_new_job(container.store, audit.SYSTEM, job)
-    return job
+def seed(container, status_: str = "pending_qc", source: str = "en", languages=("fr",), requested_outputs=None,
+         **extra) -> dict:
+    return make_job(container.store, "org-1", "cl-1", status=status_, creator=Principal("someone", "production"),
+                    title="Seeded", source_language=source, **extra,
+                    requested_outputs=requested_outputs or {"languages": list(languages), "audio_description_vtt": True})
 
 
 def test_view_edit_delete_and_admin_restore(client, container, runner, team):

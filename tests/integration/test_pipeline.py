@@ -28,11 +28,10 @@ SAMPLE = Path(avp.__file__).parent / "demo_media" / "sample.mp4"
 ALL = {"captions_vtt": True, "audio_description_vtt": True, "audio_description_mp3": True, "accessible_video_mp4": True}
 
 
-def _queued_job(container, source: Path, requested=ALL, filename="film.mp4", **fields) -> dict:
+def _queued_job(container, source: Path, requested=ALL, filename="film.mp4") -> dict:
     job = jobs.new_job(Principal("u-test", "admin"), org_id="org-1", client_id=None, project_id=None, title="t",
                        filename=filename, content_type="video/mp4", size_bytes=source.stat().st_size,
                        source_language="en", requested_outputs=requested)
-    job.update(fields)
     jobs.store_new_job(container.store, SYSTEM, job)
     container.storage.upload_file(job["source_path"], source, "video/mp4")
     jobs.transition(container.store, SYSTEM, job["id"], "complete_upload")

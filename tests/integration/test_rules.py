@@ -10,7 +10,7 @@ import requests
 from werkzeug.serving import make_server
 
 from avp.auth.tokens import Principal
-from avp.domain import access, audit, jobs
+from avp.domain import audit, jobs
 from tests.conftest import REPO
 from tests.helpers import API, PASSWORD, bearer, token_for
 
@@ -20,7 +20,6 @@ pytestmark = pytest.mark.skipif(not (REPO / "infra" / "firestore.rules").exists(
 def seed(container, org: str) -> dict:
     job = jobs.new_job(Principal("someone", "production"), org_id=org, client_id=None, project_id=None, title="t",
                        filename="a.mp4", content_type="video/mp4", size_bytes=1, source_language="en", requested_outputs={})
-    job["access_keys"] = access.job_keys(job)
     jobs.store_new_job(container.store, audit.SYSTEM, job)
     return job
 
