@@ -60,15 +60,16 @@ def assert_exact_records(repository, *filters) -> None:
     assert not leftovers, f"documents hold fields their record does not name: {leftovers}"
 
 
-# The transitions that take a new (uploading) job to each state, as its actors would.
-_PATHS = {
+# The transitions that take a new (uploading) job to each state, as its actors would (approve_source
+# with the languages it opens: jobs._with_language_states).
+JOB_PATHS = {
     "uploading": (), "queued": ("complete_upload",), "processing": ("complete_upload", "start_processing"),
     "failed": ("complete_upload", "start_processing"), "cancelled": ("cancel",),
     "pending_qc": ("complete_upload", "start_processing", "finish_processing"),
 }
-_PATHS |= {"language_qc": (*_PATHS["pending_qc"], "approve_source"),
-           "final_review": (*_PATHS["pending_qc"], "approve_source", "languages_approved"),
-           "complete": (*_PATHS["pending_qc"], "approve_source", "languages_approved", "complete")}
+JOB_PATHS |= {"language_qc": (*JOB_PATHS["pending_qc"], "approve_source"),
+           "final_review": (*JOB_PATHS["pending_qc"], "approve_source", "languages_approved"),
+           "complete": (*JOB_PATHS["pending_qc"], "approve_source", "languages_approved", "complete")}
 ROBOT = Principal("system", "admin")
 
 
@@ -94,7 +95,7 @@ def make_job(store, org_id: str, client_id: str | None = None, *, status: str = 
     job_id, at = jobs.store_new_job(store, audit.SYSTEM, job).id, "uploading"
     seconds = dict(step_seconds or {})
     done = list(dict.fromkeys([*steps_done, *seconds]))
-    for action in _PATHS[status]:
+    for action in JOB_PATHS[status]:
         if action == "start_processing":
             started = {k: v for k, v in (("execution_id", execution_id), ("stage", stage)) if v is not None}
             at = jobs.transition(store, audit.SYSTEM, job_id, action, changes=started).status
