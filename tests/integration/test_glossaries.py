@@ -104,7 +104,8 @@ def test_create_embed_terms_versions_activate_archive(client, world, container):
     assert activated.status_code == 200 and activated.json["active_version_id"] == v2.json["id"]
     assert activated.json["target_languages"] == ["de", "fr"] and len(activated.json["versions"]) == 2
 
-    # A version whose embedding failed cannot be activated until it is embedded again.
+    # A version whose embedding failed cannot be activated until it is embedded again. Kept raw on
+    # purpose: the failure embed_version records when its provider fails (the local embedder cannot).
     container.store.update(f"glossaries/{g['id']}/versions/{v1['id']}", {"embedding_status": "failed"})
     refused = client.post(f"{API}/glossaries/{g['id']}/activate", json={"version_id": v1["id"]}, headers=world.h("admin"))
     assert refused.status_code == 409 and "failed" in refused.json["detail"]
