@@ -8,7 +8,7 @@ import io
 import pytest
 
 from avp.domain import audit, jobs, tenancy
-from tests.helpers import API, bearer, token_for
+from tests.helpers import API, ROBOT, bearer, token_for
 
 SEED_EXAMPLE = {"provider": "gemini", "model": "flash", "default_voice": "Kore"}  # the seed spec's own example
 
@@ -17,7 +17,7 @@ SEED_EXAMPLE = {"provider": "gemini", "model": "flash", "default_voice": "Kore"}
 def producer(client, container):
     org = tenancy.create_organization(container.store, audit.SYSTEM, name="Acme")
     token, user = token_for(client, container, "production")
-    container.store.update(f"users/{user['id']}", {"org_ids": [org["id"]]})
+    tenancy.add_member(container.store, audit.SYSTEM, ROBOT, org["id"], role="production", user_id=user["id"])
     return bearer(token), org
 
 

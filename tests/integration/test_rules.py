@@ -10,9 +10,9 @@ import requests
 from werkzeug.serving import make_server
 
 from avp.auth.tokens import Principal
-from avp.domain import audit, jobs
+from avp.domain import audit, jobs, tenancy
 from tests.conftest import REPO
-from tests.helpers import API, PASSWORD, bearer, token_for
+from tests.helpers import API, PASSWORD, ROBOT, bearer, token_for
 
 pytestmark = pytest.mark.skipif(not (REPO / "infra" / "firestore.rules").exists(), reason="no rules file")
 
@@ -36,9 +36,10 @@ def channel(client, headers, job_id: str | None = None) -> dict:
 
 
 def test_status_documents_are_readable_exactly_by_their_audience(client, container, emulators):
-    mine, theirs = seed(container, "org-1"), seed(container, "org-2")
+    org_1, org_2 = (tenancy.create_organization(container.store, audit.SYSTEM, name=n)["id"] for n in ("One", "Two"))
+    mine, theirs = seed(container, org_1), seed(container, org_2)
     token, user = token_for(client, container, "production")
-    container.store.update(f"users/{user['id']}", {"org_ids": ["org-1"]})
+    tenancy.add_member(container.store, audit.SYSTEM, ROBOT, org_1, role="production", user_id=user["id"])
     grant = channel(client, bearer(token), mine["id"])
     assert grant["mode"] == "emulator" and grant["documents"] == [f"job_status/{mine['id']}"]
     assert grant["emulator_host"] == emulators["firestore"].host and grant["collection"] == "job_status"
@@ -63,10 +64,11 @@ def test_status_documents_are_readable_exactly_by_their_audience(client, contain
 def test_avp_watch_follows_a_job_until_it_rests(client, container, gateway):
     from avp.watch import watch
 
-    job = seed(container, "org-1")
+    org_1 = tenancy.create_organization(container.store, audit.SYSTEM, name="One")["id"]
+    job = seed(container, org_1)
     jobs.transition(container.store, audit.SYSTEM, job["id"], "complete_upload")
     _, user = token_for(client, container, "production")
-    container.store.update(f"users/{user['id']}", {"org_ids": ["org-1"]})
+    tenancy.add_member(container.store, audit.SYSTEM, ROBOT, org_1, role="production", user_id=user["id"])
     server = make_server("127.0.0.1", 0, gateway, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     out, result = _Capture(), {}

@@ -15,7 +15,7 @@ from avp.domain import audit, tenancy, uploads
 from avp.domain.aggregates import Upload
 from avp.local.events import finalized_event, ingest_function
 from avp.media.ffmpeg import run
-from tests.helpers import API, assert_exact_records, bearer, token_for
+from tests.helpers import API, ROBOT, assert_exact_records, bearer, token_for
 from tests.integration.workflow_fake import FakeRunner, install
 
 pytestmark = pytest.mark.slow  # real media made with ffmpeg, real resumable sessions
@@ -67,7 +67,7 @@ def org(container) -> dict:
 def producer(client, container, org):
     """A production user of `org` and their auth header."""
     token, user = token_for(client, container, "production")
-    container.store.update(f"users/{user['id']}", {"org_ids": [org["id"]]})
+    tenancy.add_member(container.store, audit.SYSTEM, ROBOT, org["id"], role="production", user_id=user["id"])
     return bearer(token), user
 
 
