@@ -80,18 +80,24 @@ def make_job(store, org_id: str, client_id: str | None = None, *, status: str = 
              steps_done: Iterable[str] = (), step_seconds: Mapping[str, float] | None = None,
              stage: str | None = None, execution_id: str | None = None, failed_step: str | None = None,
              failure_reason: str | None = None, deleted: bool = False, created_at=None,
-             assignments: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+             assignments: Mapping[str, Mapping[str, str]] | None = None, uploaded: tuple[Any, bytes] | None = None
+             ) -> dict[str, Any]:
     """A job in `status`, made the way real ones are: `jobs.new_job` and `store_new_job`, the state
     machine's transitions (along a legal path) and `jobs.record_step` for what its steps recorded
     (`media`, `steps_done`, `step_seconds`), `jobs.fail` for a failure, `jobs.delete_job` for a
     deleted one, language QC's `assign` for `assignments` ({lang: {"linguist": id, "reviewer": id}},
-    planned once the job waits for source QC). So it has the shape the writers give a job, never
+    planned once the job waits for source QC); `uploaded` (storage, bytes) is its uploaded video, its
+    URI recorded as the upload path records it. So it has the shape the writers give a job, never
     one only a test writes."""
     job = jobs.new_job(creator, org_id=org_id, client_id=client_id, project_id=project_id, title=title,
                        filename=filename, content_type=content_type, size_bytes=size_bytes,
                        source_language=source_language, requested_outputs=dict(requested_outputs or {}))
     if created_at is not None:
         job["created_at"] = created_at  # a job made in the past (the clock, not a pipeline field)
+    if uploaded:
+        storage, data = uploaded
+        job["source_uri"] = storage.uri(job["source_path"])  # as uploads.store_job records it
+        storage.write_bytes(job["source_path"], data, content_type)
     job_id, at = jobs.store_new_job(store, audit.SYSTEM, job).id, "uploading"
     seconds = dict(step_seconds or {})
     done = list(dict.fromkeys([*steps_done, *seconds]))

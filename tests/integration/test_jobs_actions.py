@@ -152,9 +152,7 @@ def test_validate_bulk_download_and_clone_of_an_unprocessed_job(client, containe
     """Before the pipeline has made anything only the upload is there (test_job_outputs covers a real run)."""
     storage = container.storage
     video = make_media(tmp_path / "v.mp4", seconds=1).read_bytes()
-    job = seed(container, "pending_qc", size_bytes=len(video))
-    storage.write_bytes(job["source_path"], video, "video/mp4")
-    jobs.change(container.store, audit.SYSTEM, job["id"], "upload", lambda _job: {"source_uri": storage.uri(job["source_path"])})
+    job = seed(container, "pending_qc", size_bytes=len(video), uploaded=(storage, video))
     prod = team["production"][0]
     report = client.get(f"{API}/jobs/{job['id']}/validate", headers=prod).json
     assert report == {"job_id": job["id"], "ok": True, "checked": 0, "missing": []}
