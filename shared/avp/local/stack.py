@@ -15,6 +15,8 @@ from avp import logs
 from avp.bootstrap import Container, container, use_container
 from avp.config import Settings
 from avp.domain import audit, jobs
+from avp.domain.language_qc import rebuild_queue
+from avp.domain.model import Job
 from avp.domain.users import ensure_first_admin
 from avp.errors import Conflict
 from avp.local.emulators import FirestoreEmulator, StorageEmulator
@@ -31,12 +33,12 @@ def fail_interrupted(store) -> list[str]:
     with the stack), so they become failed, which `retry` accepts, instead of `processing` for ever."""
     failed = []
     for status in ("queued", "processing"):
-        for job in store.find("jobs", [("status", "==", status)]):
+        for job in store.of(Job).where(("status", "==", status)):
             try:
-                jobs.transition(store, audit.SYSTEM, job["id"], "fail", reason=INTERRUPTED)
+                jobs.transition(store, audit.SYSTEM, job.id, "fail", reason=INTERRUPTED)
             except Conflict:  # moved on meanwhile
                 continue
-            failed.append(job["id"])
+            failed.append(job.id)
     return failed
 
 
@@ -93,6 +95,9 @@ class LocalStack:
         if interrupted:
             log.warning("marked %d job(s) interrupted by the last stop as failed (retryable): %s", len(interrupted),
                         ", ".join(interrupted))
+        # A data dir from an older version is brought up to this one, as `avp migrate` does in the cloud.
+        in_qc, entries = rebuild_queue(c.store)
+        log.info("language work queue: %d entries for %d job(s) in QC", entries, in_qc)
         self.gateway = Gateway()
         self.server = make_server("127.0.0.1", self.port, self.gateway, threaded=True)
         self.port = self.server.server_port
