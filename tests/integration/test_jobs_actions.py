@@ -8,11 +8,11 @@ import zipfile
 import pytest
 
 from avp.auth.tokens import Principal
-from avp.domain import audit, jobs
+from avp.domain import audit, jobs, tenancy
 from avp.domain.aggregates import Client, Organization, Project
 from avp.pipeline.__main__ import main as pipeline_main
 from avp.pipeline.__main__ import run_step
-from tests.helpers import API, bearer, make_job, token_for
+from tests.helpers import API, ROBOT, bearer, make_job, token_for
 from tests.integration.test_upload import make_media
 
 
@@ -24,15 +24,14 @@ def team(client, container):
     store.of(Organization).put(Organization(id="org-1", name="Org", name_key="org"))
     store.of(Client).put(Client(id="cl-1", org_id="org-1", name="Client", name_key="client"))
     store.of(Project, client_id="cl-1").put(Project(id="pr-1", client_id="cl-1", org_id="org-1", name="P"))
-    fields = {"production": {"org_ids": ["org-1"]}, "reviewer": {"org_ids": ["org-1"]},
-              "project_manager": {"org_ids": ["org-1"], "pm_client_ids": ["cl-1"]},
-              "client": {"org_ids": ["org-1"], "team_client_ids": ["cl-1"]}, "linguist": {"org_ids": ["org-1"]}}
     people = {}
-    for role in ("admin", *fields):
+    for role in ("admin", "production", "reviewer", "project_manager", "client", "linguist"):
         token, user = token_for(client, container, role)
-        if role in fields:
-            store.update(f"users/{user['id']}", fields[role])
+        if role != "admin":
+            tenancy.add_member(store, audit.SYSTEM, ROBOT, "org-1", role=role, user_id=user["id"])
         people[role] = (bearer(token), user)
+    tenancy.add_pm(store, audit.SYSTEM, "cl-1", people["project_manager"][1]["id"])
+    tenancy.create_team(store, audit.SYSTEM, "cl-1", name="Editors", member_ids=[people["client"][1]["id"]])
     return people
 
 
