@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from avp.auth.tokens import Principal
-from avp.domain import access, jobs
+from avp.domain import access, audit, jobs, tenancy
 from avp.domain.aggregates import Client, Organization
-from tests.helpers import API, bearer, login, make_user
+from tests.helpers import API, ROBOT, bearer, login, make_user
 
 pytestmark = pytest.mark.slow  # 500 jobs and seven accounts per test: a few seconds each
 
@@ -34,12 +34,13 @@ def world(client, container):
         "linguist": make_user(container, "linguist"),
         "outsider": make_user(container, "production"),
     }
-    memberships = {"production": {"org_ids": ["org-a"]}, "reviewer": {"org_ids": ["org-b", "org-c"]},
-                   "project_manager": {"org_ids": ["org-a"], "pm_client_ids": ["cl-a1"]},
-                   "client": {"org_ids": ["org-b"], "team_client_ids": ["cl-b1"]}, "linguist": {"org_ids": ["org-b"]},
-                   "outsider": {"org_ids": []}}
-    for role, fields in memberships.items():
-        store.update(f"users/{people[role]['id']}", fields)
+    memberships = {"production": ["org-a"], "reviewer": ["org-b", "org-c"], "project_manager": ["org-a"],
+                   "client": ["org-b"], "linguist": ["org-b"], "outsider": []}
+    for who, orgs in memberships.items():
+        for org in orgs:
+            tenancy.add_member(store, audit.SYSTEM, ROBOT, org, role=people[who]["role"], user_id=people[who]["id"])
+    tenancy.add_pm(store, audit.SYSTEM, "cl-a1", people["project_manager"]["id"])
+    tenancy.create_team(store, audit.SYSTEM, "cl-b1", name="Editors", member_ids=[people["client"]["id"]])
     client_ids = list(CLIENTS)
     base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     created = []
