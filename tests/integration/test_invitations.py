@@ -87,6 +87,7 @@ def test_revoked_expired_and_superseded_invitations_are_gone(client, container, 
     invitations.revoke(store, ADMIN_META, second.invitation["id"])
     assert client.post(f"{API}/invitations/preview", json={"token": second.token}).status_code == 410
     late = _invite(container, setup, "late@example.com")
+    # The clock moves on past its expiry (a raw write of the time, not of a state).
     store.update(f"invitations/{late.invitation['id']}", {"expires_at": dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)})
     expired = client.post(f"{API}/invitations/accept", json={"token": late.token, "password": PASSWORD})
     assert expired.status_code == 410 and "expired" in expired.json["detail"]

@@ -35,6 +35,7 @@ def test_an_expired_link_is_gone(client, container):
     user = make_user(container, "client")
     client.post(f"{API}/admin/users/{user['id']}/reset-password", headers=bearer(admin))
     token = mailed_link(container, user["email"], "reset-password#token=")
+    # The clock moves on past its expiry (a raw write of the time, not of a state).
     container.store.update(f"password_resets/{secret_hash(token)}", {"expires_at": dt.datetime.now(dt.timezone.utc)})
     assert client.post(RESET, json={"token": token, "new_password": NEW}).status_code == 410
     assert login(client, user["email"], PASSWORD).status_code == 200
