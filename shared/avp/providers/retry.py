@@ -3,6 +3,7 @@ exponential backoff, permanent ones (other 4xx) fail at once. One root error for
 provider kind, so each adapter raises its own kind and this helper retries them all."""
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -17,6 +18,24 @@ class ProviderError(RuntimeError):
     def __init__(self, message: str, *, permanent: bool):
         super().__init__(message)
         self.permanent = permanent
+
+def _http_library_errors(name: str) -> tuple[type[Exception], ...]:
+    errors = []
+    for library in ("httpx", "httpx2"):
+        try:
+            errors.append(getattr(importlib.import_module(library), name))
+        except ImportError:
+            continue
+    return tuple(errors)
+
+
+# What google-genai's HTTP layer raises when no answer came (connection refused, reset, timed out):
+# depending on its version and what is installed, httpx's classes or its successor httpx2's, which
+# share no base class. Every Gemini adapter catches these (not `httpx.HTTPError` alone, which an
+# unreachable service on httpx2 slips past as a 500).
+HTTP_ERRORS: tuple[type[Exception], ...] = _http_library_errors("HTTPError")
+HTTP_TIMEOUTS: tuple[type[Exception], ...] = _http_library_errors("TimeoutException")
+HTTP_TRANSPORT_ERRORS: tuple[type[Exception], ...] = _http_library_errors("TransportError")
 
 _TRANSIENT_CLIENT_STATUSES = {408, 429}
 

@@ -2,7 +2,6 @@
 out under a response schema, and the answer is validated before anyone relies on it."""
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import wave
@@ -15,7 +14,7 @@ import numpy as np
 from avp.captions.model import Word
 from avp.providers.asr.audio import SAMPLE_RATE, load_audio
 from avp.providers.asr.base import NO_SPEECH, AsrError, Transcript
-from avp.providers.retry import error_for_status, with_retries
+from avp.providers.retry import HTTP_TIMEOUTS, HTTP_TRANSPORT_ERRORS, error_for_status, with_retries
 
 if TYPE_CHECKING:
     from google import genai
@@ -98,7 +97,7 @@ class GeminiTranscriber:
     def _generate(self, audio: bytes, language: str | None) -> str:
         from google.genai import errors, types
 
-        timeouts, transport_errors = _http_errors()
+        timeouts, transport_errors = HTTP_TIMEOUTS, HTTP_TRANSPORT_ERRORS
 
         prompt = PROMPT + (f" The language is {language}." if language else " Name the language you hear.")
         config = types.GenerateContentConfig(
@@ -120,21 +119,6 @@ class GeminiTranscriber:
             reason = response.candidates[0].finish_reason if response.candidates else "no candidates"
             raise AsrError(f"Gemini returned no transcript ({reason})", permanent=False)
         return response.text
-
-
-def _http_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
-    """Timeout and connection error classes of the HTTP libraries google-genai may use:
-    depending on its version and what is installed, httpx or its successor httpx2."""
-    timeouts: list[type[Exception]] = []
-    transport_errors: list[type[Exception]] = []
-    for name in ("httpx", "httpx2"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        timeouts.append(module.TimeoutException)
-        transport_errors.append(module.TransportError)
-    return tuple(timeouts), tuple(transport_errors)
 
 
 def parse_answer(text: str, duration: float) -> tuple[str, list[Word]]:

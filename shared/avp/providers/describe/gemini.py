@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
@@ -15,7 +14,7 @@ from avp.providers.describe.base import (
     DescribeInput,
     Description,
 )
-from avp.providers.retry import error_for_status
+from avp.providers.retry import HTTP_ERRORS, error_for_status
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 
@@ -59,7 +58,7 @@ class GeminiDescriber:
             items = json.loads(response.text or "")
         except genai_errors.APIError as exc:
             raise error_for_status(exc.code, f"Gemini describe failed: {exc.message}", DescribeError) from exc
-        except httpx.HTTPError as exc:
+        except HTTP_ERRORS as exc:
             raise DescribeError(f"Gemini unreachable: {exc}", permanent=False) from exc
         except json.JSONDecodeError as exc:
             raise DescribeError(f"Gemini answered without JSON: {exc}", permanent=False) from exc

@@ -4,12 +4,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import httpx
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
 from avp.providers.embed.base import EmbedError
+from avp.providers.retry import HTTP_ERRORS
 
 DEFAULT_MODEL = "gemini-embedding-001"
 DIMENSIONS = 768
@@ -38,7 +38,7 @@ class GeminiEmbedder:
             chunk = list(texts[start:start + BATCH])
             try:
                 response = self._client.models.embed_content(model=self.model, contents=chunk, config=config)
-            except (genai_errors.APIError, httpx.HTTPError) as exc:
+            except (genai_errors.APIError, *HTTP_ERRORS) as exc:
                 raise EmbedError(f"Gemini embeddings failed: {exc}") from exc
             embeddings = response.embeddings or []
             if len(embeddings) != len(chunk) or any(not e.values for e in embeddings):

@@ -6,12 +6,11 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import httpx
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from avp.providers.retry import error_for_status, with_retries
+from avp.providers.retry import HTTP_ERRORS, error_for_status, with_retries
 from avp.providers.translate.base import TranslateError
 
 T = TypeVar("T")
@@ -76,7 +75,7 @@ class GeminiTranslator:
         except genai_errors.APIError as exc:
             raise error_for_status(exc.code, f"Gemini refused the translation request: {exc.message}",
                                    TranslateError) from exc
-        except httpx.HTTPError as exc:  # timeouts and connection failures
+        except HTTP_ERRORS as exc:  # timeouts and connection failures
             raise TranslateError(f"Gemini unreachable: {exc}", permanent=False) from exc
         if not response.text:
             reason = response.candidates[0].finish_reason if response.candidates else "no candidates"

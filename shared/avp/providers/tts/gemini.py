@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import base64
 
-import httpx
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from avp.providers.retry import error_for_status
+from avp.providers.retry import HTTP_ERRORS, error_for_status
 from avp.providers.tts._audio import change_tempo
 from avp.providers.tts.base import Synthesis, TtsError, Voice, check_request
 
@@ -69,7 +68,7 @@ class GeminiTts:
             raise TtsError(f"Gemini TTS returned no audio: {exc}") from exc
         except genai_errors.APIError as exc:
             raise error_for_status(exc.code, f"Gemini TTS failed: {exc.message or exc}", TtsError) from exc
-        except httpx.HTTPError as exc:  # no answer at all: the network or the service may recover
+        except HTTP_ERRORS as exc:  # no answer at all: the network or the service may recover
             raise TtsError(f"Gemini TTS could not be reached: {exc}", permanent=False) from exc
         pcm = data if isinstance(data, bytes) else base64.b64decode(data)
         return change_tempo(Synthesis.from_pcm(pcm, SAMPLE_RATE), rate)
