@@ -1,10 +1,13 @@
-"""Field-level differences between two versions of a document: a repository writes only what an
-aggregate changed, so writers of disjoint parts (two languages of one job) never overwrite each
-other, in or out of a transaction."""
+"""What the repository adapters share. Field-level differences between two versions of a document:
+a repository writes only what an aggregate changed, so writers of disjoint parts (two languages of
+one job) never overwrite each other, in or out of a transaction. And the rules of a collection
+that both adapters apply alike."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from avp.errors import NotFound
 
 MISSING = object()
 
@@ -40,3 +43,31 @@ def apply_paths(doc: dict[str, Any], paths: Mapping[tuple[str, ...], Any]) -> di
         else:
             node[path[-1]] = copy.deepcopy(value)
     return result
+
+
+class RepositoryCommon:
+    """What both repository adapters (Firestore, memory) do alike: where a record of their
+    collection lives, whether its kind may be written, and the reads made of other reads."""
+
+    _kind: Any
+    _collection: str
+    _group: bool
+
+    def _path(self, record_id: str) -> str:
+        if self._group:
+            raise TypeError(f"a group of {self._kind.__name__} records is read only")
+        return f"{self._collection}/{record_id}"
+
+    def _writable(self) -> None:
+        if self._kind.READ_ONLY:
+            raise TypeError(self._kind.READ_ONLY)
+
+    def get(self, record_id: str) -> Any:
+        found = self.lookup(record_id)  # type: ignore[attr-defined]
+        if found is None:
+            raise NotFound(f"{self._kind.NOUN} not found")
+        return found
+
+    def first(self, *filters: Any) -> Any:
+        found = self.where(*filters, limit=1)  # type: ignore[attr-defined]
+        return found[0] if found else None

@@ -13,7 +13,7 @@ from avp.domain.paging import Page, page_of
 from avp.domain.ports import Progress
 from avp.domain.records import Filter, Increment, Maximum, Record, matches, new_id, now, value_at
 from avp.errors import Conflict, NotFound
-from avp.store.documents import apply_paths, changed_paths
+from avp.store.documents import RepositoryCommon, apply_paths, changed_paths
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
@@ -38,7 +38,7 @@ def _apply(doc: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
 _COUNTING = threading.Lock()
 
 
-class MemoryRepository(Generic[R]):
+class MemoryRepository(RepositoryCommon, Generic[R]):
     """`avp.domain.records.Repository` over a dict of documents by path; `group` reads every
     collection of that name."""
 
@@ -50,15 +50,6 @@ class MemoryRepository(Generic[R]):
     def _outside_unit(self, what: str) -> None:
         if self._in_unit:
             raise TypeError(f"{what} runs outside a unit of work (it commits in batches)")
-
-    def _path(self, record_id: str) -> str:
-        if self._group:
-            raise TypeError(f"a group of {self._kind.__name__} records is read only")
-        return f"{self._collection}/{record_id}"
-
-    def _writable(self) -> None:
-        if self._kind.READ_ONLY:
-            raise TypeError(self._kind.READ_ONLY)
 
     def _members(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(path, id, document) of each record of the collection or group."""
@@ -77,12 +68,6 @@ class MemoryRepository(Generic[R]):
         doc = self._docs.get(self._path(record_id))
         return None if doc is None else self._record(record_id, doc)
 
-    def get(self, record_id: str) -> R:
-        found = self.lookup(record_id)
-        if found is None:
-            raise NotFound(f"{self._kind.NOUN} not found")
-        return found
-
     def get_many(self, record_ids: Sequence[str]) -> list[R]:
         return [r for r in (self.lookup(i) for i in record_ids) if r is not None]
 
@@ -100,10 +85,6 @@ class MemoryRepository(Generic[R]):
 
     def where(self, *filters: Filter, order_by: Sequence[tuple[str, str]] = (), limit: int | None = None) -> list[R]:
         return [self._record(i, d) for _, i, d in self._matching(filters, order_by)[:limit]]
-
-    def first(self, *filters: Filter) -> R | None:
-        found = self.where(*filters, limit=1)
-        return found[0] if found else None
 
     def count(self, *filters: Filter) -> int:
         return len(self._matching(filters, ()))

@@ -16,6 +16,7 @@ from avp.domain.paging import Page
 from avp.domain.records import Filter, Increment, Maximum, Record, new_id
 from avp.errors import Conflict, NotFound
 from avp.store import is_holdable
+from avp.store.documents import RepositoryCommon
 
 R = TypeVar("R", bound=Record)
 
@@ -34,21 +35,12 @@ def _order(order: tuple[str, str]) -> tuple[str, str]:
     return ("__name__", order[1]) if order[0] == "id" else order
 
 
-class FirestoreRepository(Generic[R]):
+class FirestoreRepository(RepositoryCommon, Generic[R]):
     """Records of `kind` in the collection `collection` (or, with `group`, every collection of that name)."""
 
     def __init__(self, store, kind: type[R], collection: str, *, transaction=None, group: bool = False) -> None:
         self._store, self._kind, self._collection = store, kind, collection
         self._txn, self._group = transaction, group
-
-    def _path(self, record_id: str) -> str:
-        if self._group:
-            raise TypeError(f"a group of {self._kind.__name__} records is read only")
-        return f"{self._collection}/{record_id}"
-
-    def _writable(self) -> None:
-        if self._kind.READ_ONLY:
-            raise TypeError(self._kind.READ_ONLY)
 
     def _record(self, doc: dict[str, Any]) -> R:
         return self._kind.from_doc(doc.pop("id"), doc)
@@ -82,12 +74,6 @@ class FirestoreRepository(Generic[R]):
             return None  # an id no document can have (".", "__x__")
         return None if doc is None else self._record(doc)
 
-    def get(self, record_id: str) -> R:
-        found = self.lookup(record_id)
-        if found is None:
-            raise NotFound(f"{self._kind.NOUN} not found")
-        return found
-
     def get_many(self, record_ids: Sequence[str]) -> list[R]:
         if self._txn is not None:
             return [r for r in (self.lookup(i) for i in record_ids) if r is not None]
@@ -105,10 +91,6 @@ class FirestoreRepository(Generic[R]):
             if snap.exists:
                 out.append(self._kind.from_doc(snap.id, snap.to_dict() or {}))
         return out
-
-    def first(self, *filters: Filter) -> R | None:
-        found = self.where(*filters, limit=1)
-        return found[0] if found else None
 
     def count(self, *filters: Filter) -> int:
         native = self._filters(filters)
