@@ -71,3 +71,16 @@ class RepositoryCommon:
     def first(self, *filters: Any) -> Any:
         found = self.where(*filters, limit=1)  # type: ignore[attr-defined]
         return found[0] if found else None
+
+
+class TrackVersionsCommon:
+    """A track repository's versions, over its `_versions` records repository (either adapter)."""
+
+    def add_version(self, job_id: str, version: Any) -> None:
+        self._versions(job_id, version.language, version.kind).add(version)  # type: ignore[attr-defined]
+
+    def version(self, job_id: str, language: str, kind: str, n: int) -> Any:
+        found = self._versions(job_id, language, kind).lookup(str(n))  # type: ignore[attr-defined]
+        if found is None:
+            raise NotFound(f"{language} has no {kind} version {n}")
+        return found

@@ -13,7 +13,7 @@ from avp.domain.paging import Page, page_of
 from avp.domain.ports import Progress
 from avp.domain.records import Filter, Increment, Maximum, Record, matches, new_id, now, value_at
 from avp.errors import Conflict, NotFound
-from avp.store.documents import RepositoryCommon, apply_paths, changed_paths
+from avp.store.documents import RepositoryCommon, TrackVersionsCommon, apply_paths, changed_paths
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
@@ -219,7 +219,7 @@ def _track_path(job_id: str, language: str, kind: str) -> str:
     return f"jobs/{job_id}/tracks/{language}_{kind}"
 
 
-class MemoryTracks:
+class MemoryTracks(TrackVersionsCommon):
     def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
         self._docs = docs
 
@@ -232,15 +232,6 @@ class MemoryTracks:
     def _versions(self, job_id: str, language: str, kind: str) -> MemoryRepository[TrackVersion]:
         return MemoryRepository(self._docs, TrackVersion, TrackVersion.collection(job_id=job_id, track_id=f"{language}_{kind}"),
                                 in_unit=True)
-
-    def add_version(self, job_id: str, version: TrackVersion) -> None:
-        self._versions(job_id, version.language, version.kind).add(version)
-
-    def version(self, job_id: str, language: str, kind: str, n: int) -> TrackVersion:
-        found = self._versions(job_id, language, kind).lookup(str(n))
-        if found is None:
-            raise NotFound(f"{language} has no {kind} version {n}")
-        return found
 
 
 class MemoryAudit:

@@ -17,7 +17,7 @@ from avp.domain.ports import Progress
 from avp.domain.records import Filter, Record
 from avp.errors import Conflict, NotFound
 from avp.store import Store, now
-from avp.store.documents import MISSING, changed_paths
+from avp.store.documents import MISSING, TrackVersionsCommon, changed_paths
 from avp.store.records import FirestoreRepository
 
 T = TypeVar("T")
@@ -84,7 +84,7 @@ def _track_path(job_id: str, language: str, kind: str) -> str:
     return f"jobs/{job_id}/tracks/{language}_{kind}"
 
 
-class FirestoreTracks:
+class FirestoreTracks(TrackVersionsCommon):
     """Tracks in `jobs/{id}/tracks/{lang}_{kind}`, their versions in its `versions/{n}`."""
 
     def __init__(self, store: Store, transaction) -> None:
@@ -99,15 +99,6 @@ class FirestoreTracks:
     def _versions(self, job_id: str, language: str, kind: str) -> FirestoreRepository[TrackVersion]:
         return FirestoreRepository(self._store, TrackVersion, TrackVersion.collection(job_id=job_id, track_id=f"{language}_{kind}"),
                                    transaction=self._txn)
-
-    def add_version(self, job_id: str, version: TrackVersion) -> None:
-        self._versions(job_id, version.language, version.kind).add(version)
-
-    def version(self, job_id: str, language: str, kind: str, n: int) -> TrackVersion:
-        found = self._versions(job_id, language, kind).lookup(str(n))
-        if found is None:
-            raise NotFound(f"{language} has no {kind} version {n}")
-        return found
 
 
 class FirestoreAudit:
