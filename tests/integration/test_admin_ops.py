@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from avp.store import now
+from avp.domain.records import now
 from tests.helpers import API, make_job
 from tests.integration.ops_world import build
 from tests.integration.workflow_fake import FakeRunner, install

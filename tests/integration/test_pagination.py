@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from avp.store import decode_cursor, encode_cursor
+from avp.domain.paging import decode_cursor, encode_cursor
 from tests.helpers import API, bearer, login, make_user, token_for
 
 

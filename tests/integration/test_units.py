@@ -11,7 +11,7 @@ from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Asset, Job, TrackVersion
 from avp.domain.ports import Progress
 from avp.errors import Conflict, NotFound
-from avp.store import now
+from avp.domain.records import now
 from avp.store.memory import MemoryUnits
 
 

@@ -333,10 +333,6 @@ class RecordingStore(Store):
         self.writes.append((path, {field: by, **(also or {})}))
         return by
 
-    def create(self, collection: str, data: dict[str, Any], doc_id: str | None = None) -> dict[str, Any]:
-        self.writes.append((f"{collection}/{doc_id}", data))
-        return {**data, "id": doc_id or "new-id"}
-
     def delete(self, path: str) -> None:
         pass
 

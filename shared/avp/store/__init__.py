@@ -17,11 +17,10 @@ from google.api_core.exceptions import NotFound as MissingDocument
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from avp.domain.paging import Page, comparable, decode_cursor, encode_cursor, page_of, query_fingerprint
-from avp.domain.records import Record, new_id, now
+from avp.domain.paging import Page, comparable, decode_cursor, encode_cursor, query_fingerprint
+from avp.domain.records import Record
 from avp.errors import BadRequest, NotFound, ServiceUnavailable
 
-__all__ = ["Page", "Store", "decode_cursor", "encode_cursor", "new_id", "now", "page_of", "query_fingerprint"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
@@ -104,12 +103,6 @@ class Store:
         if not refs:
             return []
         return [d for d in (_to_dict(s) for s in self.client.get_all(refs)) if d is not None]
-
-    def create(self, collection: str, data: dict[str, Any], doc_id: str | None = None) -> dict[str, Any]:
-        """Create a document (fails with google Conflict if it exists); returns it with its id."""
-        doc_id = doc_id or new_id()
-        self.client.document(_holdable(f"{collection}/{doc_id}", True)).create(data)
-        return {**data, "id": doc_id}
 
     def set(self, path: str, data: dict[str, Any], merge: bool = False) -> None:
         self.client.document(_holdable(path, True)).set(data, merge=merge)

@@ -14,9 +14,9 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
 from avp.domain.ports import Progress
-from avp.domain.records import Filter, Record
+from avp.domain.records import Filter, Record, now
 from avp.errors import Conflict, NotFound
-from avp.store import Store, now
+from avp.store import Store
 from avp.store.documents import MISSING, TrackVersionsCommon, changed_paths
 from avp.store.records import FirestoreRepository
 
