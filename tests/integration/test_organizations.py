@@ -1,5 +1,5 @@
 from avp.local.gateway import load_function
-from tests.helpers import API, bearer, make_user, token_for
+from tests.helpers import API, PASSWORD, bearer, login, make_user, token_for
 
 
 def _org(client, h, name: str) -> dict:
@@ -143,3 +143,73 @@ def test_default_outputs_are_checked_as_a_jobs_are(client, container):
                      client.patch(f"{API}/organizations/{made.json['id']}",
                                   json={"settings": {"default_requested_outputs": bad}}, headers=h)):
             assert resp.status_code == 422 and "default_requested_outputs" in resp.json["detail"]["settings"], resp.json
+
+
+class _OrganizationReads:
+    """Organization documents read, however they are read: a page's query (`store.reads`) and any
+    fetch of organizations by id (what paging a member's organizations in memory did)."""
+
+    def __init__(self, store, monkeypatch) -> None:
+        self._store, self._fetched = store, 0
+        fetch = store.get_many
+
+        def counted(paths):
+            paths = list(paths)
+            docs = fetch(paths)
+            if all(p.startswith("organizations/") and p.count("/") == 1 for p in paths):
+                self._fetched += len(docs)
+            return docs
+
+        monkeypatch.setattr(store, "get_many", counted)
+
+    @property
+    def reads(self) -> int:
+        return self._store.reads + self._fetched
+
+
+def test_a_member_of_many_organizations_pages_them_one_query_a_page(client, container, monkeypatch):
+    """A member of 35 organizations (past Firestore's 30 `in` values) follows cursors through all of
+    them in name order, with or without a name search, each page costing at most size + 1 reads of
+    organizations; leaving one takes it out of their list at once, and others never see it."""
+    from tests.integration.test_pagination import ids, walk
+
+    token, _ = token_for(client, container, "admin")
+    h = bearer(token)
+    theirs = [_org(client, h, f"Studio {i:02d}") for i in range(20)] + [_org(client, h, f"Lab {i:02d}") for i in range(15)]
+    others = [_org(client, h, name) for name in ("Aardvark", "Lab 07b", "Studio 03b", "studio 15b", "Zed")]
+    made = client.post(f"{API}/admin/users", json={"email": "many@example.com", "role": "production",
+                                                   "password": PASSWORD, "org_ids": [o["id"] for o in theirs]}, headers=h)
+    assert made.status_code == 201, made.json
+    member = made.json["id"]
+    mh = bearer(login(client, "many@example.com").json["access_token"])
+    reads = _OrganizationReads(container.store, monkeypatch)
+
+    pages = walk(client, f"{API}/organizations", mh, 5, reads)
+    listed = ids(pages, "")
+    assert len(pages) == 7 and all(p["total"] == 35 and len(p["items"]) == 5 for p in pages)
+    assert [o["name"] for o in listed] == sorted(o["name"] for o in theirs), "complete, disjoint, in name order"
+    assert all("member_ids" not in o for o in listed), "who belongs is not the Organization view's business"
+
+    found = ids(walk(client, f"{API}/organizations?q=STUDIO", mh, 5, reads), "")
+    assert [o["name"] for o in found] == [f"Studio {i:02d}" for i in range(20)]
+    found = ids(walk(client, f"{API}/organizations?q=lab%200", mh, 5, reads), "")
+    assert [o["name"] for o in found] == [f"Lab {i:02d}" for i in range(10)]
+
+    left = theirs[3]
+    assert client.delete(f"{API}/organizations/{left['id']}/members/{member}", headers=h).status_code == 204
+    now_listed = ids(walk(client, f"{API}/organizations", mh, 5, reads), "")
+    assert len(now_listed) == 34 and left["id"] not in {o["id"] for o in now_listed}
+    assert left["id"] not in {o["id"] for o in ids(walk(client, f"{API}/organizations?q=studio", mh, 5, reads), "")}
+    assert client.get(f"{API}/organizations/{left['id']}", headers=mh).status_code == 404
+
+    outsider_token, outsider = token_for(client, container, "production")
+    assert client.post(f"{API}/organizations/{others[1]['id']}/members", json={"user_id": outsider["id"],
+                                                                                "role": "production"},
+                       headers=h).status_code == 201
+    oh = bearer(outsider_token)
+    for query in ("", "?q=lab", "?q=studio"):
+        seen = ids(walk(client, f"{API}/organizations{query}", oh, 5, reads), "")
+        assert [o["name"] for o in seen] == (["Lab 07b"] if query != "?q=studio" else [])
+    assert not {o["id"] for o in others} & {o["id"] for o in listed}, "a member never sees what they are not in"
+    everything = ids(walk(client, f"{API}/organizations", h, 5, reads), "")
+    assert len(everything) == 40, "an administrator sees them all"

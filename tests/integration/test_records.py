@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from avp.domain.aggregates import RateCount, ReviewNote, ShareLink
-from avp.domain.records import Increment
+from avp.domain.records import ArrayRemove, ArrayUnion, Increment
 from avp.errors import BadRequest, Conflict, NotFound
 from avp.store.memory import MemoryUnits
 
@@ -99,6 +99,26 @@ def test_updates_reach_into_maps_and_count_server_side(db):
     links.delete("s1")
     links.delete("s1")   # twice is harmless
     assert links.lookup("s1") is None
+
+
+def test_lists_change_server_side_by_union_and_removal(db):
+    """ArrayUnion adds only what the list lacks, ArrayRemove takes every occurrence away, and neither
+    needs the document read first; a field not yet a list starts empty."""
+    links = db.of(ShareLink)
+    links.add(ShareLink(id="s1", job_id="j", secret_hash="h", languages=["fr"]))
+    links.update("s1", {"languages": ArrayUnion(["de", "fr", "es", "de"])})
+    assert links.get("s1").languages == ["fr", "de", "es"]
+    links.update("s1", {"languages": ArrayRemove(["fr", "it"]), "stats.seen": ArrayUnion(["a"])})
+    links.update("s1", {"languages": ArrayUnion(["fr"])})
+    got = links.get("s1")
+    assert got.languages == ["de", "es", "fr"] and got.extra["stats"] == {"seen": ["a"]}
+
+    def both(uow):  # inside a unit of work too, beside a counter step
+        uow.of(ShareLink).update("s1", {"languages": ArrayRemove(["de", "es"]), "stats.opens": Increment(1)})
+
+    db.atomically(both)
+    assert links.get("s1").languages == ["fr"] and links.get("s1").extra["stats"] == {"seen": ["a"], "opens": 1}
+    assert db.of(ShareLink).where(("languages", "array_contains", "fr"))[0].id == "s1"
 
 
 def test_a_counter_is_created_by_its_first_step_and_concurrent_steps_each_see_their_own_count(db):

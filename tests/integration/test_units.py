@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from avp.domain import audit, jobs, language_qc
-from avp.domain.aggregates import AuditEntry
+from avp.domain import audit, jobs, language_qc, tenancy, users
+from avp.domain.aggregates import AuditEntry, Organization
 from avp.domain.model import Asset, Job, TrackVersion
 from avp.domain.ports import Progress
 from avp.errors import Conflict, NotFound
@@ -169,6 +169,28 @@ def test_the_queue_of_jobs_assigned_before_it_existed_is_rebuilt(units):
     assert language_qc.rebuild_queue(units) == (1, 2)
     assert queue_docs(units) == expected
     assert language_qc.rebuild_queue(units) == (1, 2) and queue_docs(units) == expected
+
+
+def test_organizations_from_before_member_ids_get_them_from_their_members(units):
+    """`avp migrate` sets each organization's `member_ids` from its members (what a member's
+    organization list queries): organizations written before the field get it, a current one is
+    left alone, and running it again changes nothing."""
+    orgs = [tenancy.create_organization(units, audit.SYSTEM, name=name)["id"] for name in ("Old", "Also old", "Empty")]
+    people = [users.create_user(units, audit.SYSTEM, email=f"m{i}@example.com", role="production", org_ids=orgs[:2]).id
+              for i in range(3)]
+    expected = {orgs[0]: sorted(people), orgs[1]: sorted(people), orgs[2]: []}
+    stored = {o.id: sorted(o.member_ids) for o in units.of(Organization).where()}
+    assert stored == expected, "joining writes them"
+    for org_id in orgs[:2]:   # deliberately: the state of a deployment from before the field
+        old = doc(units, f"organizations/{org_id}")
+        del old["member_ids"]
+        if isinstance(units, MemoryUnits):
+            units.docs[f"organizations/{org_id}"] = old
+        else:
+            units.set(f"organizations/{org_id}", old)
+    assert tenancy.backfill_member_ids(units) == (3, 2)
+    assert {o.id: sorted(o.member_ids) for o in units.of(Organization).where()} == expected
+    assert tenancy.backfill_member_ids(units) == (3, 0)
 
 
 def test_a_transition_commits_job_mirror_and_audit_entry(units):

@@ -19,7 +19,9 @@ from avp.domain.records import Record
 @dataclass(kw_only=True)
 class Organization(Record):
     """A tenant: its members, clients and jobs belong to it. `name_key` (the name folded for
-    comparison) orders lists and backs the name's uniqueness claim (`OrganizationName`)."""
+    comparison) orders lists and backs the name's uniqueness claim (`OrganizationName`).
+    `member_ids` mirrors the ids of its `Member` records (written with them, never shown by the
+    API) so a member's organizations are one query however many they are."""
 
     COLLECTION = "organizations"
     NOUN = "organization"
@@ -29,6 +31,7 @@ class Organization(Record):
     slug: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     member_count: int = 0
+    member_ids: list[str] = field(default_factory=list)
     deleted: bool = False
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None

@@ -11,7 +11,8 @@ type, reference, snapshot or exception reaches the domain.
 Filters are plain `(field, op, value)` triples with Firestore's operators (`==`, `!=`, `<`,
 `<=`, `>`, `>=`, `in`, `not-in`, `array_contains`, `array_contains_any`). The field `id`
 names the record's id (`("id", "in", [...])`). Writes may hold `Increment(n)`: a server-side
-counter step, so concurrent writers never lose a count.
+counter step, so concurrent writers never lose a count; `Maximum`, `ArrayUnion` and `ArrayRemove`
+are server-side too, so a write of them needs no read of the document.
 """
 from __future__ import annotations
 
@@ -50,6 +51,27 @@ class Maximum:
     """Store the larger of the stored number and `value` (server-side: never lowers it)."""
 
     value: float
+
+
+@dataclass(frozen=True)
+class ArrayUnion:
+    """Add each of `values` to a stored list unless it holds it already (server-side: concurrent
+    writers each add theirs, and no read of the document is needed)."""
+
+    values: tuple[Any, ...]
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        object.__setattr__(self, "values", tuple(values))
+
+
+@dataclass(frozen=True)
+class ArrayRemove:
+    """Remove every occurrence of each of `values` from a stored list (server-side, like ArrayUnion)."""
+
+    values: tuple[Any, ...]
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        object.__setattr__(self, "values", tuple(values))
 
 
 @dataclass(kw_only=True)

@@ -19,7 +19,7 @@ from avp.domain.audit import AuditMeta
 from avp.domain.model import Job
 from avp.domain.paging import Page, page_of
 from avp.domain.ports import Database, UnitOfWork
-from avp.domain.records import Filter, Increment, Record, new_id, now
+from avp.domain.records import ArrayRemove, ArrayUnion, Filter, Increment, Record, new_id, now
 from avp.errors import Conflict, NotFound, Unprocessable
 
 MEMBERSHIP_FIELDS = ("org_ids", "pm_client_ids", "team_client_ids")
@@ -128,20 +128,15 @@ def create_organization(store: Database, meta: AuditMeta, *, name: str, slug: st
 
 def list_organizations(store: Database, principal: Principal, *, page: int, size: int, cursor: str | None = None,
                        q: str | None = None) -> Page:
-    """Organizations the caller belongs to (all for admin), by name."""
-    org_ids = access.member_org_ids(store, principal)
+    """Organizations the caller belongs to (all for admin), by name. One query a page for anyone:
+    a member's are those whose `member_ids` hold them, so a page costs size + 1 reads at any depth,
+    with or without a name search, however many organizations they belong to."""
+    org_ids = access.member_org_ids(store, principal)  # also: 404 for an account gone or disabled
     if org_ids == []:
         return Page([], 0, page, size)
-    if org_ids is None or (len(org_ids) <= access.MAX_KEYS and not q):
-        # A member's organizations are named by id in the query itself, so a page costs size + 1 reads.
-        # (Firestore refuses ids `in` a list beside a name range: a search reads the few memberships.)
-        mine: list[Filter] = [] if org_ids is None else [("id", "in", sorted(org_ids))]
-        result = store.of(Organization).page([("deleted", "==", False), *mine, *_prefix_filters("name_key", q)],
-                                             ("name_key", "asc"), page, size, cursor)
-    else:
-        found = [o for o in store.of(Organization).get_many(org_ids) if not o.deleted and _matches(o, q)]
-        result = _by_name(found, page, size, cursor, "organizations", q)
-    return result.map(organization_view)
+    mine: list[Filter] = [] if org_ids is None else [("member_ids", "array_contains", principal.user_id)]
+    return store.of(Organization).page([("deleted", "==", False), *mine, *_prefix_filters("name_key", q)],
+                                       ("name_key", "asc"), page, size, cursor).map(organization_view)
 
 
 def get_organization(store: Database, principal: Principal, org_id: str) -> dict[str, Any]:
@@ -192,7 +187,8 @@ def join_organization(uow: UnitOfWork, meta: AuditMeta, org_id: str, user: User,
     `user` gets its new `org_ids` (the caller writes the user record once: `write_memberships`)."""
     member = Member(id=user.id, user_id=user.id, org_id=org_id, role=role, added_at=now())
     uow.of(Member, org_id=org_id).add(member)
-    uow.of(Organization).update(org_id, {"member_count": Increment(1), "updated_at": now()})
+    uow.of(Organization).update(org_id, {"member_count": Increment(1), "member_ids": ArrayUnion([user.id]),
+                                         "updated_at": now()})
     user.org_ids = _with(user.org_ids, org_id)
     uow.audit.append(audit.entry(meta, "member.add", f"organizations/{org_id}/members/{user.id}", after={"role": role}))
     return member
@@ -254,7 +250,8 @@ def remove_member(store: Database, meta: AuditMeta, principal: Principal, org_id
         for team in teams:
             uow.of(Team, client_id=team.client_id).update(team.id, {"member_ids": _without(team.member_ids, user_id)})
         uow.of(Member, org_id=org_id).delete(user_id)
-        uow.of(Organization).update(org_id, {"member_count": Increment(-1), "updated_at": now()})
+        uow.of(Organization).update(org_id, {"member_count": Increment(-1), "member_ids": ArrayRemove([user_id]),
+                                             "updated_at": now()})
         if user:
             user.org_ids = _without(user.org_ids, org_id)
             user.pm_client_ids = _without(user.pm_client_ids, *(c.id for c in pm_of))
@@ -273,6 +270,25 @@ def my_memberships(store: Database, principal: Principal) -> list[dict[str, Any]
     members = [m for m in (store.of(Member, org_id=o).lookup(principal.user_id) for o in orgs) if m is not None]
     return sorted(({"org_id": m.org_id, "org_name": orgs[m.org_id].name, "role": m.role, "joined_at": m.added_at}
                    for m in members), key=lambda m: name_key(m["org_name"]))
+
+
+def backfill_member_ids(store: Database) -> tuple[int, int]:
+    """`avp migrate`: set every organization's `member_ids` from its `Member` records (organizations
+    written before the field existed have none, and list_organizations finds a member's by it).
+    Idempotent; one unit of work per organization. Returns (organizations, organizations changed)."""
+    seen = changed = 0
+    for found in store.of(Organization).where():
+        def work(uow: UnitOfWork, org_id: str = found.id) -> bool:
+            org = uow.of(Organization).get(org_id)
+            member_ids = sorted(m.user_id for m in uow.of(Member, org_id=org_id).where())
+            if sorted(org.member_ids) == member_ids:
+                return False
+            uow.of(Organization).update(org_id, {"member_ids": member_ids})
+            return True
+
+        changed += store.atomically(work)
+        seen += 1
+    return seen, changed
 
 
 # -- clients -----------------------------------------------------------------

@@ -11,7 +11,8 @@ from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
 from avp.domain.paging import Page, page_of
 from avp.domain.ports import Progress
-from avp.domain.records import Filter, Increment, Maximum, Record, matches, new_id, now, value_at
+from avp.domain.records import (ArrayRemove, ArrayUnion, Filter, Increment, Maximum, Record, matches, new_id, now,
+                                value_at)
 from avp.errors import Conflict, NotFound
 from avp.store.documents import RepositoryCommon, TrackVersionsCommon, apply_paths, changed_paths
 
@@ -21,7 +22,7 @@ R = TypeVar("R", bound=Record)
 
 def _apply(doc: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """`doc` with `changes` made as Firestore makes them: dotted names reach into maps, counter
-    steps add to what is stored."""
+    steps add to what is stored, list changes add or remove values (a stored non-list counts as empty)."""
     for name, value in changes.items():
         *parents, last = name.split(".")
         target = doc
@@ -31,6 +32,13 @@ def _apply(doc: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
             value = (target.get(last) or 0) + value.by
         elif isinstance(value, Maximum):
             value = max(target.get(last) or 0, value.value)
+        elif isinstance(value, (ArrayUnion, ArrayRemove)):
+            stored = target.get(last)
+            current = list(stored) if isinstance(stored, list) else []
+            if isinstance(value, ArrayUnion):
+                value = current + [v for i, v in enumerate(value.values) if v not in current and v not in value.values[:i]]
+            else:
+                value = [v for v in current if v not in value.values]
         target[last] = copy.deepcopy(value)
     return doc
 

@@ -2,7 +2,7 @@
 
 Outside a unit of work each call is its own read or write; inside one (`transaction` given) reads
 go through the transaction and writes wait for its commit. The domain's filter field `id` becomes
-`__name__`, `Increment` and `Maximum` become Firestore's transforms, and Google's exceptions stop
+`__name__`, `Increment`, `Maximum`, `ArrayUnion` and `ArrayRemove` become Firestore's transforms, and Google's exceptions stop
 here (a create that finds the record: Conflict; an update of a missing one: NotFound)."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from google.api_core import exceptions as google_errors
 from google.cloud import firestore
 
 from avp.domain.paging import Page
-from avp.domain.records import Filter, Increment, Maximum, Record, new_id
+from avp.domain.records import ArrayRemove, ArrayUnion, Filter, Increment, Maximum, Record, new_id
 from avp.errors import Conflict, NotFound
 from avp.store import is_holdable
 from avp.store.documents import RepositoryCommon
@@ -22,11 +22,15 @@ R = TypeVar("R", bound=Record)
 
 
 def stored_value(value: Any) -> Any:
-    """A domain value as Firestore writes it (counter steps become transforms)."""
+    """A domain value as Firestore writes it (counter steps and list changes become transforms)."""
     if isinstance(value, Increment):
         return firestore.Increment(value.by)
     if isinstance(value, Maximum):
         return firestore.Maximum(value.value)
+    if isinstance(value, ArrayUnion):
+        return firestore.ArrayUnion(list(value.values))
+    if isinstance(value, ArrayRemove):
+        return firestore.ArrayRemove(list(value.values))
     return value
 
 

@@ -62,6 +62,7 @@ def test_names_are_unique_in_their_scope_and_a_rename_frees_the_old_one(db):
 def test_every_membership_change_rewrites_the_users_own_copy(db):
     org, client = world(db)
     assert db.of(Organization).get(org).member_count == 3 and user(db, "cu").org_ids == [org]
+    assert db.of(Organization).get(org).member_ids == ["pm", "cu", "cu2"]
     with pytest.raises(Conflict):
         tenancy.add_member(db, SYSTEM, ADMIN, org, role="client", user_id="cu")
     with pytest.raises(Unprocessable):
@@ -82,8 +83,11 @@ def test_every_membership_change_rewrites_the_users_own_copy(db):
     assert (user(db, "cu").org_ids, user(db, "cu").team_client_ids) == ([], [])
     tenancy.remove_member(db, SYSTEM, ADMIN, org, "pm")
     assert db.of(Client).get(client).pm_ids == [] and user(db, "pm").pm_client_ids == []
-    assert db.of(Organization).get(org).member_count == 1
+    assert db.of(Organization).get(org).member_count == 1 and db.of(Organization).get(org).member_ids == ["cu2"]
     assert [m["user_id"] for m in tenancy.list_members(db, ADMIN, org, page=1, size=10).items] == ["cu2"]
+    mine = tenancy.list_organizations(db, Principal("cu2", "client", (org,)), page=1, size=10)
+    assert [o["id"] for o in mine.items] == [org] and "member_ids" not in mine.items[0]
+    assert tenancy.list_organizations(db, Principal("cu", "client"), page=1, size=10).items == []
 
 
 def test_a_deleted_client_takes_its_jobs_placement_with_it_through_the_job_repository(db):
