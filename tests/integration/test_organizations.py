@@ -201,6 +201,8 @@ def test_a_member_of_many_organizations_pages_them_one_query_a_page(client, cont
     assert len(now_listed) == 34 and left["id"] not in {o["id"] for o in now_listed}
     assert left["id"] not in {o["id"] for o in ids(walk(client, f"{API}/organizations?q=studio", mh, 5, reads), "")}
     assert client.get(f"{API}/organizations/{left['id']}", headers=mh).status_code == 404
+    memberships = client.get(f"{API}/organizations/me/memberships", headers=mh).json["items"]
+    assert [(m["org_id"], m["role"]) for m in memberships] == [(o["id"], "production") for o in now_listed]
 
     outsider_token, outsider = token_for(client, container, "production")
     assert client.post(f"{API}/organizations/{others[1]['id']}/members", json={"user_id": outsider["id"],

@@ -503,6 +503,7 @@ def _tenancy(store: RecordingStore) -> None:
     store.docs["organizations/o1/members/u-x"] = {"role": "client", "user_id": "u-x", "org_id": "o1", "deleted": False}
     tenancy.remove_member(store, META, ADMIN, "o1", "u-x")
     tenancy.backfill_member_ids(store)  # avp migrate: every organization's members
+    tenancy.my_memberships(store, who("linguist"))  # across organizations: a group query
     tenancy.delete_team(store, META, "c1", "t1")  # the client's other teams
     tenancy.delete_project(store, META, "c1", "p1", force=True)  # its jobs, to detach
     tenancy.delete_client(store, META, "c1", force=True)  # its jobs, teams and projects

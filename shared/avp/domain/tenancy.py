@@ -264,12 +264,13 @@ def remove_member(store: Database, meta: AuditMeta, principal: Principal, org_id
 
 
 def my_memberships(store: Database, principal: Principal) -> list[dict[str, Any]]:
-    """The caller's organizations with their role in each."""
-    org_ids = access.user_record(store, principal).org_ids
-    orgs = {o.id: o for o in store.of(Organization).get_many(org_ids) if not o.deleted}
-    members = [m for m in (store.of(Member, org_id=o).lookup(principal.user_id) for o in orgs) if m is not None]
+    """The caller's organizations with their role in each: one query of their memberships (across
+    organizations) and one read of those organizations, however many they are."""
+    access.user_record(store, principal)  # 404 for an account gone or disabled
+    members = store.group(Member).where(("user_id", "==", principal.user_id))
+    orgs = {o.id: o for o in store.of(Organization).get_many([m.org_id for m in members]) if not o.deleted}
     return sorted(({"org_id": m.org_id, "org_name": orgs[m.org_id].name, "role": m.role, "joined_at": m.added_at}
-                   for m in members), key=lambda m: name_key(m["org_name"]))
+                   for m in members if m.org_id in orgs), key=lambda m: name_key(m["org_name"]))
 
 
 def backfill_member_ids(store: Database) -> tuple[int, int]:
