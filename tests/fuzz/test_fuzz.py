@@ -60,6 +60,7 @@ EXPECTED_REFUSALS = [
     ("*", "voices must map language tags to voice ids"),
     ("*", "the due date is in the past"),  # depends on today
     ("*", " has no voice "),  # a voice id must be one the provider's catalog lists for that language
+    ("GET /api/v1/jobs", "q (a title search) combines only with sort"),  # cross-parameter (one index per combination)
 ]
 
 

@@ -386,7 +386,7 @@ def _jobs_list(store: RecordingStore) -> None:
     for principal in [ADMIN, *OTHERS]:
         for sort in jobs.SORT_FIELDS:
             for direction in ("", "-"):
-                for extra in filter_sets:
+                for extra in [*filter_sets, {"q": "intro"}]:
                     jobs.list_jobs(store, principal, jobs.JobQuery(sort=direction + sort, **extra))
 
 
@@ -520,6 +520,30 @@ def _pipeline(store: RecordingStore) -> None:
     glossaries.translation_terms(store, "g1", "en", "fr")
 
 
+def _many_memberships(store: RecordingStore) -> None:
+    """Callers with more organizations or clients than one query can name: several merged queries,
+    each of the one-query shape with fewer values, and the counts of the first page."""
+    many = [f"o{i}" for i in range(35)]
+    for role in ("production", "project_manager", "client", "linguist"):
+        store.docs[f"users/u-many-{role}"] = {"role": role, "org_ids": many, "pm_client_ids": many,
+                                              "team_client_ids": many, "deleted": False, "email": f"{role}@example.com"}
+    people = [Principal(f"u-many-{role}", role, tuple(many)) for role in ("production", "project_manager", "client",
+                                                                          "linguist")]
+    for principal in people:
+        for extra in ({}, {"statuses": ("queued", "failed")}, {"q": "intro"}):
+            jobs.list_jobs(store, principal, jobs.JobQuery(**extra))
+        briefs.list_briefs(store, principal, page=2, size=5, sort="-created_at")
+        glossaries.list_glossaries(store, principal, page=1, size=20)
+        production.list_failures(store, principal, page=1, size=20)
+        for org in (None, "o1"):
+            tenancy.list_clients(store, principal, page=1, size=20, org_id=org)
+            tenancy.list_all_projects(store, principal, page=1, size=20, org_id=org)
+    for principal in (who("project_manager"), who("client")):  # their clients, named by id
+        for org in (None, "o1"):
+            for q in (None, "acme"):
+                tenancy.list_clients(store, principal, page=1, size=20, org_id=org, q=q)
+
+
 SCENARIOS: dict[str, Callable[[RecordingStore], None]] = {
     "jobs list (each role, filter and sort)": _jobs_list,
     "audit logs (actor / security / action, newest first; clean-up)": _audit,
@@ -537,6 +561,7 @@ SCENARIOS: dict[str, Callable[[RecordingStore], None]] = {
     "organizations, members, clients, teams, projects": _tenancy,
     "track versions": _tracks,
     "pipeline steps (glossary terms for translation)": _pipeline,
+    "callers of more than 30 organizations or clients": _many_memberships,
 }
 
 # Call sites the scenarios cannot reach offline, with the query they build, written out by hand.

@@ -4,22 +4,29 @@ Visibility of jobs follows DOMAIN.md. It is decided by *access keys*: every job 
 keys of everyone who may see it (`org:O`, `client:C`, `user:U` for its creator, `linguist:U` and
 `reviewer:U` for people assigned to its languages), and every caller has keys from their role
 and memberships. A job is visible when the two sets meet, which Firestore answers with one
-`array-contains-any` query — so listing stays a single indexed query per page.
+`array-contains-any` query — so listing stays a single indexed query per page while the caller
+has at most 30 keys, and a few merged queries beyond (`page_by_keys`): no key is ever dropped.
 
 Not visible -> 404 (existence is not leaked). Visible but not allowed -> 403.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from avp.auth.tokens import Principal
 from avp.domain.aggregates import Client, Organization, User
 from avp.domain.model import Job
+from avp.domain.paging import Page
 from avp.domain.ports import Database
+from avp.domain.records import MAX_ANY, Filter, Record, Repository, page_any
 from avp.errors import Forbidden, NotFound
 
-MAX_KEYS = 30  # Firestore's limit on array-contains-any values
+R = TypeVar("R", bound=Record)
+
+MAX_KEYS = MAX_ANY  # Firestore's limit on array-contains-any values: lists past it take several queries
+# Keys naming the caller: a record may hold them beside its one organization or client key.
+PERSONAL_KEYS = ("user:", "reviewer:", "linguist:")
 
 # What each role may do to a job it can see (admin may do everything).
 JOB_ACTIONS: dict[str, set[str]] = {
@@ -77,7 +84,7 @@ def principal_keys(store: Database, principal: Principal) -> list[str] | None:
         keys += [f"client:{c}" for c in user.team_client_ids]
     if role == "linguist":
         keys.append(f"linguist:{uid}")
-    return sorted(set(keys))[:MAX_KEYS]
+    return sorted(set(keys))
 
 
 def job_keys(job: Mapping[str, Any]) -> list[str]:
@@ -95,12 +102,19 @@ def job_keys(job: Mapping[str, Any]) -> list[str]:
     return sorted(keys)
 
 
-def visible_job_filter(store: Database, principal: Principal) -> list[tuple[str, str, Any]] | None:
-    """Store filters restricting a job query to what the caller may see; None when nothing is visible."""
-    keys = principal_keys(store, principal)
+def page_by_keys(repo: Repository[R], keys: list[str] | None, filters: Sequence[Filter], order_by: tuple[str, str],
+                 page: int, size: int, cursor: str | None, *query: Any, per_query: int = MAX_KEYS) -> Page[R]:
+    """One page of the records (jobs, briefs, glossaries) whose `access_keys` share one of the caller's
+    `keys` (None: all, for admin), however many keys the caller has: one query while they fit in
+    one `array_contains_any`, several merged beyond (`avp.domain.records.page_any`)."""
     if keys is None:
-        return []
-    return [("access_keys", "array_contains_any", keys)] if keys else None
+        return repo.page(filters, order_by, page, size, cursor)
+    if not keys:
+        return Page([], 0, page, size)
+    personal = [k for k in keys if k.startswith(PERSONAL_KEYS)]
+    scope = [k for k in keys if not k.startswith(PERSONAL_KEYS)]
+    return page_any(repo, filters, "access_keys", "array_contains_any", scope, order_by, page, size, cursor,
+                    *query, sorted(map(repr, filters)), order_by, keys, personal=personal, per_query=per_query)
 
 
 def can_see_job(store: Database, principal: Principal, job: Mapping[str, Any]) -> bool:

@@ -67,7 +67,7 @@ def reader_keys(store: Database, principal: Principal) -> list[str] | None:
         keys += [f"client:{c}" for c in user.pm_client_ids]
     elif role == "client":
         keys += [f"client:{c}" for c in user.team_client_ids]
-    return sorted(set(keys))[:access.MAX_KEYS]
+    return sorted(set(keys))
 
 
 def _is_pm(store: Database, principal: Principal, client_id: str | None) -> bool:
@@ -223,10 +223,7 @@ def list_briefs(store: Database, principal: Principal, *, page: int, size: int, 
                 client_id: str | None = None, status: str | None = None, cursor: str | None = None) -> Page:
     """Briefs the caller may see, filtered by organization, client and state, sorted by `sort`
     (`created_at`, `updated_at` or `title`; a leading `-` sorts descending)."""
-    keys = reader_keys(store, principal)
-    if keys == []:
-        return Page([], 0, page, size)
-    filters: list[tuple[str, str, Any]] = [] if keys is None else [("access_keys", "array_contains_any", keys)]
-    filters += [(f, "==", v) for f, v in (("org_id", org_id), ("client_id", client_id), ("status", status)) if v]
+    filters = [(f, "==", v) for f, v in (("org_id", org_id), ("client_id", client_id), ("status", status)) if v]
     order = (sort.lstrip("-"), "desc" if sort.startswith("-") else "asc")
-    return store.of(Brief).page(filters, order, page, size, cursor).map(brief_view)
+    return access.page_by_keys(store.of(Brief), reader_keys(store, principal), filters, order, page, size, cursor,
+                               "briefs").map(brief_view)

@@ -35,15 +35,12 @@ def failure_view(job: Job) -> dict[str, Any]:
 def list_failures(store: Database, principal: Principal, *, page: int, size: int, org_id: str | None = None,
                   step: str | None = None, since: dt.datetime | None = None, cursor: str | None = None) -> Page:
     """Failed jobs the caller may see, most recently failed first."""
-    visible = access.visible_job_filter(store, principal)
-    if visible is None:
-        return Page([], 0, page, size)
-    filters = list(visible)
-    filters += [("status", "==", "failed"), ("deleted", "==", False)]
+    filters: list[tuple[str, str, Any]] = [("status", "==", "failed"), ("deleted", "==", False)]
     filters += [(f, "==", v) for f, v in (("org_id", org_id), ("failed_step", step)) if v]
     if since:
         filters.append(("updated_at", ">=", since))
-    return store.of(Job).page(filters, ("updated_at", "desc"), page, size, cursor).map(failure_view)
+    return access.page_by_keys(store.of(Job), access.principal_keys(store, principal), filters, ("updated_at", "desc"),
+                               page, size, cursor, "failures").map(failure_view)
 
 
 def bulk_retry(store: Database, runner: WorkflowRunner, principal: Principal, meta: AuditMeta, job_ids: list[str],

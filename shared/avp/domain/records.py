@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from avp.domain.paging import Page
+from avp.domain.paging import Page, comparable, decode_cursor, encode_cursor, query_fingerprint
+from avp.errors import BadRequest
 
 Filter = tuple[str, str, Any]
 R = TypeVar("R", bound="Record")
@@ -145,6 +146,13 @@ class Repository(Protocol[R]):
         """One page ordered by `order_by` then id; following `next_cursor` reads at most size + 1 records."""
         ...
 
+    def window(self, filters: Sequence[Filter], order_by: tuple[str, str], limit: int,
+               after: list[Any] | None = None) -> list[tuple[list[Any], R]]:
+        """Up to `limit` matching records in `order_by` order (then by path), each with its position
+        (a JSON-able list), starting after the position `after`: the pieces several queries' pages
+        are merged from (`page_any`). Reads at most `limit` records."""
+        ...
+
     def add(self, record: R) -> R:
         """Create the record (a new id when it has none); Conflict if it exists. Returns it with its id."""
         ...
@@ -241,3 +249,70 @@ def _meets(have: Any, op: str, value: Any) -> bool:
         return {"<": have < value, "<=": have <= value, ">": have > value, ">=": have >= value}[op]
     except TypeError:
         return False  # Firestore compares only values of one type
+
+
+# -- one page over more values than one query may name ------------------------------------------
+MAX_ANY = 30  # Firestore's limit on the values of one `in` / `array_contains_any` filter (its disjunctions)
+
+
+def page_any(repo: Repository[R], filters: Sequence[Filter], field: str, op: str, scope: Sequence[Any],
+             order_by: tuple[str, str], page: int, size: int, cursor: str | None, *query: Any,
+             personal: Sequence[Any] = (), per_query: int = MAX_ANY) -> Page[R]:
+    """One page of the records matching `filters` and `field` `op` (`in` or `array_contains_any`)
+    any of `scope` + `personal`, however many values that is.
+
+    `scope` values are ones a record holds at most one of (its organization, its client); `personal`
+    ones it may hold beside them (the caller's own keys). When all fit in one query (`per_query`
+    values: fewer when another filter multiplies the disjunctions) this is `repo.page`: size + 1
+    reads a page. Beyond, one query per `per_query` values (the personal ones in a query of their
+    own) each read from the cursor's position, merged in order without duplicates: (queries) x
+    (size + 1) reads a page at any depth. The total is counted once, on the first page (the scope
+    queries' counts, which cannot overlap, plus the personal matches outside the scope), and
+    carried in the cursor. Nothing is ever dropped: no value past a limit goes unasked."""
+    values = [*scope, *personal]
+    if per_query < 1:
+        raise BadRequest("too many values in one filter")
+    if len(values) <= per_query:
+        return repo.page([*filters, (field, op, sorted(values))], order_by, page, size, cursor)
+    chunks = [sorted(scope)[i:i + per_query] for i in range(0, len(scope), per_query)]
+    personal_chunks = [sorted(personal)[i:i + per_query] for i in range(0, len(personal), per_query)]
+    queries = [[*filters, (field, op, chunk)] for chunk in [*personal_chunks, *chunks]]
+    fingerprint = query_fingerprint("any", *query)
+    descending = order_by[1] == "desc"
+    after: list[Any] | None = None
+    total: int | None = None
+    if cursor:
+        values_ = decode_cursor(cursor)
+        if len(values_) != 4 or values_[2] != fingerprint or not isinstance(values_[0], list) \
+                or not isinstance(values_[1], int) or values_[1] < 2 or not isinstance(values_[3], int):
+            raise BadRequest("invalid cursor: not a cursor of this list with these filters")
+        after, page, total = values_[0], values_[1], values_[3]
+    skip = 0 if after is not None else (page - 1) * size
+    merged: dict[str, tuple[list[Any], R]] = {}
+    for filters_ in queries:
+        for position, record in repo.window(filters_, order_by, skip + size + 1, after):
+            merged.setdefault(str(position[-1]), (position, record))
+    ordered = sorted(merged.values(), key=lambda pr: comparable(pr[0]), reverse=descending)
+    chunk = ordered[skip:skip + size]
+    if total is None:
+        total = sum(repo.count(*filters, (field, op, c)) for c in chunks) + _outside(
+            repo, filters, field, op, personal, set(scope))
+    more = len(ordered) > skip + size
+    next_cursor = encode_cursor([chunk[-1][0], page + 1, fingerprint, total]) if more and chunk else None
+    return Page([record for _, record in chunk], total, page, size, next_cursor)
+
+
+def _outside(repo: Repository[R], filters: Sequence[Filter], field: str, op: str, personal: Sequence[Any],
+             scope: set[Any]) -> int:
+    """How many records match a personal value and none of `scope` (what the scope counts miss)."""
+    if not personal:
+        return 0
+    found: dict[str, R] = {}
+    for i in range(0, len(personal), MAX_ANY):
+        found.update((r.id, r) for r in repo.where(*filters, (field, op, sorted(personal)[i:i + MAX_ANY])))
+
+    def in_scope(record: R) -> bool:
+        have = value_at(record.to_doc(), field)
+        return bool(scope & set(have or ())) if op == "array_contains_any" else have in scope
+
+    return sum(1 for r in found.values() if not in_scope(r))

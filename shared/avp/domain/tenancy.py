@@ -19,7 +19,7 @@ from avp.domain.audit import AuditMeta
 from avp.domain.model import Job
 from avp.domain.paging import Page, page_of
 from avp.domain.ports import Database, UnitOfWork
-from avp.domain.records import ArrayRemove, ArrayUnion, Filter, Increment, Record, new_id, now
+from avp.domain.records import ArrayRemove, ArrayUnion, Filter, Increment, Record, new_id, now, page_any
 from avp.errors import Conflict, NotFound, Unprocessable
 
 MEMBERSHIP_FIELDS = ("org_ids", "pm_client_ids", "team_client_ids")
@@ -326,17 +326,20 @@ def list_clients(store: Database, principal: Principal, *, page: int, size: int,
         orgs = [org_id] if org_id in orgs else []
     if orgs == []:
         return Page([], 0, page, size)
-    if orgs is not None and len(orgs) <= access.MAX_KEYS:
+    if orgs is not None:
         # Production and reviewers see their organizations' clients: one indexed query per page
-        # (`in` is served by the same index as `==`), so a page costs size + 1 reads at any depth.
-        org_filter: Filter = ("org_id", "==", orgs[0]) if len(orgs) == 1 else ("org_id", "in", sorted(orgs))
-        filters = [("deleted", "==", False), org_filter, *_prefix_filters("name_key", q)]
-        return store.of(Client).page(filters, ("name_key", "asc"), page, size, cursor).map(client_view)
+        # (`in` is served by the same index as `==`), so a page costs size + 1 reads at any depth
+        # (a few merged queries past Firestore's 30 values in one `in`).
+        return page_any(store.of(Client), [("deleted", "==", False), *_prefix_filters("name_key", q)], "org_id", "in",
+                        orgs, ("name_key", "asc"), page, size, cursor, "clients", org_id, q).map(client_view)
     visible = access.visible_client_ids(store, principal)
+    filters = [("deleted", "==", False), *([("org_id", "==", org_id)] if org_id else [])]
     if visible is None:
-        filters = [("deleted", "==", False), *([("org_id", "==", org_id)] if org_id else []), *_prefix_filters("name_key", q)]
-        result = store.of(Client).page(filters, ("name_key", "asc"), page, size, cursor)
+        result = store.of(Client).page([*filters, *_prefix_filters("name_key", q)], ("name_key", "asc"), page, size,
+                                       cursor)
     else:
+        # PMs and client users: their few clients, read by id (Firestore orders ids `in` a list by
+        # name only with an index that starts with the id, which it does not build).
         found = [c for c in store.of(Client).get_many(sorted(visible))
                  if not c.deleted and (not org_id or c.org_id == org_id) and _matches(c, q)]
         result = _by_name(found, page, size, cursor, "clients", org_id, q)
@@ -610,32 +613,29 @@ def list_projects(store: Database, principal: Principal, client_id: str, *, page
                                                         cursor).map(project_view)
 
 
-def _project_scope(store: Database, principal: Principal, org_id: str | None) -> list[Filter] | set[str] | None:
-    """What limits a project query to the caller's clients: None for admin; a filter (by their
-    organizations, or by client id); or, past Firestore's MAX_KEYS `in` values, the client ids."""
-    orgs = access.client_list_orgs(store, principal)
-    if orgs is not None:
-        if org_id:  # the query already filters on it
-            return [] if org_id in orgs else set()
-        return [("org_id", "in", sorted(orgs))] if orgs else set()
-    visible = access.visible_client_ids(store, principal)
-    if visible is None or len(visible) > access.MAX_KEYS:
-        return visible
-    return [("client_id", "in", sorted(visible))] if visible else set()
-
-
 def list_all_projects(store: Database, principal: Principal, *, page: int, size: int, cursor: str | None = None,
                       org_id: str | None = None, archived: bool = False) -> Page:
     """Projects of every client the caller may see, oldest first: one collection-group query per
-    page (limited by organization or client id), so a page costs size + 1 reads at any depth."""
+    page limited by organization (production, reviewers) or client id (PMs, client users), so a
+    page costs size + 1 reads at any depth (a few merged queries past 30 organizations or clients)."""
     filters = _project_filters(archived) + ([("org_id", "==", org_id)] if org_id else [])
-    scope = _project_scope(store, principal, org_id)
-    if scope is None or isinstance(scope, list):
-        result = store.group(Project).page(filters + (scope or []), ("created_at", "asc"), page, size, cursor)
-    else:  # no scope, or more clients than one query can name: read them and page in memory
-        found = [p for p in store.group(Project).where(*filters) if p.client_id in scope] if scope else []
-        found.sort(key=lambda p: (p.created_at, p.id))
-        result = page_of(found, lambda p: [p.created_at, p.id], page, size, cursor, "projects", org_id, archived)
+    projects = store.group(Project)
+    order = ("created_at", "asc")
+    orgs = access.client_list_orgs(store, principal)
+    if orgs is not None and org_id:  # the query already filters on it
+        result = projects.page(filters, order, page, size, cursor) if org_id in orgs else Page([], 0, page, size)
+    elif orgs is not None:
+        result = page_any(projects, filters, "org_id", "in", orgs, order, page, size, cursor, "projects", archived) \
+            if orgs else Page([], 0, page, size)
+    else:
+        visible = access.visible_client_ids(store, principal)
+        if visible is None:
+            result = projects.page(filters, order, page, size, cursor)
+        elif visible:
+            result = page_any(projects, filters, "client_id", "in", sorted(visible), order, page, size, cursor,
+                              "projects", org_id, archived)
+        else:
+            result = Page([], 0, page, size)
     return result.map(project_view)
 
 

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
-from avp.domain.paging import Page, page_of
+from avp.domain.paging import Page, comparable, page_of
 from avp.domain.ports import Progress
 from avp.domain.records import (ArrayRemove, ArrayUnion, Filter, Increment, Maximum, Record, matches, new_id, now,
                                 value_at)
@@ -115,6 +115,17 @@ class MemoryRepository(RepositoryCommon, Generic[R]):
         return page_of(found, lambda m: [m[2].get(name), m[0]], page, size, cursor, self._collection,
                        sorted(map(repr, filters)), order_by, descending=direction == "desc"
                        ).map(lambda m: self._record(m[1], m[2]))
+
+    def window(self, filters: Sequence[Filter], order_by: tuple[str, str], limit: int,
+               after: list[Any] | None = None) -> list[tuple[list[Any], R]]:
+        name, direction = order_by
+        found = self._matching(filters, [order_by, ("id", direction)] if name != "id" else [order_by])
+        positions = [([None if name == "id" else m[2].get(name), m[0]], m) for m in found]
+        if after is not None:
+            anchor = comparable(after)
+            positions = [p for p in positions
+                         if (comparable(p[0]) < anchor if direction == "desc" else comparable(p[0]) > anchor)]
+        return [(position, self._record(m[1], m[2])) for position, m in positions[:limit]]
 
     def add(self, record: R) -> R:
         self._writable()

@@ -122,6 +122,23 @@ class FirestoreRepository(RepositoryCommon, Generic[R]):
         result = self._store.paginate(self._collection, native, _order(order_by), page, size, cursor, group=self._group)
         return result.map(self._record)
 
+    def window(self, filters: Sequence[Filter], order_by: tuple[str, str], limit: int,
+               after: list[Any] | None = None) -> list[tuple[list[Any], R]]:
+        native = self._filters(filters)
+        if native is None:
+            return []
+        field, direction = _order(order_by)
+        by_id = field == "__name__"
+        orders = [(field, direction)] if by_id else [(field, direction), ("__name__", direction)]
+        query = self._store.query(self._collection, native, orders, group=self._group)
+        if after is not None:
+            where = self._store.client.document(after[1])
+            query = query.start_after([where] if by_id else [after[0], where])
+        snaps = [s for s in query.limit(limit).stream() if s.exists]
+        self._store.reads += len(snaps)
+        return [([None if by_id else s.get(field), s.reference.path], self._kind.from_doc(s.id, s.to_dict() or {}))
+                for s in snaps]
+
     # -- writes --------------------------------------------------------------
     def _ref(self, record_id: str):
         return self._store.ref(self._path(record_id))
