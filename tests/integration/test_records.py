@@ -254,3 +254,77 @@ def test_a_unit_of_work_reads_a_group(db):
         db.of(ReviewNote, job_id=job).add(note(job, 1))
     seen = db.atomically(lambda uow: sorted(n.job_id for n in uow.group(ReviewNote).where(("text", "==", "note 1"))))
     assert seen == ["a", "b"]
+
+
+def _walk(db, repo, scope, personal, size, per_query, order=("created_at", "desc")):
+    from avp.domain.records import page_any
+
+    pages, cursor, page = [], None, 1
+    while True:
+        got = page_any(repo, [("status", "==", "draft")], "access_keys", "array_contains_any", scope, order, page, size,
+                       cursor, "briefs", personal=personal, per_query=per_query)
+        pages.append(got)
+        if not got.next_cursor:
+            return pages
+        cursor, page = got.next_cursor, page + 1
+
+
+def test_a_page_over_more_values_than_one_query_holds_merges_queries_without_loss_or_repeat(db):
+    from avp.domain.aggregates import Brief
+
+    briefs = db.of(Brief)
+    # 12 organizations, 2 briefs in each; the caller's own key on every third brief, and on one
+    # brief of an organization they do not belong to (it counts once, and only through them).
+    expected = []
+    for n in range(24):
+        org = f"o{n % 12:02d}"
+        keys = [f"org:{org}"] + (["user:me"] if n % 3 == 0 else [])
+        briefs.add(Brief(id=f"b{n:02d}", org_id=org, status="draft", access_keys=keys,
+                         created_at=T0 + dt.timedelta(minutes=n)))
+        expected.append(f"b{n:02d}")
+    briefs.add(Brief(id="b-mine", org_id="elsewhere", status="draft", access_keys=["org:elsewhere", "user:me"],
+                     created_at=T0 + dt.timedelta(minutes=30)))
+    briefs.add(Brief(id="b-other", org_id="elsewhere", status="draft", access_keys=["org:elsewhere"],
+                     created_at=T0 + dt.timedelta(minutes=31)))
+    briefs.add(Brief(id="b-done", org_id="o00", status="approved", access_keys=["org:o00", "user:me"],
+                     created_at=T0 + dt.timedelta(minutes=32)))
+    scope = [f"org:o{i:02d}" for i in range(12)]
+    want = ["b-mine", *sorted(expected, reverse=True)]
+
+    # 5 values a query: the personal key alone, then 5 + 5 + 2 organizations: 4 queries merged.
+    pages = _walk(db, briefs, scope, ["user:me"], size=4, per_query=5)
+    got = [b.id for p in pages for b in p.items]
+    assert got == want, "every brief once, newest first, none of another organization but the caller's own"
+    assert {p.total for p in pages} == {25} and [p.page for p in pages] == list(range(1, 8))
+    # A jump to page 3 without a cursor is the page the cursors reached.
+    from avp.domain.records import page_any
+    jump = page_any(briefs, [("status", "==", "draft")], "access_keys", "array_contains_any", scope, ("created_at", "desc"),
+                    3, 4, None, "briefs", personal=["user:me"], per_query=5)
+    assert [b.id for b in jump.items] == got[8:12] and jump.total == 25
+    # Few enough values for one query: the repository's own page, the same briefs.
+    single = _walk(db, briefs, scope, ["user:me"], size=4, per_query=30)
+    assert [b.id for p in single for b in p.items] == want and single[0].total == 25
+    # Oldest first, and a cursor does not serve another list.
+    ascending = _walk(db, briefs, scope, [], size=10, per_query=5, order=("created_at", "asc"))
+    assert [b.id for p in ascending for b in p.items] == sorted(expected)
+    with pytest.raises(BadRequest, match="invalid cursor"):
+        page_any(briefs, [], "access_keys", "array_contains_any", scope, ("created_at", "asc"), 2, 10,
+                 ascending[0].next_cursor, "other list", per_query=5)
+
+
+def test_a_window_starts_after_a_position_it_handed_out(db):
+    from avp.domain.aggregates import Brief
+
+    briefs = db.of(Brief)
+    for n in range(5):
+        briefs.add(Brief(id=f"b{n}", org_id="o", access_keys=["org:o"], created_at=T0 + dt.timedelta(minutes=n % 2)))
+    first = briefs.window([("org_id", "==", "o")], ("created_at", "asc"), 3)
+    assert [b.id for _, b in first] == ["b0", "b2", "b4"], "ties broken by path"
+    rest = briefs.window([("org_id", "==", "o")], ("created_at", "asc"), 3, first[-1][0])
+    assert [b.id for _, b in rest] == ["b1", "b3"]
+    group = db.group(ReviewNote)
+    for job in ("a", "b"):
+        db.of(ReviewNote, job_id=job).add(note(job, 1))
+    one = group.window([], ("timestamp", "asc"), 1)
+    two = group.window([], ("timestamp", "asc"), 5, one[0][0])
+    assert [(n.job_id, n.id) for _, n in one + two] == [("a", "n1"), ("b", "n1")], "a group's positions are paths"

@@ -264,29 +264,33 @@ def page_any(repo: Repository[R], filters: Sequence[Filter], field: str, op: str
     `scope` values are ones a record holds at most one of (its organization, its client); `personal`
     ones it may hold beside them (the caller's own keys). When all fit in one query (`per_query`
     values: fewer when another filter multiplies the disjunctions) this is `repo.page`: size + 1
-    reads a page. Beyond, one query per `per_query` values (the personal ones in a query of their
-    own) each read from the cursor's position, merged in order without duplicates: (queries) x
-    (size + 1) reads a page at any depth. The total is counted once, on the first page (the scope
-    queries' counts, which cannot overlap, plus the personal matches outside the scope), and
-    carried in the cursor. Nothing is ever dropped: no value past a limit goes unasked."""
+    reads a page. Beyond, one query per `per_query` values (the personal ones where there is room),
+    each read from the cursor's position, merged in order without duplicates: (queries) x (size + 1)
+    reads a page at any depth. The total is counted once, on the first page (the queries' counts,
+    less the records matched by more than one, which only personal values can do), and carried
+    in the cursor. No value past a limit goes unasked."""
     values = [*scope, *personal]
     if per_query < 1:
         raise BadRequest("too many values in one filter")
     if len(values) <= per_query:
         return repo.page([*filters, (field, op, sorted(values))], order_by, page, size, cursor)
-    chunks = [sorted(scope)[i:i + per_query] for i in range(0, len(scope), per_query)]
-    personal_chunks = [sorted(personal)[i:i + per_query] for i in range(0, len(personal), per_query)]
-    queries = [[*filters, (field, op, chunk)] for chunk in [*personal_chunks, *chunks]]
+    chunks = [sorted(scope)[i:i + per_query] for i in range(0, len(scope), per_query)] or [[]]
+    mine = sorted(personal)
+    if len(chunks[-1]) + len(mine) <= per_query:
+        chunks[-1] = chunks[-1] + mine
+    else:
+        chunks += [mine[i:i + per_query] for i in range(0, len(mine), per_query)]
+    queries = [[*filters, (field, op, chunk)] for chunk in chunks]
     fingerprint = query_fingerprint("any", *query)
     descending = order_by[1] == "desc"
     after: list[Any] | None = None
     total: int | None = None
     if cursor:
-        values_ = decode_cursor(cursor)
-        if len(values_) != 4 or values_[2] != fingerprint or not isinstance(values_[0], list) \
-                or not isinstance(values_[1], int) or values_[1] < 2 or not isinstance(values_[3], int):
+        held = decode_cursor(cursor)
+        if len(held) != 4 or held[2] != fingerprint or not isinstance(held[0], list) \
+                or not isinstance(held[1], int) or held[1] < 2 or not isinstance(held[3], int):
             raise BadRequest("invalid cursor: not a cursor of this list with these filters")
-        after, page, total = values_[0], values_[1], values_[3]
+        after, page, total = held[0], held[1], held[3]
     skip = 0 if after is not None else (page - 1) * size
     merged: dict[str, tuple[list[Any], R]] = {}
     for filters_ in queries:
@@ -295,24 +299,22 @@ def page_any(repo: Repository[R], filters: Sequence[Filter], field: str, op: str
     ordered = sorted(merged.values(), key=lambda pr: comparable(pr[0]), reverse=descending)
     chunk = ordered[skip:skip + size]
     if total is None:
-        total = sum(repo.count(*filters, (field, op, c)) for c in chunks) + _outside(
-            repo, filters, field, op, personal, set(scope))
+        total = sum(repo.count(*q) for q in queries) - _counted_twice(repo, filters, field, op, mine, chunks)
     more = len(ordered) > skip + size
     next_cursor = encode_cursor([chunk[-1][0], page + 1, fingerprint, total]) if more and chunk else None
     return Page([record for _, record in chunk], total, page, size, next_cursor)
 
 
-def _outside(repo: Repository[R], filters: Sequence[Filter], field: str, op: str, personal: Sequence[Any],
-             scope: set[Any]) -> int:
-    """How many records match a personal value and none of `scope` (what the scope counts miss)."""
-    if not personal:
-        return 0
+def _counted_twice(repo: Repository[R], filters: Sequence[Filter], field: str, op: str, personal: Sequence[Any],
+                   chunks: list[list[Any]]) -> int:
+    """How many extra times the queries' counts count a record: only one matching a personal value
+    can be in more than one query, so those are read and each counted once."""
     found: dict[str, R] = {}
     for i in range(0, len(personal), MAX_ANY):
-        found.update((r.id, r) for r in repo.where(*filters, (field, op, sorted(personal)[i:i + MAX_ANY])))
+        found.update((r.id, r) for r in repo.where(*filters, (field, op, list(personal[i:i + MAX_ANY]))))
 
-    def in_scope(record: R) -> bool:
+    def hits(record: R, chunk: list[Any]) -> bool:
         have = value_at(record.to_doc(), field)
-        return bool(scope & set(have or ())) if op == "array_contains_any" else have in scope
+        return bool(set(chunk) & set(have or ())) if op == "array_contains_any" else have in chunk
 
-    return sum(1 for r in found.values() if not in_scope(r))
+    return sum(max(0, sum(hits(r, c) for c in chunks) - 1) for r in found.values())
