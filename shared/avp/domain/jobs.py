@@ -847,8 +847,9 @@ def listen_grant(store: Database, principal: Principal, job_id: str | None = Non
     keys = access.principal_keys(store, principal)
     claims: dict[str, Any] = {"role": principal.role}
     if keys is not None:
-        # Only the keys the watched jobs carry: a token's claims are small, and a caller of many
+        # Their own keys (which their downloads' status documents carry too), and of the rest only
+        # those the watched jobs carry: a token's claims are small, and a caller of many
         # organizations or clients has more keys than fit.
         carried = {k for job in watched for k in (job.access_keys or access.job_keys(job))}
-        claims["keys"] = sorted(set(keys) & carried)
+        claims["keys"] = sorted(k for k in keys if k.startswith(access.PERSONAL_KEYS) or k in carried)
     return ListenGrant(principal.user_id, claims, [f"{STATUS_COLLECTION}/{i}" for i in ids])
