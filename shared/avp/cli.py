@@ -63,13 +63,15 @@ def _migrate(args) -> int:
     """Bring a deployment's stored data up to what this version reads; safe to run again."""
     from avp.bootstrap import container
     from avp.domain.language_qc import rebuild_queue
-    from avp.domain.tenancy import backfill_member_ids
+    from avp.domain.tenancy import backfill_member_ids, backfill_viewer_ids
 
     c = container()
     jobs, entries = rebuild_queue(c.store)
     print(f"language work queue: {entries} entries written for {jobs} jobs in QC")
     orgs, changed = backfill_member_ids(c.store)
     print(f"organization member ids: {changed} of {orgs} organizations brought up to date")
+    clients, changed = backfill_viewer_ids(c.store)
+    print(f"client viewer ids: {changed} of {clients} clients brought up to date")
     return 0
 
 

@@ -2,7 +2,7 @@ import pytest
 
 from avp.auth.tokens import Principal
 from avp.domain import access
-from tests.helpers import API, bearer, make_job, token_for
+from tests.helpers import API, PASSWORD, bearer, login, make_job, token_for
 
 
 @pytest.fixture
@@ -166,3 +166,81 @@ def test_delete_client_with_jobs_needs_force_and_detaches_them(client, world):
     assert entry["detached_jobs"] == [job["id"]] and entry["forced"] is True
     # The name is free again.
     assert client.post(f"{API}/clients", json={"org_id": org["id"], "name": "Acme"}, headers=h).status_code == 201
+
+
+def test_a_pm_and_a_client_user_page_exactly_their_clients_one_query_a_page(client, container, monkeypatch):
+    """A PM of 12 clients (in two organizations) and a client user in teams of 7 (one through two
+    teams) follow cursors through exactly theirs, by name, each page costing at most size + 1 reads
+    of clients, with or without a name search or organization; losing a seat (PM, one of two teams,
+    the other, a deleted team, the organization) changes their list at once."""
+    from tests.integration.test_pagination import DocumentReads, walk
+
+    h = bearer(token_for(client, container, "admin")[0])
+    harbour, other = (client.post(f"{API}/organizations", json={"name": name}, headers=h).json["id"]
+                      for name in ("Harbour", "Other"))
+    ids: dict[str, str] = {}
+    for org, names in ((harbour, [f"{side} {n:02d}" for side in ("North", "South") for n in range(10)]),
+                       (other, ["North 10", "South 10", "West"])):
+        for name in names:
+            made = client.post(f"{API}/clients", json={"org_id": org, "name": name}, headers=h)
+            assert made.status_code == 201, made.json
+            ids[name] = made.json["id"]
+
+    def person(email: str, role: str, orgs: list[str]) -> tuple[dict, str]:
+        made = client.post(f"{API}/admin/users", json={"email": email, "role": role, "password": PASSWORD,
+                                                       "org_ids": orgs}, headers=h)
+        assert made.status_code == 201, made.json
+        return bearer(login(client, email).json["access_token"]), made.json["id"]
+
+    pm_h, pm = person("pm@example.com", "project_manager", [harbour, other])
+    cu_h, cu = person("cu@example.com", "client", [harbour])
+    pm_of = [f"{side} {n:02d}" for side in ("North", "South") for n in (*range(5), 10)]
+    for name in pm_of:
+        assert client.post(f"{API}/clients/{ids[name]}/pm", json={"user_id": pm}, headers=h).status_code == 200
+    teams = {}
+    for name in [f"North {n:02d}" for n in range(3, 10)]:
+        teams[name] = client.post(f"{API}/clients/{ids[name]}/teams", json={"name": "Edit", "member_ids": [cu]},
+                                  headers=h).json["id"]
+    review = client.post(f"{API}/clients/{ids['North 05']}/teams", json={"name": "Review", "member_ids": [cu]},
+                         headers=h).json["id"]
+    assert client.post(f"{API}/clients/{ids['South 09']}/teams", json={"name": "Empty"}, headers=h).status_code == 201
+    reads = DocumentReads(container.store, monkeypatch, "clients")
+
+    def listed(headers: dict, query: str = "") -> list[str]:
+        pages = walk(client, f"{API}/clients{query}", headers, 3, reads)
+        found = [c["name"] for page in pages for c in page["items"]]
+        assert all(p["total"] == len(found) for p in pages) and len(pages) == max(1, -(-len(found) // 3))
+        assert all("viewer_ids" not in c for page in pages for c in page["items"]), "seats are not the view's"
+        return found
+
+    assert listed(pm_h) == sorted(pm_of), "complete, disjoint, by name"
+    assert listed(cu_h) == [f"North {n:02d}" for n in range(3, 10)], "North 05 once, though two teams hold them"
+    assert listed(pm_h, "?q=north%200") == [f"North {n:02d}" for n in range(5)]
+    assert listed(pm_h, "?q=SOUTH") == [f"South {n:02d}" for n in (*range(5), 10)]
+    assert listed(pm_h, f"?org_id={other}") == ["North 10", "South 10"]
+    assert listed(pm_h, f"?org_id={harbour}&q=south") == [f"South {n:02d}" for n in range(5)]
+    assert listed(cu_h, "?q=north%200") == [f"North {n:02d}" for n in range(3, 10)]
+    assert listed(cu_h, "?q=south") == [] and listed(cu_h, f"?org_id={other}") == []
+
+    assert client.delete(f"{API}/clients/{ids['North 00']}/pm/{pm}", headers=h).status_code == 204
+    pm_of.remove("North 00")
+    assert listed(pm_h) == sorted(pm_of) and listed(pm_h, "?q=north") == ["North 01", "North 02", "North 03",
+                                                                            "North 04", "North 10"]
+    yours = [f"North {n:02d}" for n in range(3, 10)]
+    team_members = f"{API}/clients/{ids['North 05']}/teams"
+    assert client.delete(f"{team_members}/{teams['North 05']}/members/{cu}", headers=h).status_code == 204
+    assert listed(cu_h) == yours, "still in the client's other team"
+    assert client.get(f"{API}/clients/{ids['North 05']}", headers=cu_h).status_code == 200
+    assert client.delete(f"{team_members}/{review}/members/{cu}", headers=h).status_code == 204
+    yours.remove("North 05")
+    assert listed(cu_h) == yours and listed(cu_h, "?q=north%200") == yours
+    assert client.get(f"{API}/clients/{ids['North 05']}", headers=cu_h).status_code == 404
+    assert client.delete(f"{API}/clients/{ids['North 06']}/teams/{teams['North 06']}", headers=h).status_code == 204
+    yours.remove("North 06")
+    assert listed(cu_h) == yours
+
+    assert client.delete(f"{API}/organizations/{other}/members/{pm}", headers=h).status_code == 204
+    assert listed(pm_h) == [n for n in sorted(pm_of) if not n.endswith("10")] and listed(pm_h, f"?org_id={other}") == []
+    assert client.delete(f"{API}/organizations/{harbour}/members/{cu}", headers=h).status_code == 204
+    assert listed(cu_h) == [] and listed(cu_h, "?q=north") == []
+    assert len(listed(h)) == 23, "an administrator sees them all"

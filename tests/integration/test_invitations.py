@@ -69,7 +69,9 @@ def test_accept_creates_account_grants_memberships_and_signs_in(client, containe
     assert store.get(f"clients/{acme['id']}/teams/{setup['team']['id']}")["member_ids"] == [user["id"]]
     assert store.get(f"organizations/{org['id']}/members/{user['id']}")["role"] == "client"
     # The new user sees the client through the team, and can sign in with the chosen password.
-    assert client.get(f"{API}/clients/{acme['id']}", headers=bearer(resp.json["access_token"])).status_code == 200
+    invitee = bearer(resp.json["access_token"])
+    assert client.get(f"{API}/clients/{acme['id']}", headers=invitee).status_code == 200
+    assert [c["id"] for c in client.get(f"{API}/clients", headers=invitee).json["items"]] == [acme["id"]]
     assert login(client, "invitee@example.com").status_code == 200
     again = client.post(f"{API}/invitations/accept", json={"token": created.token, "password": PASSWORD})
     assert again.status_code == 410 and "already accepted" in again.json["detail"]

@@ -145,33 +145,11 @@ def test_default_outputs_are_checked_as_a_jobs_are(client, container):
             assert resp.status_code == 422 and "default_requested_outputs" in resp.json["detail"]["settings"], resp.json
 
 
-class _OrganizationReads:
-    """Organization documents read, however they are read: a page's query (`store.reads`) and any
-    fetch of organizations by id (what paging a member's organizations in memory did)."""
-
-    def __init__(self, store, monkeypatch) -> None:
-        self._store, self._fetched = store, 0
-        fetch = store.get_many
-
-        def counted(paths):
-            paths = list(paths)
-            docs = fetch(paths)
-            if all(p.startswith("organizations/") and p.count("/") == 1 for p in paths):
-                self._fetched += len(docs)
-            return docs
-
-        monkeypatch.setattr(store, "get_many", counted)
-
-    @property
-    def reads(self) -> int:
-        return self._store.reads + self._fetched
-
-
 def test_a_member_of_many_organizations_pages_them_one_query_a_page(client, container, monkeypatch):
     """A member of 35 organizations (past Firestore's 30 `in` values) follows cursors through all of
     them in name order, with or without a name search, each page costing at most size + 1 reads of
     organizations; leaving one takes it out of their list at once, and others never see it."""
-    from tests.integration.test_pagination import ids, walk
+    from tests.integration.test_pagination import DocumentReads, ids, walk
 
     token, _ = token_for(client, container, "admin")
     h = bearer(token)
@@ -182,7 +160,7 @@ def test_a_member_of_many_organizations_pages_them_one_query_a_page(client, cont
     assert made.status_code == 201, made.json
     member = made.json["id"]
     mh = bearer(login(client, "many@example.com").json["access_token"])
-    reads = _OrganizationReads(container.store, monkeypatch)
+    reads = DocumentReads(container.store, monkeypatch, "organizations")
 
     pages = walk(client, f"{API}/organizations", mh, 5, reads)
     listed = ids(pages, "")

@@ -9,6 +9,28 @@ from avp.domain.paging import decode_cursor, encode_cursor
 from tests.helpers import API, bearer, login, make_user, token_for
 
 
+class DocumentReads:
+    """Documents of one top-level collection read, however they are read: a page's query
+    (`store.reads`) and any fetch of them by id (what paging a caller's few in memory did)."""
+
+    def __init__(self, store, monkeypatch, collection: str) -> None:
+        self._store, self._fetched = store, 0
+        fetch = store.get_many
+
+        def counted(paths):
+            paths = list(paths)
+            docs = fetch(paths)
+            if all(p.startswith(f"{collection}/") and p.count("/") == 1 for p in paths):
+                self._fetched += len(docs)
+            return docs
+
+        monkeypatch.setattr(store, "get_many", counted)
+
+    @property
+    def reads(self) -> int:
+        return self._store.reads + self._fetched
+
+
 def walk(client, url: str, headers: dict, size: int, reads=None) -> list[dict]:
     """Every page of `url` by following `next_cursor`; checks page numbers and the read budget."""
     pages, cursor, page, cost = [], "", 1, []

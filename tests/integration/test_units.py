@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from avp.domain import audit, jobs, language_qc, tenancy, users
-from avp.domain.aggregates import AuditEntry, Organization
+from avp.domain.aggregates import AuditEntry, Client, Organization
 from avp.domain.model import Asset, Job, TrackVersion
 from avp.domain.ports import Progress
 from avp.errors import Conflict, NotFound
@@ -181,16 +181,42 @@ def test_organizations_from_before_member_ids_get_them_from_their_members(units)
     expected = {orgs[0]: sorted(people), orgs[1]: sorted(people), orgs[2]: []}
     stored = {o.id: sorted(o.member_ids) for o in units.of(Organization).where()}
     assert stored == expected, "joining writes them"
-    for org_id in orgs[:2]:   # deliberately: the state of a deployment from before the field
-        old = doc(units, f"organizations/{org_id}")
-        del old["member_ids"]
-        if isinstance(units, MemoryUnits):
-            units.docs[f"organizations/{org_id}"] = old
-        else:
-            units.set(f"organizations/{org_id}", old)
+    for org_id in orgs[:2]:
+        _from_before(units, f"organizations/{org_id}", "member_ids")
     assert tenancy.backfill_member_ids(units) == (3, 2)
     assert {o.id: sorted(o.member_ids) for o in units.of(Organization).where()} == expected
     assert tenancy.backfill_member_ids(units) == (3, 0)
+
+
+def _from_before(units, path: str, field: str) -> None:
+    """Deliberately: the state of a deployment from before `field` existed (the document lacks it)."""
+    old = doc(units, path)
+    del old[field]
+    if isinstance(units, MemoryUnits):
+        units.docs[path] = old
+    else:
+        units.set(path, old)
+
+
+def test_clients_from_before_viewer_ids_get_them_from_their_pms_and_teams(units):
+    """`avp migrate` sets each client's `viewer_ids` from its PMs and all its teams (what a PM's or
+    client user's client list queries): someone in two of its teams once, a current client left
+    alone, and running it again changes nothing."""
+    org = tenancy.create_organization(units, audit.SYSTEM, name="Harbour")["id"]
+    clients = [tenancy.create_client(units, audit.SYSTEM, org_id=org, name=name)["id"] for name in ("A", "B", "C")]
+    pm, cu, cu2 = (users.create_user(units, audit.SYSTEM, email=f"{role}{i}@example.com", role=role, org_ids=[org]).id
+                   for i, role in enumerate(("project_manager", "client", "client")))
+    tenancy.add_pm(units, audit.SYSTEM, clients[0], pm)
+    for name, members in (("Edit", [cu, cu2]), ("Review", [cu])):
+        tenancy.create_team(units, audit.SYSTEM, clients[0], name=name, member_ids=members)
+    tenancy.create_team(units, audit.SYSTEM, clients[1], name="Only", member_ids=[cu2])
+    expected = {clients[0]: sorted([pm, cu, cu2]), clients[1]: [cu2], clients[2]: []}
+    assert {c.id: sorted(c.viewer_ids) for c in units.of(Client).where()} == expected, "each seat writes them"
+    for client_id in clients[:2]:
+        _from_before(units, f"clients/{client_id}", "viewer_ids")
+    assert tenancy.backfill_viewer_ids(units) == (3, 2)
+    assert {c.id: sorted(c.viewer_ids) for c in units.of(Client).where()} == expected
+    assert tenancy.backfill_viewer_ids(units) == (3, 0)
 
 
 def test_a_transition_commits_job_mirror_and_audit_entry(units):

@@ -502,7 +502,13 @@ def _tenancy(store: RecordingStore) -> None:
     access.visible_client_ids(store, who("production"))  # as require_client asks it
     store.docs["organizations/o1/members/u-x"] = {"role": "client", "user_id": "u-x", "org_id": "o1", "deleted": False}
     tenancy.remove_member(store, META, ADMIN, "o1", "u-x")
+    store.results |= {kind: [{**_default_doc(f"{kind}/{i}"), "id": i}] for kind, i in (("organizations", "o1"),
+                                                                                        ("clients", "c1"))}
     tenancy.backfill_member_ids(store)  # avp migrate: every organization's members
+    tenancy.backfill_viewer_ids(store)  # and every client's teams
+    del store.results["organizations"], store.results["clients"]
+    store.docs["clients/c9"] = {**_default_doc("clients/c9"), "pm_ids": ["u-project_manager"]}
+    tenancy.remove_pm(store, META, "c9", "u-project_manager")  # the client's teams, for its viewers
     tenancy.my_memberships(store, who("linguist"))  # across organizations: a group query
     tenancy.delete_team(store, META, "c1", "t1")  # the client's other teams
     tenancy.delete_project(store, META, "c1", "p1", force=True)  # its jobs, to detach

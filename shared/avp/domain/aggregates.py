@@ -52,7 +52,10 @@ class Member(Record):
 
 @dataclass(kw_only=True)
 class Client(Record):
-    """A customer of an organization: its PMs (`pm_ids`), teams of client users, and projects."""
+    """A customer of an organization: its PMs (`pm_ids`), teams of client users, and projects.
+    `viewer_ids` holds everyone who sees it through a seat (its PMs and the members of each of its
+    teams; written with every change of them, never shown by the API) so a PM's or client user's
+    clients are one query however many they are."""
 
     COLLECTION = "clients"
     NOUN = "client"
@@ -61,6 +64,7 @@ class Client(Record):
     name: str
     name_key: str
     pm_ids: list[str] = field(default_factory=list)
+    viewer_ids: list[str] = field(default_factory=list)
     team_count: int = 0
     project_count: int = 0
     deleted: bool = False

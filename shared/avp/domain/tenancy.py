@@ -7,7 +7,7 @@ membership rewrites them in the same unit of work, so they can never disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ from avp.domain.aggregates import (Client, ClientName, Member, NameClaim, Organi
                                    Team, User)
 from avp.domain.audit import AuditMeta
 from avp.domain.model import Job
-from avp.domain.paging import Page, page_of
+from avp.domain.paging import Page
 from avp.domain.ports import Database, UnitOfWork
 from avp.domain.records import ArrayRemove, ArrayUnion, Filter, Increment, Record, new_id, now, page_any
 from avp.errors import Conflict, NotFound, Unprocessable
@@ -78,12 +78,6 @@ def require_fitting_member(org_id: str, user: User, role: str, field: str = "use
         raise Unprocessable({field: [f"the user must have the {role} role"]})
 
 
-def _by_name(items: list[Any], page: int, size: int, cursor: str | None, *query: Any) -> Page:
-    """One page of a list sorted by name (used where the caller's scope is a set of ids)."""
-    ordered = sorted(items, key=lambda r: (r.name_key, r.id))
-    return page_of(ordered, lambda r: [r.name_key, r.id], page, size, cursor, *query)
-
-
 def _prefix_filters(field: str, q: str | None) -> list[Filter]:
     if not q:
         return []
@@ -91,8 +85,29 @@ def _prefix_filters(field: str, q: str | None) -> list[Filter]:
     return [(field, ">=", key), (field, "<", key + "\uf8ff")]
 
 
-def _matches(record: Organization | Client, q: str | None) -> bool:
-    return not q or record.name_key.startswith(name_key(q))
+def _viewers(pm_ids: Iterable[str], teams: Iterable[Team]) -> list[str]:
+    """A client's `viewer_ids` as its seats stand: its PMs and the members of every one of its teams,
+    so someone in two of its teams (or PM and team member at once) stays while any seat holds them."""
+    return sorted({*pm_ids, *(m for t in teams for m in t.member_ids)})
+
+
+def _backfill(store: Database, kind: type[R], field: str, derive: Callable[[UnitOfWork, R], list[str]]) -> tuple[int, int]:
+    """`avp migrate`: set `field` of every `kind` record to what `derive` finds for it (records written
+    before the field existed have none). Idempotent; one unit of work per record. Returns (records,
+    records changed)."""
+    seen = changed = 0
+    for found in store.of(kind).where():
+        def work(uow: UnitOfWork, record_id: str = found.id) -> bool:
+            record = uow.of(kind).get(record_id)
+            wanted = derive(uow, record)
+            if sorted(getattr(record, field)) == wanted:
+                return False
+            uow.of(kind).update(record_id, {field: wanted})
+            return True
+
+        changed += store.atomically(work)
+        seen += 1
+    return seen, changed
 
 
 def _users_summary(store: Database, user_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -245,10 +260,15 @@ def remove_member(store: Database, meta: AuditMeta, principal: Principal, org_id
         user = uow.of(User).lookup(user_id)
         pm_of = uow.of(Client).where(("org_id", "==", org_id), ("pm_ids", "array_contains", user_id))
         teams = [t for t in uow.group(Team).where(("member_ids", "array_contains", user_id)) if t.org_id == org_id]
-        for client in pm_of:
-            uow.of(Client).update(client.id, {"pm_ids": _without(client.pm_ids, user_id)})
         for team in teams:
             uow.of(Team, client_id=team.client_id).update(team.id, {"member_ids": _without(team.member_ids, user_id)})
+        # They leave every seat at this organization's clients, so removing them from those clients'
+        # viewers is exact (no other seat of theirs can remain there to keep them).
+        pm_seats = {c.id: c for c in pm_of}
+        for client_id in sorted({*pm_seats, *(t.client_id for t in teams)}):
+            seat = pm_seats.get(client_id)
+            uow.of(Client).update(client_id, {"viewer_ids": ArrayRemove([user_id]),
+                                              **({"pm_ids": _without(seat.pm_ids, user_id)} if seat else {})})
         uow.of(Member, org_id=org_id).delete(user_id)
         uow.of(Organization).update(org_id, {"member_count": Increment(-1), "member_ids": ArrayRemove([user_id]),
                                              "updated_at": now()})
@@ -274,22 +294,13 @@ def my_memberships(store: Database, principal: Principal) -> list[dict[str, Any]
 
 
 def backfill_member_ids(store: Database) -> tuple[int, int]:
-    """`avp migrate`: set every organization's `member_ids` from its `Member` records (organizations
-    written before the field existed have none, and list_organizations finds a member's by it).
-    Idempotent; one unit of work per organization. Returns (organizations, organizations changed)."""
-    seen = changed = 0
-    for found in store.of(Organization).where():
-        def work(uow: UnitOfWork, org_id: str = found.id) -> bool:
-            org = uow.of(Organization).get(org_id)
-            member_ids = sorted(m.user_id for m in uow.of(Member, org_id=org_id).where())
-            if sorted(org.member_ids) == member_ids:
-                return False
-            uow.of(Organization).update(org_id, {"member_ids": member_ids})
-            return True
+    """`avp migrate`: set every organization's `member_ids` from its `Member` records (list_organizations
+    finds a member's by it). Idempotent. Returns (organizations, organizations changed)."""
+    return _backfill(store, Organization, "member_ids", _member_ids)
 
-        changed += store.atomically(work)
-        seen += 1
-    return seen, changed
+
+def _member_ids(uow: UnitOfWork, org: Organization) -> list[str]:
+    return sorted(m.user_id for m in uow.of(Member, org_id=org.id).where())
 
 
 # -- clients -----------------------------------------------------------------
@@ -320,7 +331,8 @@ def create_client(store: Database, meta: AuditMeta, *, org_id: str, name: str) -
 
 def list_clients(store: Database, principal: Principal, *, page: int, size: int, cursor: str | None = None,
                  org_id: str | None = None, q: str | None = None) -> Page:
-    """Clients the caller may see, by name."""
+    """Clients the caller may see, by name: one query a page for anyone (a few merged ones for
+    production and reviewers past 30 organizations), so a page costs size + 1 reads at any depth."""
     orgs = access.client_list_orgs(store, principal)
     if orgs is not None and org_id:
         orgs = [org_id] if org_id in orgs else []
@@ -333,17 +345,14 @@ def list_clients(store: Database, principal: Principal, *, page: int, size: int,
         return page_any(store.of(Client), [("deleted", "==", False), *_prefix_filters("name_key", q)], "org_id", "in",
                         orgs, ("name_key", "asc"), page, size, cursor, "clients", org_id, q).map(client_view)
     visible = access.visible_client_ids(store, principal)
-    filters = [("deleted", "==", False), *([("org_id", "==", org_id)] if org_id else [])]
-    if visible is None:
-        result = store.of(Client).page([*filters, *_prefix_filters("name_key", q)], ("name_key", "asc"), page, size,
-                                       cursor)
-    else:
-        # PMs and client users: their few clients, read by id (Firestore orders ids `in` a list by
-        # name only with an index that starts with the id, which it does not build).
-        found = [c for c in store.of(Client).get_many(sorted(visible))
-                 if not c.deleted and (not org_id or c.org_id == org_id) and _matches(c, q)]
-        result = _by_name(found, page, size, cursor, "clients", org_id, q)
-    return result.map(client_view)
+    if visible == set():  # linguists, and PMs or client users without a seat yet
+        return Page([], 0, page, size)
+    # PMs and client users: the clients whose `viewer_ids` hold them, one query a page however many
+    # clients they have, with or without a name search.
+    mine: list[Filter] = [] if visible is None else [("viewer_ids", "array_contains", principal.user_id)]
+    filters = [("deleted", "==", False), *([("org_id", "==", org_id)] if org_id else []), *mine,
+               *_prefix_filters("name_key", q)]
+    return store.of(Client).page(filters, ("name_key", "asc"), page, size, cursor).map(client_view)
 
 
 def get_client(store: Database, principal: Principal, client_id: str) -> dict[str, Any]:
@@ -409,7 +418,8 @@ def delete_client(store: Database, meta: AuditMeta, client_id: str, *, force: bo
         for project in projects:
             uow.of(Project, client_id=client_id).update(project.id, {"deleted": True, "deleted_at": now()})
         _release_name(uow, ClientName, client.org_id, client.name)
-        uow.of(Client).update(client_id, {"deleted": True, "pm_ids": [], "deleted_at": now(), "updated_at": now()})
+        uow.of(Client).update(client_id, {"deleted": True, "pm_ids": [], "viewer_ids": [], "deleted_at": now(),
+                                          "updated_at": now()})
         uow.audit.append(audit.entry(meta, "client.delete", f"clients/{client_id}", before={"name": client.name},
                                      extra={"detached_jobs": [j.id for j in found], "forced": force}))
 
@@ -418,6 +428,16 @@ def delete_client(store: Database, meta: AuditMeta, client_id: str, *, force: bo
 
 def _read_users(uow: UnitOfWork, user_ids: Iterable[str]) -> list[User]:
     return uow.of(User).get_many(sorted(set(user_ids)))
+
+
+def backfill_viewer_ids(store: Database) -> tuple[int, int]:
+    """`avp migrate`: set every client's `viewer_ids` from its PMs and teams (list_clients finds a
+    PM's or client user's clients by it). Idempotent. Returns (clients, clients changed)."""
+    return _backfill(store, Client, "viewer_ids", _viewer_ids)
+
+
+def _viewer_ids(uow: UnitOfWork, client: Client) -> list[str]:
+    return _viewers(client.pm_ids, uow.of(Team, client_id=client.id).where())
 
 
 # -- project managers ----------------------------------------------------------
@@ -444,7 +464,7 @@ def grant_pm(uow: UnitOfWork, meta: AuditMeta, client: Client, user: User) -> No
     """Make `user` PM of `client` in `uow` (after all reads); the caller writes the user record."""
     client.pm_ids = _with(client.pm_ids, user.id)
     user.pm_client_ids = _with(user.pm_client_ids, client.id)
-    uow.of(Client).update(client.id, {"pm_ids": client.pm_ids, "updated_at": now()})
+    uow.of(Client).update(client.id, {"pm_ids": client.pm_ids, "viewer_ids": ArrayUnion([user.id]), "updated_at": now()})
     uow.audit.append(audit.entry(meta, "client.pm.add", f"clients/{client.id}", after={"user_id": user.id}))
 
 
@@ -456,7 +476,9 @@ def remove_pm(store: Database, meta: AuditMeta, client_id: str, user_id: str) ->
         if user_id not in client.pm_ids:
             raise NotFound("this user is not a PM of the client")
         user = uow.of(User).lookup(user_id)
-        uow.of(Client).update(client_id, {"pm_ids": _without(client.pm_ids, user_id), "updated_at": now()})
+        pm_ids = _without(client.pm_ids, user_id)
+        viewers = _viewers(pm_ids, uow.of(Team, client_id=client_id).where())
+        uow.of(Client).update(client_id, {"pm_ids": pm_ids, "viewer_ids": viewers, "updated_at": now()})
         if user:
             user.pm_client_ids = _without(user.pm_client_ids, client_id)
             write_memberships(uow, user)
@@ -492,7 +514,8 @@ def create_team(store: Database, meta: AuditMeta, client_id: str, *, name: str, 
         team = Team(id=team_id, client_id=client_id, org_id=client.org_id, name=name.strip(),
                     member_ids=[u.id for u in people], created_at=now())
         uow.of(Team, client_id=client_id).add(team)
-        uow.of(Client).update(client_id, {"team_count": Increment(1), "updated_at": now()})
+        joined: dict[str, Any] = {"viewer_ids": ArrayUnion(team.member_ids)} if team.member_ids else {}
+        uow.of(Client).update(client_id, {"team_count": Increment(1), **joined, "updated_at": now()})
         for user in people:
             user.team_client_ids = _with(user.team_client_ids, client_id)
             write_memberships(uow, user)
@@ -517,27 +540,29 @@ def update_team(store: Database, meta: AuditMeta, client_id: str, team_id: str, 
     return team_view(store.atomically(work))
 
 
-def _leave_team(uow: UnitOfWork, client_id: str, team_id: str, users_leaving: list[User]) -> None:
-    """Drop the client from each leaving user's `team_client_ids` unless another team of it still has them.
-    Reads the client's teams, so call it before any write of the unit of work."""
-    others = [t for t in uow.of(Team, client_id=client_id).where() if t.id != team_id]
-    for user in users_leaving:
+def _leave_team(uow: UnitOfWork, client: Client, team: Team, user_ids: list[str]) -> tuple[list[User], list[str]]:
+    """`user_ids` leave `team`: their records, each without the client in `team_client_ids` unless
+    another team of it still has them, and the client's `viewer_ids` once they have left. Only reads
+    (the client's teams, the users), so call it before any write of the unit of work."""
+    others = [t for t in uow.of(Team, client_id=client.id).where() if t.id != team.id]
+    people = _read_users(uow, user_ids)
+    for user in people:
         if not any(user.id in t.member_ids for t in others):
-            user.team_client_ids = _without(user.team_client_ids, client_id)
+            user.team_client_ids = _without(user.team_client_ids, client.id)
+    return people, _viewers(client.pm_ids, [*others, replace(team, member_ids=_without(team.member_ids, *user_ids))])
 
 
 def delete_team(store: Database, meta: AuditMeta, client_id: str, team_id: str) -> None:
     """Delete a team; its members stop seeing the client's jobs unless another team of it has them."""
 
     def work(uow: UnitOfWork) -> None:
-        _live(uow, Client, client_id)
+        client = _live(uow, Client, client_id)
         team = _live(uow, Team, team_id, client_id=client_id)
-        people = _read_users(uow, team.member_ids)
-        _leave_team(uow, client_id, team_id, people)
+        people, viewers = _leave_team(uow, client, team, team.member_ids)
         for user in people:
             write_memberships(uow, user)
         uow.of(Team, client_id=client_id).delete(team_id)
-        uow.of(Client).update(client_id, {"team_count": Increment(-1), "updated_at": now()})
+        uow.of(Client).update(client_id, {"team_count": Increment(-1), "viewer_ids": viewers, "updated_at": now()})
         uow.audit.append(audit.entry(meta, "team.delete", f"clients/{client_id}/teams/{team_id}",
                                      before={"name": team.name, "member_ids": team.member_ids}))
 
@@ -549,6 +574,7 @@ def join_team(uow: UnitOfWork, meta: AuditMeta, team: Team, user: User) -> None:
     team.member_ids = _with(team.member_ids, user.id)
     user.team_client_ids = _with(user.team_client_ids, team.client_id)
     uow.of(Team, client_id=team.client_id).update(team.id, {"member_ids": team.member_ids})
+    uow.of(Client).update(team.client_id, {"viewer_ids": ArrayUnion([user.id])})
     uow.audit.append(audit.entry(meta, "team.member.add", f"clients/{team.client_id}/teams/{team.id}",
                                  after={"user_id": user.id}))
 
@@ -578,12 +604,13 @@ def remove_team_member(store: Database, meta: AuditMeta, principal: Principal, c
     access.require_client(store, principal, client_id, "manage")
 
     def work(uow: UnitOfWork) -> None:
+        client = _live(uow, Client, client_id)
         team = _live(uow, Team, team_id, client_id=client_id)
         if user_id not in team.member_ids:
             raise NotFound("this user is not in the team")
-        people = _read_users(uow, [user_id])
-        _leave_team(uow, client_id, team_id, people)
+        people, viewers = _leave_team(uow, client, team, [user_id])
         uow.of(Team, client_id=client_id).update(team_id, {"member_ids": _without(team.member_ids, user_id)})
+        uow.of(Client).update(client_id, {"viewer_ids": viewers})
         for user in people:
             write_memberships(uow, user)
         uow.audit.append(audit.entry(meta, "team.member.remove", f"clients/{client_id}/teams/{team_id}",

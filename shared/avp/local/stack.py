@@ -16,7 +16,7 @@ from avp.bootstrap import Container, container, use_container
 from avp.config import Settings
 from avp.domain import audit, jobs
 from avp.domain.language_qc import rebuild_queue
-from avp.domain.tenancy import backfill_member_ids
+from avp.domain.tenancy import backfill_member_ids, backfill_viewer_ids
 from avp.domain.model import Job
 from avp.domain.users import ensure_first_admin
 from avp.errors import Conflict
@@ -101,6 +101,8 @@ class LocalStack:
         log.info("language work queue: %d entries for %d job(s) in QC", entries, in_qc)
         orgs, changed = backfill_member_ids(c.store)
         log.info("organization member ids: %d of %d organization(s) brought up to date", changed, orgs)
+        clients, changed = backfill_viewer_ids(c.store)
+        log.info("client viewer ids: %d of %d client(s) brought up to date", changed, clients)
         self.gateway = Gateway()
         self.server = make_server("127.0.0.1", self.port, self.gateway, threaded=True)
         self.port = self.server.server_port

@@ -73,21 +73,33 @@ def test_every_membership_change_rewrites_the_users_own_copy(db):
     assert user(db, "pm").pm_client_ids == [client] and user(db, "cu").team_client_ids == [client]
     assert db.of(Client).get(client).team_count == 2
 
+    def viewers() -> list[str]:
+        return sorted(db.of(Client).get(client).viewer_ids)
+
+    assert viewers() == ["cu", "cu2", "pm"]
+
     tenancy.remove_team_member(db, SYSTEM, ADMIN, client, team["id"], "cu2")
     assert user(db, "cu2").team_client_ids == [client], "still in the client's other team"
+    assert viewers() == ["cu", "cu2", "pm"], "a viewer while any seat holds them"
     tenancy.delete_team(db, SYSTEM, client, second["id"])
     assert user(db, "cu2").team_client_ids == [] and db.of(Client).get(client).team_count == 1
+    assert viewers() == ["cu", "pm"]
 
     tenancy.remove_member(db, SYSTEM, ADMIN, org, "cu")
     assert db.of(Team, client_id=client).get(team["id"]).member_ids == []
-    assert (user(db, "cu").org_ids, user(db, "cu").team_client_ids) == ([], [])
+    assert (user(db, "cu").org_ids, user(db, "cu").team_client_ids) == ([], []) and viewers() == ["pm"]
     tenancy.remove_member(db, SYSTEM, ADMIN, org, "pm")
-    assert db.of(Client).get(client).pm_ids == [] and user(db, "pm").pm_client_ids == []
+    assert db.of(Client).get(client).pm_ids == [] and user(db, "pm").pm_client_ids == [] and viewers() == []
     assert db.of(Organization).get(org).member_count == 1 and db.of(Organization).get(org).member_ids == ["cu2"]
     assert [m["user_id"] for m in tenancy.list_members(db, ADMIN, org, page=1, size=10).items] == ["cu2"]
     mine = tenancy.list_organizations(db, Principal("cu2", "client", (org,)), page=1, size=10)
     assert [o["id"] for o in mine.items] == [org] and "member_ids" not in mine.items[0]
     assert tenancy.list_organizations(db, Principal("cu", "client"), page=1, size=10).items == []
+    tenancy.add_team_member(db, SYSTEM, ADMIN, client, team["id"], "cu2")
+    assert viewers() == ["cu2"]
+    theirs = tenancy.list_clients(db, Principal("cu2", "client", (org,)), page=1, size=10)
+    assert [c["id"] for c in theirs.items] == [client] and "viewer_ids" not in theirs.items[0]
+    assert tenancy.list_clients(db, Principal("cu", "client"), page=1, size=10).items == []
 
 
 def test_a_deleted_client_takes_its_jobs_placement_with_it_through_the_job_repository(db):
