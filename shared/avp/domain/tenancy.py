@@ -2,7 +2,9 @@
 
 The user record carries denormalised copies of memberships (`org_ids`, `pm_client_ids`,
 `team_client_ids`) that `access.principal_keys` reads on every request; every change of a
-membership rewrites them in the same unit of work, so they can never disagree.
+membership rewrites them in the same unit of work, so they can never disagree. The other side
+is mirrored too, for lists that must be one query a page: an organization's `member_ids` and a
+client's `viewer_ids` (its PMs and its teams' members), written in those same units of work.
 """
 from __future__ import annotations
 
