@@ -24,7 +24,6 @@ from avp.errors import Forbidden, NotFound
 
 R = TypeVar("R", bound=Record)
 
-MAX_KEYS = MAX_ANY  # Firestore's limit on array-contains-any values: lists past it take several queries
 # Keys naming the caller: a record may hold them beside its one organization or client key.
 PERSONAL_KEYS = ("user:", "reviewer:", "linguist:")
 
@@ -103,7 +102,7 @@ def job_keys(job: Mapping[str, Any]) -> list[str]:
 
 
 def page_by_keys(repo: Repository[R], keys: list[str] | None, filters: Sequence[Filter], order_by: tuple[str, str],
-                 page: int, size: int, cursor: str | None, *query: Any, per_query: int = MAX_KEYS) -> Page[R]:
+                 page: int, size: int, cursor: str | None, *query: Any, per_query: int = MAX_ANY) -> Page[R]:
     """One page of the records (jobs, briefs, glossaries) whose `access_keys` share one of the caller's
     `keys` (None: all, for admin), however many keys the caller has: one query while they fit in
     one `array_contains_any`, several merged beyond (`avp.domain.records.page_any`)."""
