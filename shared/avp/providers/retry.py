@@ -4,6 +4,7 @@ provider kind, so each adapter raises its own kind and this helper retries them 
 from __future__ import annotations
 
 import importlib
+import re
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -40,11 +41,21 @@ HTTP_TRANSPORT_ERRORS: tuple[type[Exception], ...] = _http_library_errors("Trans
 _TRANSIENT_CLIENT_STATUSES = {408, 429}
 
 
-def error_for_status(status: int | None, message: str, kind: type[E]) -> E:
+# A 429 naming a per-day quota (Google's quota ids: `GenerateRequestsPerDayPerProjectPerModel`,
+# "requests per day") will not pass on a retry minutes later: it resets at midnight Pacific time.
+_DAILY_QUOTA = re.compile(r"per ?day", re.IGNORECASE)
+DAILY_QUOTA_ADVICE = "the provider's daily quota is used up; it resets at midnight Pacific time: retry the job then"
+
+
+def error_for_status(status: int | None, message: str, kind: type[E], details: object = None) -> E:
     """A `kind` error for an HTTP-style status: 4xx is permanent except timeouts and rate
-    limits; 5xx and unknown statuses (connection failures) are worth retrying."""
+    limits; 5xx and unknown statuses (connection failures) are worth retrying. A rate limit
+    whose `details` (the provider's error body) name a daily quota is permanent too, and says so."""
     permanent = status is not None and 400 <= status < 500 and status not in _TRANSIENT_CLIENT_STATUSES
-    return kind(f"{message} (status {status})" if status else message, permanent=permanent)
+    text = f"{message} (status {status})" if status else message
+    if status == 429 and _DAILY_QUOTA.search(f"{message} {details or ''}"):
+        return kind(f"{text}: {DAILY_QUOTA_ADVICE}", permanent=True)
+    return kind(text, permanent=permanent)
 
 
 def with_retries(call: Callable[[], T], *, attempts: int = 3, backoff: float = 1.0,

@@ -110,7 +110,7 @@ class GeminiTranscriber:
         try:
             response = self.client.models.generate_content(model=self.model, contents=contents, config=config)
         except errors.APIError as exc:
-            raise error_for_status(exc.code, f"Gemini refused the request: {exc.message}", AsrError) from exc
+            raise error_for_status(exc.code, f"Gemini refused the request: {exc.message}", AsrError, exc.details) from exc
         except timeouts as exc:
             raise AsrError(f"Gemini did not answer within {self.timeout:g} s", permanent=False) from exc
         except transport_errors as exc:

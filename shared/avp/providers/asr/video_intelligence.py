@@ -95,7 +95,7 @@ class VideoIntelligenceTranscriber:
             return self.client.annotate_video(request=request, retry=None, timeout=60.0)
         except exceptions.GoogleAPICallError as exc:
             raise error_for_status(_status(exc), f"Video Intelligence refused the request: {exc.message}",
-                                   AsrError) from exc
+                                   AsrError, exc.details) from exc
         except exceptions.GoogleAPIError as exc:
             raise AsrError(f"Video Intelligence unreachable: {exc}", permanent=False) from exc
 
@@ -110,7 +110,7 @@ class VideoIntelligenceTranscriber:
             raise AsrError(f"Video Intelligence did not finish within {self.timeout:g} s", permanent=False) from exc
         except exceptions.GoogleAPICallError as exc:
             raise error_for_status(_status(exc), f"Video Intelligence transcription failed: {exc.message}",
-                                   AsrError) from exc
+                                   AsrError, exc.details) from exc
 
 
 def _status(exc: Any) -> int | None:

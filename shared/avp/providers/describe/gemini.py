@@ -57,7 +57,7 @@ class GeminiDescriber:
             )
             items = json.loads(response.text or "")
         except genai_errors.APIError as exc:
-            raise error_for_status(exc.code, f"Gemini describe failed: {exc.message}", DescribeError) from exc
+            raise error_for_status(exc.code, f"Gemini describe failed: {exc.message}", DescribeError, exc.details) from exc
         except HTTP_ERRORS as exc:
             raise DescribeError(f"Gemini unreachable: {exc}", permanent=False) from exc
         except json.JSONDecodeError as exc:

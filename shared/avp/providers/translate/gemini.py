@@ -74,7 +74,7 @@ class GeminiTranslator:
             response = self._client.models.generate_content(model=self.model, contents=prompt, config=config)
         except genai_errors.APIError as exc:
             raise error_for_status(exc.code, f"Gemini refused the translation request: {exc.message}",
-                                   TranslateError) from exc
+                                   TranslateError, exc.details) from exc
         except HTTP_ERRORS as exc:  # timeouts and connection failures
             raise TranslateError(f"Gemini unreachable: {exc}", permanent=False) from exc
         if not response.text:

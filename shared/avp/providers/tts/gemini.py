@@ -67,7 +67,7 @@ class GeminiTts:
         except (IndexError, AttributeError, TypeError) as exc:
             raise TtsError(f"Gemini TTS returned no audio: {exc}") from exc
         except genai_errors.APIError as exc:
-            raise error_for_status(exc.code, f"Gemini TTS failed: {exc.message or exc}", TtsError) from exc
+            raise error_for_status(exc.code, f"Gemini TTS failed: {exc.message or exc}", TtsError, exc.details) from exc
         except HTTP_ERRORS as exc:  # no answer at all: the network or the service may recover
             raise TtsError(f"Gemini TTS could not be reached: {exc}", permanent=False) from exc
         pcm = data if isinstance(data, bytes) else base64.b64decode(data)

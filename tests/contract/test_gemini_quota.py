@@ -1,0 +1,85 @@
+"""A Gemini rate limit, answered by a real HTTP server with the body Gemini sends: a per-minute
+limit is transient (the step retries it), a used-up daily quota is permanent (retrying for hours
+cannot help) and the job's reason says when it resets."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from avp.providers.describe.base import DescribeError, DescribeInput
+from avp.providers.describe.gemini import GeminiDescriber
+from avp.providers.retry import DAILY_QUOTA_ADVICE
+from avp.providers.translate import TranslateError
+from avp.providers.translate.gemini import GeminiTranslator
+from avp.providers.tts.base import TtsError
+from avp.providers.tts.gemini import GeminiTts
+
+
+def _body(quota_id: str) -> bytes:
+    return json.dumps({"error": {
+        "code": 429, "status": "RESOURCE_EXHAUSTED",
+        "message": "You exceeded your current quota, please check your plan and billing details.",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                "quotaId": quota_id, "quotaDimensions": {"location": "global", "model": "gemini-2.5-flash"},
+                "quotaValue": "250"}]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "41s"}]}}).encode()
+
+
+@pytest.fixture
+def limited():
+    """A server answering every call 429 with the quota id set in `limited.quota_id`; its URL."""
+    state = {"quota_id": "GenerateRequestsPerDayPerProjectPerModel-FreeTier", "calls": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state["calls"] += 1
+            body = _body(state["quota_id"])
+            self.send_response(429)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+
+
+CALLS = {
+    "describe": (DescribeError, lambda url: GeminiDescriber(api_key="k", base_url=url).describe(
+        DescribeInput(duration=10.0, shots=(), gaps=()))),
+    "translate": (TranslateError, lambda url: GeminiTranslator(api_key="k", base_url=url, backoff=0.0,
+                                                               sleep=lambda _: None).translate(
+        ["Welcome."], source="en", target="fr")),
+    "tts": (TtsError, lambda url: GeminiTts(api_key="k", base_url=url).synthesize("Welcome.", voice="Kore")),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CALLS))
+def test_a_used_up_daily_quota_is_permanent_and_says_when_it_resets(kind, limited):
+    url, state = limited
+    error, call = CALLS[kind]
+    with pytest.raises(error) as caught:
+        call(url)
+    assert caught.value.permanent is True and DAILY_QUOTA_ADVICE in str(caught.value) and "429" in str(caught.value)
+    assert state["calls"] == 1, "not retried"
+
+
+def test_a_per_minute_limit_is_retried(limited):
+    url, state = limited
+    state["quota_id"] = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
+    error, call = CALLS["translate"]
+    with pytest.raises(error) as caught:
+        call(url)
+    assert caught.value.permanent is False and DAILY_QUOTA_ADVICE not in str(caught.value)
+    assert state["calls"] > 1, "retried"
