@@ -1,5 +1,6 @@
-// The Jobs screen: the caller's jobs in a table that follows each job's status document live,
-// filters, and the upload of a new video through a resumable session.
+// The Jobs screen: the caller's jobs in a table that follows each job's status document live
+// (and adds jobs made elsewhere as they appear), filters, and the upload of a new video through
+// a resumable session.
 import { uploadResumable } from "./upload.js";
 import { announce, errorText, field, h, percent, setMain, uid, when } from "./ui.js";
 
@@ -80,9 +81,17 @@ export async function jobsView({ api, live }) {
     while (stops.length) stops.pop()();
     rows.clear();
     tbody.replaceChildren();
+    // Jobs made from now on (here, by a colleague, through the API) arrive through a listener.
+    const since = new Date(Date.now() - 60_000);
     const page = await api.get("/jobs", { status: statusFilter.value, size: 100, sort: "-created_at" });
     for (const job of page.items) addRow(job);
     applySearch();
+    live.watchNew(since, (status) => {
+      if (rows.has(status.id)) return;
+      addRow(status, true);
+      applySearch();
+      announce(`New job: ${status.title || status.id}`);
+    }).then((stop) => stops.push(stop)).catch((e) => console.warn("new jobs not followed live:", e));
   }
 
   statusFilter.addEventListener("change", () => load().catch((e) => { count.textContent = errorText(e); }));

@@ -3,7 +3,7 @@
 // token the emulator reads; in the cloud it is a Firebase custom token traded through Firebase
 // Auth. No polling: every change arrives as a snapshot. The grant is renewed before it expires.
 import { deleteApp, initializeApp } from "firebase/app";
-import { connectFirestoreEmulator, doc, getFirestore, onSnapshot } from "firebase/firestore";
+import { collection, connectFirestoreEmulator, doc, getFirestore, onSnapshot, query, where } from "firebase/firestore";
 
 let instance = 0;
 
@@ -15,6 +15,8 @@ export class StatusChannel {
     this.db = null;
     this.collection = "job_status";
     this.watchers = new Map(); // job_id -> {callbacks:Set, unsubscribe}
+    this.fresh = new Set(); // {since, callback, unsubscribe}: listeners for jobs made since a moment
+    this.keys = null;
     this.renewTimer = null;
     this.connecting = null;
   }
@@ -34,7 +36,9 @@ export class StatusChannel {
     this.app = app;
     this.db = db;
     this.collection = grant.collection;
+    this.keys = grant.keys;
     for (const [jobId, w] of this.watchers) this._listen(jobId, w);
+    for (const f of this.fresh) this._listenFresh(f);
     if (old) deleteApp(old).catch(() => {});
     clearTimeout(this.renewTimer);
     const ms = Math.max(30_000, new Date(grant.expires_at).getTime() - Date.now() - 120_000);
@@ -54,6 +58,36 @@ export class StatusChannel {
       const updated = data.updated_at && typeof data.updated_at.toDate === "function" ? data.updated_at.toDate() : data.updated_at;
       for (const cb of w.callbacks) cb({ ...data, updated_at: updated });
     }, (error) => console.warn(`status listener for ${jobId}:`, error.message));
+  }
+
+  _listenFresh(f) {
+    if (f.unsubscribe) f.unsubscribe();
+    f.unsubscribe = null;
+    // The token's keys name what it may read; an administrator's token has none and reads all.
+    if (Array.isArray(this.keys) && !this.keys.length) return;
+    const filters = [where("created_at", ">=", f.since)];
+    if (Array.isArray(this.keys)) filters.unshift(where("access_keys", "array-contains-any", this.keys));
+    f.unsubscribe = onSnapshot(query(collection(this.db, this.collection), ...filters), (snap) => {
+      for (const change of snap.docChanges()) {
+        if (change.type !== "added") continue;
+        const data = change.doc.data();
+        const updated = data.updated_at && typeof data.updated_at.toDate === "function" ? data.updated_at.toDate() : data.updated_at;
+        f.callback({ ...data, id: change.doc.id, updated_at: updated });
+      }
+    }, (error) => console.warn("listener for new jobs:", error.message));
+  }
+
+  /** Call `callback(statusDoc)` for each job made since `since` (a Date) that the caller may see,
+   * as it appears: one listener on the status documents, no polling. Returns a function that stops it. */
+  async watchNew(since, callback) {
+    await this.ready();
+    const f = { since, callback, unsubscribe: null };
+    this.fresh.add(f);
+    this._listenFresh(f);
+    return () => {
+      if (f.unsubscribe) f.unsubscribe();
+      this.fresh.delete(f);
+    };
   }
 
   /** Call `callback(statusDoc)` on every change of the job's status; returns a function that stops it. */
@@ -79,6 +113,8 @@ export class StatusChannel {
     clearTimeout(this.renewTimer);
     for (const w of this.watchers.values()) if (w.unsubscribe) w.unsubscribe();
     this.watchers.clear();
+    for (const f of this.fresh) if (f.unsubscribe) f.unsubscribe();
+    this.fresh.clear();
     if (this.app) deleteApp(this.app).catch(() => {});
     this.app = null;
     this.connecting = null;

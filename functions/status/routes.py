@@ -22,4 +22,5 @@ def status_channel():
     expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=tokens.TOKEN_TTL)
     return ok({"mode": "emulator" if emulated else "cloud", "custom_token": mint(s.project_id, grant.uid, grant.claims),
                "project_id": s.project_id, "collection": jobs.STATUS_COLLECTION, "documents": grant.documents,
-               "expires_at": expires, "emulator_host": s.firestore_host if emulated else None})
+               "expires_at": expires, "emulator_host": s.firestore_host if emulated else None,
+               "keys": grant.claims.get("keys")})

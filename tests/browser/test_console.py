@@ -283,3 +283,24 @@ def test_keyboard_alone_reaches_sign_in_and_the_jobs(page, stack):
     page.keyboard.press("Enter")
     page.get_by_role("region", name="Review").wait_for()
     time.sleep(0.2)
+
+
+def test_a_job_made_elsewhere_appears_in_the_open_jobs_table(page, stack, api):
+    sign_in(page, stack)
+    table = page.get_by_role("table", name="Jobs")
+    table.wait_for()
+    time.sleep(1.0)  # the listener for new jobs is set up after the first page of the list
+    requests_seen: list[str] = []
+    page.on("request", lambda r: requests_seen.append(f"{r.method} {r.url}"))
+    org = api.get(f"{api.base}/organizations", params={"q": "Browser Org"}, timeout=10).json()["items"][0]["id"]
+    made = api.post(f"{api.base}/jobs/upload/init", json={"filename": "elsewhere.mp4", "content_type": "video/mp4",
+                                                          "size_bytes": 1000, "title": "Made elsewhere", "org_id": org},
+                    timeout=10)
+    assert made.status_code == 201, made.text
+    row = table.get_by_role("row").filter(has_text="Made elsewhere")
+    row.wait_for(timeout=15_000)
+    assert row.get_attribute("data-job-id") == made.json()["job_id"]
+    assert "uploading" in row.inner_text()
+    page.get_by_text("New job: Made elsewhere").wait_for(state="attached")
+    listed = [r for r in requests_seen if re.search(r"GET \S+/api/v1/jobs(\?|$)", r)]
+    assert listed == [], listed  # it came from the Firestore listener, not a reload or a poll

@@ -61,6 +61,45 @@ def test_status_documents_are_readable_exactly_by_their_audience(client, contain
     assert requests.get(doc_url(emulators, container, f"job_status/{theirs['id']}"), headers=admin, timeout=10).status_code == 200
 
 
+def _run_query(emulators, container, auth: dict, keys: list[str] | None, since: str) -> requests.Response:
+    filters = [{"fieldFilter": {"field": {"fieldPath": "created_at"}, "op": "GREATER_THAN_OR_EQUAL",
+                                "value": {"timestampValue": since}}}]
+    if keys is not None:
+        filters.append({"fieldFilter": {"field": {"fieldPath": "access_keys"}, "op": "ARRAY_CONTAINS_ANY",
+                                        "value": {"arrayValue": {"values": [{"stringValue": k} for k in keys]}}}})
+    where = {"compositeFilter": {"op": "AND", "filters": filters}}
+    url = (f"http://{emulators['firestore'].host}/v1/projects/{container.settings.project_id}"
+           f"/databases/(default)/documents:runQuery")
+    return requests.post(url, json={"structuredQuery": {"from": [{"collectionId": "job_status"}], "where": where}},
+                         headers=auth, timeout=10)
+
+
+def test_a_listener_for_new_jobs_queries_with_its_keys_and_sees_only_its_own(client, container, emulators):
+    """What the console's Jobs screen listens with (console/src/live.js `watchNew`): the grant's
+    keys and a time; the rules let that query through and refuse one naming other keys."""
+    import datetime as dt
+
+    org_1, org_2 = (tenancy.create_organization(container.store, audit.SYSTEM, name=n)["id"] for n in ("One", "Two"))
+    token, user = token_for(client, container, "production")
+    tenancy.add_member(container.store, audit.SYSTEM, ROBOT, org_1, role="production", user_id=user["id"])
+    grant = channel(client, bearer(token))
+    assert grant["keys"] == sorted([f"org:{org_1}", f"user:{user['id']}"])
+    since = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    mine, theirs = seed(container, org_1), seed(container, org_2)
+    auth = {"Authorization": f"Bearer {grant['custom_token']}"}
+    found = _run_query(emulators, container, auth, grant["keys"], since)
+    assert found.status_code == 200, found.text
+    assert [r["document"]["name"].rsplit("/", 1)[-1] for r in found.json() if "document" in r] == [mine["id"]]
+    assert _run_query(emulators, container, auth, [f"org:{org_2}"], since).status_code == 403
+    assert _run_query(emulators, container, auth, None, since).status_code == 403  # no keys: all jobs
+    admin_token, _ = token_for(client, container, "admin")
+    admin_grant = channel(client, bearer(admin_token))
+    assert admin_grant["keys"] is None
+    everyone = _run_query(emulators, container, {"Authorization": f"Bearer {admin_grant['custom_token']}"}, None, since)
+    assert sorted(r["document"]["name"].rsplit("/", 1)[-1] for r in everyone.json() if "document" in r) == \
+        sorted([mine["id"], theirs["id"]])
+
+
 def test_avp_watch_follows_a_job_until_it_rests(client, container, gateway):
     from avp.watch import watch
 

@@ -576,6 +576,12 @@ STATIC: dict[tuple[str, str], list[Shape]] = {
     ("shared/avp/domain/auth.py", "microsoft_login"): [
         Shape("invitations", "COLLECTION", (("email", "=="), ("status", "=="))),
     ],
+    # The console's listener for jobs made since the Jobs screen opened (console/src/live.js,
+    # `watchNew`): the token's keys, then the time; an administrator's leaves out the keys.
+    ("console/src/live.js", "watchNew"): [
+        Shape("job_status", "COLLECTION", (("access_keys", "array_contains_any"), ("created_at", ">="))),
+        Shape("job_status", "COLLECTION", (("created_at", ">="),)),
+    ],
 }
 
 

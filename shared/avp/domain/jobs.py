@@ -18,7 +18,7 @@ from avp.domain.audit import AuditMeta
 from avp.domain.model import ASSET_KINDS, Asset, Job, job_outputs, language_outputs, requested_kinds
 from avp.domain.paging import Page
 from avp.domain.ports import Database, Progress, UnitOfWork, Units
-from avp.domain.records import new_id, now
+from avp.domain.records import MAX_ANY, new_id, now
 from avp.errors import AvpError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 
 if TYPE_CHECKING:
@@ -829,7 +829,8 @@ WATCH_LIMIT = 100
 @dataclass(frozen=True)
 class ListenGrant:
     """What a Firestore listener token carries for a caller, and the status documents it may watch.
-    The security rules compare `claims["keys"]` with each status document's `access_keys`."""
+    The security rules compare `claims["keys"]` with each status document's `access_keys`; a
+    listener for jobs made after it began queries `access_keys` array-contains-any those keys."""
 
     uid: str
     claims: dict[str, Any]
@@ -847,9 +848,11 @@ def listen_grant(store: Database, principal: Principal, job_id: str | None = Non
     keys = access.principal_keys(store, principal)
     claims: dict[str, Any] = {"role": principal.role}
     if keys is not None:
-        # Their own keys (which their downloads' status documents carry too), and of the rest only
-        # those the watched jobs carry: a token's claims are small, and a caller of many
-        # organizations or clients has more keys than fit.
+        # One `array-contains-any` query's worth (what a listener for new jobs asks with): their own
+        # keys (their downloads' status documents carry them too), then those the watched jobs
+        # carry, then the rest. A caller of more than 30 organizations or clients sees new jobs of
+        # the others live only once the jobs list names them.
         carried = {k for job in watched for k in (job.access_keys or access.job_keys(job))}
-        claims["keys"] = sorted(k for k in keys if k.startswith(access.PERSONAL_KEYS) or k in carried)
+        ranked = sorted(keys, key=lambda k: (not k.startswith(access.PERSONAL_KEYS), k not in carried, k))
+        claims["keys"] = sorted(ranked[:MAX_ANY])
     return ListenGrant(principal.user_id, claims, [f"{STATUS_COLLECTION}/{i}" for i in ids])

@@ -11,7 +11,7 @@ from typing import Any
 from avp.domain.records import now
 
 MIRRORED = ("status", "stage", "progress", "step_progress", "failed_step", "failed_language", "failure_reason", "org_id",
-            "client_id", "title", "access_keys")
+            "client_id", "title", "access_keys", "created_at")  # created_at: listeners ask for jobs made since they began
 
 
 def status_doc(job: Mapping[str, Any]) -> dict[str, Any]:
