@@ -1,7 +1,7 @@
 from flask import Blueprint
 
 from avp.bootstrap import container
-from avp.domain import audit, production, stats, users
+from avp.domain import audit, production, stats, tenancy, users
 from avp.web import audit_meta, authenticated, json_body, no_content, ok, query_args, sibling
 
 schemas = sibling(__file__, "schemas")
@@ -37,7 +37,8 @@ def get_user(user_id: str):
 @admin_only
 def update_user(user_id: str):
     body = json_body(schemas.UserUpdate())
-    return ok(users.public_view(users.update_user(container().store, audit_meta(), user_id, body)))
+    return ok(users.public_view(users.update_user(container().store, audit_meta(), user_id, body,
+                                                 on_role_change=tenancy.drop_unfitting_seats)))
 
 
 @bp.delete("/users/<user_id>")

@@ -244,3 +244,38 @@ def test_a_pm_and_a_client_user_page_exactly_their_clients_one_query_a_page(clie
     assert client.delete(f"{API}/organizations/{harbour}/members/{cu}", headers=h).status_code == 204
     assert listed(cu_h) == [] and listed(cu_h, "?q=north") == []
     assert len(listed(h)) == 23, "an administrator sees them all"
+
+
+def test_a_role_change_ends_the_seats_the_new_role_cannot_hold(client, world, container):
+    """A client user made project manager leaves their teams; a PM made production stops being PM:
+    the seat lists, the clients' PMs, teams and viewers change with the role, in one commit."""
+    from avp.domain.aggregates import Client, Team, User
+
+    h, acme = world["h"], world["client"]
+    team = client.post(f"{API}/clients/{acme['id']}/teams", json={"name": "Editors"}, headers=h).json
+    _, member = world["member"]("client")
+    assert client.post(f"{API}/clients/{acme['id']}/teams/{team['id']}/members", json={"user_id": member["id"]},
+                       headers=h).status_code == 200
+    _, pm = world["member"]("project_manager")
+    assert client.post(f"{API}/clients/{acme['id']}/pm", json={"user_id": pm["id"]}, headers=h).status_code == 200
+    stored = container.store.of(Client).get(acme["id"])
+    assert sorted(stored.viewer_ids) == sorted([member["id"], pm["id"]])
+
+    promoted = client.patch(f"{API}/admin/users/{member['id']}", json={"role": "project_manager"}, headers=h)
+    assert promoted.status_code == 200, promoted.json
+    moved = client.patch(f"{API}/admin/users/{pm['id']}", json={"role": "production"}, headers=h)
+    assert moved.status_code == 200, moved.json
+
+    stored = container.store.of(Client).get(acme["id"])
+    assert stored.pm_ids == [] and stored.viewer_ids == []
+    assert container.store.of(Team, client_id=acme["id"]).get(team["id"]).member_ids == []
+    assert container.store.of(User).get(member["id"]).team_client_ids == []
+    assert container.store.of(User).get(pm["id"]).pm_client_ids == []
+    # What they see follows their new role: the new PM manages no client yet; production sees the organization's.
+    new_pm = bearer(login(client, member["email"]).json["access_token"])
+    assert client.get(f"{API}/clients", headers=new_pm).json["total"] == 0
+    assert client.get(f"{API}/clients/{acme['id']}", headers=new_pm).status_code == 404
+    now_production = bearer(login(client, pm["email"]).json["access_token"])
+    assert [c["id"] for c in client.get(f"{API}/clients", headers=now_production).json["items"]] == [acme["id"]]
+    actions = [e["action"] for e in client.get(f"{API}/admin/audit-logs?size=100", headers=h).json["items"]]
+    assert actions.count("user.seats.drop") == 2 and actions.count("user.role") == 2

@@ -621,6 +621,31 @@ def remove_team_member(store: Database, meta: AuditMeta, principal: Principal, c
     store.atomically(work)
 
 
+def drop_unfitting_seats(uow: UnitOfWork, meta: AuditMeta, user: User, role: str) -> None:
+    """A role change ends the seats the new role cannot hold, in the unit of work of the change:
+    PM of clients (unless they stay a project manager) and team member (unless they stay a client
+    user), as `require_fitting_member` would refuse them now. Clients' `pm_ids`, teams' members and
+    `viewer_ids` follow; `user` gets its new seat lists (the caller writes the user record). Reads
+    first (the clients and their teams), then writes."""
+    pm_of = [] if role == "project_manager" else list(user.pm_client_ids)
+    in_teams_of = [] if role == "client" else list(user.team_client_ids)
+    clients = {c.id: c for c in uow.of(Client).get_many(sorted({*pm_of, *in_teams_of}))}
+    teams = {cid: uow.of(Team, client_id=cid).where() for cid in clients}
+    for cid, client in clients.items():
+        pm_ids = _without(client.pm_ids, user.id) if cid in pm_of else client.pm_ids
+        kept = [t if cid not in in_teams_of or user.id not in t.member_ids
+                else replace(t, member_ids=_without(t.member_ids, user.id)) for t in teams[cid]]
+        for before, after in zip(teams[cid], kept):
+            if after.member_ids != before.member_ids:
+                uow.of(Team, client_id=cid).update(after.id, {"member_ids": after.member_ids})
+        uow.of(Client).update(cid, {"pm_ids": pm_ids, "viewer_ids": _viewers(pm_ids, kept), "updated_at": now()})
+    if pm_of or in_teams_of:
+        user.pm_client_ids = _without(user.pm_client_ids, *pm_of)
+        user.team_client_ids = _without(user.team_client_ids, *in_teams_of)
+        uow.audit.append(audit.entry(meta, "user.seats.drop", f"users/{user.id}",
+                                     before={"pm_client_ids": pm_of, "team_client_ids": in_teams_of}, after={"role": role}))
+
+
 # -- projects ----------------------------------------------------------------
 PROJECT_FIELDS = ("id", "client_id", "org_id", "name", "description", "archived", "created_at", "updated_at")
 

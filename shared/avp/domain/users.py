@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 from avp.auth.passwords import check_policy, hash_password
@@ -131,9 +132,15 @@ def _live(uow: UnitOfWork, user_id: str) -> User:
     return user
 
 
-def update_user(store: Database, meta: AuditMeta, user_id: str, changes: dict[str, Any]) -> User:
+SeatRule = Callable[[UnitOfWork, AuditMeta, User, str], None]
+
+
+def update_user(store: Database, meta: AuditMeta, user_id: str, changes: dict[str, Any],
+                on_role_change: SeatRule | None = None) -> User:
     """Change name, role or disabled; role changes and disabling are security events that end the
-    user's sessions. The last active admin cannot be demoted or disabled (409)."""
+    user's sessions. The last active admin cannot be demoted or disabled (409). `on_role_change`
+    (tenancy's `drop_unfitting_seats`) ends, in the same unit of work, the seats the new role
+    cannot hold and sets the user's seat lists."""
     if "role" in changes and changes["role"] not in ROLES:
         raise Unprocessable({"role": [f"must be one of {', '.join(ROLES)}"]})
     allowed = {k: v for k, v in changes.items() if k in ("name", "role", "disabled")}
@@ -145,8 +152,13 @@ def update_user(store: Database, meta: AuditMeta, user_id: str, changes: dict[st
         disabled = bool(allowed.get("disabled")) and not current.disabled
         if current.role == "admin" and not current.disabled and (demoted or disabled):
             _require_another_admin(uow, user_id)
+        seats: dict[str, Any] = {}
+        if demoted and on_role_change is not None:
+            on_role_change(uow, meta, current, allowed["role"])
+            seats = {"pm_client_ids": list(current.pm_client_ids), "team_client_ids": list(current.team_client_ids)}
         stamp = now()
-        uow.of(User).update(user_id, {**allowed, "updated_at": stamp, **(sessions.REVOKED if demoted or disabled else {})})
+        uow.of(User).update(user_id, {**allowed, **seats, "updated_at": stamp,
+                                      **(sessions.REVOKED if demoted or disabled else {})})
         action = "user.role" if demoted else "user.update"
         uow.audit.append(audit.entry(meta, action, f"users/{user_id}", before=before, after=allowed))
         return replace(current, **allowed, updated_at=stamp)
