@@ -9,13 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from avp.providers.describe.base import DescribeError, DescribeInput
-from avp.providers.describe.gemini import GeminiDescriber
 from avp.providers.retry import DAILY_QUOTA_ADVICE
-from avp.providers.translate import TranslateError
-from avp.providers.translate.gemini import GeminiTranslator
-from avp.providers.tts.base import TtsError
-from avp.providers.tts.gemini import GeminiTts
+from tests.contract.test_unreachable_gemini import CALLS as ALL_CALLS
 
 
 def _body(quota_id: str) -> bytes:
@@ -55,14 +50,8 @@ def limited():
     server.shutdown()
 
 
-CALLS = {
-    "describe": (DescribeError, lambda url: GeminiDescriber(api_key="k", base_url=url).describe(
-        DescribeInput(duration=10.0, shots=(), gaps=()))),
-    "translate": (TranslateError, lambda url: GeminiTranslator(api_key="k", base_url=url, backoff=0.0,
-                                                               sleep=lambda _: None).translate(
-        ["Welcome."], source="en", target="fr")),
-    "tts": (TtsError, lambda url: GeminiTts(api_key="k", base_url=url).synthesize("Welcome.", voice="Kore")),
-}
+# The adapters that tell permanent from transient (an embedding failure is always retryable).
+CALLS = {kind: call for kind, call in ALL_CALLS.items() if kind != "embed"}
 
 
 @pytest.mark.parametrize("kind", sorted(CALLS))
