@@ -37,6 +37,7 @@ import pytest
 from avp.auth.tokens import ROLES, Principal
 from avp.domain import (access, audit, auth, briefs, glossaries, invitations, jobs, language_qc, production,
                         review_notes, share, stats, tenancy, throttle, tracks, users)
+from avp.domain.aggregates import User
 from avp.domain.audit import AuditMeta
 from avp.errors import NotFound
 from avp.store import Store
@@ -512,6 +513,9 @@ def _tenancy(store: RecordingStore) -> None:
     tenancy.my_memberships(store, who("linguist"))  # across organizations: a group query
     tenancy.delete_team(store, META, "c1", "t1")  # the client's other teams
     tenancy.delete_project(store, META, "c1", "p1", force=True)  # its jobs, to detach
+    seated = User.from_doc("u-x", {"email": "x@example.com", "role": "client", "pm_client_ids": ["c1"],
+                                   "team_client_ids": ["c1"]})
+    store.atomically(lambda uow: tenancy.drop_unfitting_seats(uow, META, seated, "production"))  # a role change
     tenancy.delete_client(store, META, "c1", force=True)  # its jobs, teams and projects
 
 
