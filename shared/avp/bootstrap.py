@@ -48,7 +48,7 @@ class Container:
             if not bucket.exists():
                 client.create_bucket(s.bucket)
             return Storage(client, s.bucket, signer=local_signer(s.data_dir, s.project_id),
-                           public_host=s.storage_public_host or s.storage_host)
+                           public_host=s.storage_public_host or s.storage_host, checks_preconditions=False)
         import google.auth
 
         credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])

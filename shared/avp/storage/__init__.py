@@ -23,8 +23,11 @@ from avp.errors import NotFound
 
 
 class Storage:
-    def __init__(self, client: storage.Client, bucket: str, signer=None, public_host: str | None = None):
+    def __init__(self, client: storage.Client, bucket: str, signer=None, public_host: str | None = None,
+                 checks_preconditions: bool = True):
         self.client = client
+        # gcp-storage-emulator ignores `ifGenerationMatch`; Cloud Storage enforces it atomically.
+        self._checks_preconditions = checks_preconditions
         self.bucket_name = bucket
         self.bucket = client.bucket(bucket)
         self._signer = signer
@@ -69,10 +72,10 @@ class Storage:
     def create_bytes(self, path: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
         """Write the object only if nothing is stored at `path`; False (and nothing written) if something is.
 
-        Cloud Storage enforces `ifGenerationMatch=0` atomically; the local emulator ignores that
-        precondition, so the existence check in front of it is what holds there."""
+        Cloud Storage enforces `ifGenerationMatch=0` atomically, in the one request; the local
+        emulator ignores that precondition, so there an existence check in front of it is what holds."""
         blob = self.bucket.blob(path)
-        if blob.exists():
+        if not self._checks_preconditions and blob.exists():
             return False
         try:
             blob.upload_from_string(data, content_type=content_type, if_generation_match=0)
