@@ -236,6 +236,19 @@ def test_cloudbuild_runs_the_whole_suite_before_shipping() -> None:
             assert _waits_on(step["id"], steps, "test"), f"{step['id']} can run before the tests pass"
 
 
+def test_stored_data_is_migrated_once_every_function_is_deployed() -> None:
+    """`avp migrate` runs in the build, not by hand: after every function (so each writer keeps the
+    new fields from then on), as the deployer, which may write Firestore."""
+    steps = {step["id"]: step for step in _build()["steps"]}
+    migrate = steps["migrate"]
+    assert migrate["args"] == ["-m", "avp.cli", "migrate"] and "AVP_ENV=cloud" in migrate["env"]
+    deploys = {i for i in steps if i.startswith("deploy-") and steps[i]["args"][:1] == ["scripts/deploy_function.sh"]}
+    assert deploys and all(_waits_on("migrate", steps, d) for d in deploys)
+    roles = (TERRAFORM / "modules/service_accounts/main.tf").read_text(encoding="utf-8")
+    deployer = roles[roles.index("deployer_roles"):roles.index("]", roles.index("deployer_roles"))]
+    assert '"roles/datastore.user"' in deployer
+
+
 def _waits_on(step_id: str, steps: dict[str, Any], target: str) -> bool:
     waits = steps[step_id].get("waitFor")
     if waits is None:  # no waitFor: after every earlier step

@@ -50,6 +50,8 @@ locals {
     "roles/workflows.editor",
     "roles/apigateway.admin",
     "roles/artifactregistry.writer",
+    # `avp migrate` after the functions are deployed (cloudbuild.yaml, step migrate).
+    "roles/datastore.user",
   ]
 }
 
