@@ -304,3 +304,29 @@ def test_a_job_made_elsewhere_appears_in_the_open_jobs_table(page, stack, api):
     page.get_by_text("New job: Made elsewhere").wait_for(state="attached")
     listed = [r for r in requests_seen if re.search(r"GET \S+/api/v1/jobs(\?|$)", r)]
     assert listed == [], listed  # it came from the Firestore listener, not a reload or a poll
+
+
+def test_a_production_users_jobs_table_gains_only_jobs_of_their_organization(page, stack, api):
+    """The listener for new jobs with a member's keys (the rules admit only a query on their own)."""
+    mine = api.post(f"{api.base}/organizations", json={"name": "Keys Org"}, timeout=10).json()["id"]
+    other = api.post(f"{api.base}/organizations", json={"name": "Elsewhere Org"}, timeout=10).json()["id"]
+    person = api.post(f"{api.base}/admin/users", timeout=10, json={
+        "email": "prod@example.com", "role": "production", "password": "production password 1", "org_ids": [mine]})
+    assert person.status_code == 201, person.text
+    sign_in(page, stack, "prod@example.com", "production password 1")
+    table = page.get_by_role("table", name="Jobs")
+    table.wait_for()
+    time.sleep(1.0)  # the listener for new jobs is set up after the first page of the list
+
+    def upload(org: str, title: str) -> str:
+        made = api.post(f"{api.base}/jobs/upload/init", timeout=10, json={
+            "filename": "a.mp4", "content_type": "video/mp4", "size_bytes": 1000, "title": title, "org_id": org})
+        assert made.status_code == 201, made.text
+        return made.json()["job_id"]
+
+    upload(other, "Not for them")
+    theirs = upload(mine, "For their organization")
+    row = table.get_by_role("row").filter(has_text="For their organization")
+    row.wait_for(timeout=15_000)
+    assert row.get_attribute("data-job-id") == theirs
+    assert table.get_by_role("row").filter(has_text="Not for them").count() == 0
