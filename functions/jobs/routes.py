@@ -5,6 +5,7 @@ from flask import Blueprint, request
 
 from avp.bootstrap import container
 from avp.domain import access, downloads, jobs, uploads
+from avp.domain import languages as tags
 from avp import jsoninput
 from avp.errors import BadRequest, Unprocessable
 from avp.providers.offer import check_available
@@ -140,7 +141,7 @@ def validate_job(job_id: str):
 # -- state actions ---------------------------------------------------------------------
 def _action(job_id: str, action: str):
     body = json_body(ACTION_SCHEMAS.get(action, schemas.ActionNote)())
-    languages = [uploads.language(t, "languages") for t in body.get("languages", ())]
+    languages = [tags.language(t, "languages") for t in body.get("languages", ())]
     c = container()
     job = jobs.take_action(c.store, c.workflows, current_user(), audit_meta(), job_id, action, reason=body.get("reason"),
                            note=body.get("note"), languages=languages)
@@ -162,7 +163,7 @@ def retry_tts(job_id: str):
         check_available({"tts_preferences": tts}, container().settings)
     c = container()
     job = jobs.retry_tts(c.store, c.workflows, current_user(), audit_meta(), job_id,
-                         uploads.language(body["language"], "language"), tts)
+                         tags.language(body["language"], "language"), tts)
     return ok(jobs.job_view(job), 202)
 
 
@@ -202,5 +203,5 @@ def bulk_download():
     c = container()
     started = downloads.request_bulk_download(
         c.store, c.storage, c.workflows, current_user(), body["job_ids"], max_bytes=c.settings.max_upload_bytes,
-        languages=[uploads.language(t, "languages") for t in body["languages"]], kinds=body["kinds"])
+        languages=[tags.language(t, "languages") for t in body["languages"]], kinds=body["kinds"])
     return ok(started, 202)

@@ -24,6 +24,7 @@ from typing import Any
 
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, uploads
+from avp.domain import languages as tags
 from avp.domain.aggregates import Brief, Client
 from avp.domain.audit import AuditMeta
 from avp.domain.paging import Page
@@ -138,7 +139,7 @@ def _content(storage: Storage, fields: dict[str, Any]) -> dict[str, Any]:
     if "requested_outputs" in fields:
         out["requested_outputs"] = uploads.parse_requested_outputs(fields["requested_outputs"] or {})
     if "source_language" in fields:
-        out["source_language"] = uploads.language(fields["source_language"], "source_language") if fields[
+        out["source_language"] = tags.language(fields["source_language"], "source_language") if fields[
             "source_language"] else None
     if "due_date" in fields:
         out["due_date"] = _due_date(fields["due_date"])

@@ -27,6 +27,7 @@ from typing import Any
 from avp import logs
 from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, uploads
+from avp.domain import languages as tags
 from avp.domain.aggregates import Client, Glossary, GlossaryTerm, GlossaryVersion
 from avp.domain.audit import AuditMeta
 from avp.domain.paging import Page
@@ -132,8 +133,8 @@ def _header(cells: list[str], source_language: str | None) -> tuple[dict[str, in
             roles["notes"] = col
         elif name in FLAG_HEADERS and FLAG_HEADERS[name] not in roles:
             roles[FLAG_HEADERS[name]] = col
-        elif uploads.is_language_tag(raw):
-            tag = uploads.normalize_language(raw)
+        elif tags.is_language_tag(raw):
+            tag = tags.normalize_language(raw)
             if tag in languages:
                 problems.append(f"column {_column_name(col)}: language {tag} appears twice")
             languages[tag] = col
@@ -142,7 +143,7 @@ def _header(cells: list[str], source_language: str | None) -> tuple[dict[str, in
                             "source, notes, do_not_translate, case_sensitive")
     if "source" not in roles:
         # No `source` header: the first column is the source, headed by its language.
-        first = uploads.normalize_language(cells[0]) if cells and uploads.is_language_tag(cells[0]) else None
+        first = tags.normalize_language(cells[0]) if cells and tags.is_language_tag(cells[0]) else None
         if first is None:
             problems.append("no source column: head it `source` or with the source language's tag")
         else:
@@ -377,7 +378,7 @@ def create_glossary(store: Database, storage: Storage, embedder: Embedder, princ
     if not _may_manage(store, principal, placement["org_id"], placement["client_id"]):
         raise Forbidden("only admins, production of the organization or the client's PMs may create a glossary")
     if source_language:
-        source_language = uploads.language(source_language, "source_language")
+        source_language = tags.language(source_language, "source_language")
     parsed = parse_workbook(upload, source_language)
     glossary_id, stamp = new_id(), now()
     glossary = Glossary(org_id=placement["org_id"], client_id=placement["client_id"], name=name.strip(),
@@ -519,7 +520,7 @@ def list_terms(store: Database, principal: Principal, glossary_id: str, *, page:
     if version_id is None or store.of(GlossaryVersion, glossary_id=glossary_id).lookup(version_id) is None:
         raise NotFound("glossary version not found")
     if language:
-        language = uploads.language(language, "language")
+        language = tags.language(language, "language")
     key = None
     if q and q.strip():
         key = f"{language or 'any'}:{q.strip().casefold()[:SEARCH_PREFIX_CHARS]}"

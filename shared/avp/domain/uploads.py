@@ -26,7 +26,7 @@ from avp.auth.tokens import Principal
 from avp.domain import access, audit, jobs, users
 from avp.domain.aggregates import Upload
 from avp.domain.audit import AuditMeta
-from avp.domain.languages import is_language_tag, language, normalize_language  # noqa: F401 - also used as uploads.*
+from avp.domain.languages import is_language_tag, language, normalize_language
 from avp.domain.model import Job
 from avp.domain.ports import Database
 from avp.domain.records import new_id, now
