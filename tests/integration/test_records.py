@@ -328,3 +328,21 @@ def test_a_window_starts_after_a_position_it_handed_out(db):
     one = group.window([], ("timestamp", "asc"), 1)
     two = group.window([], ("timestamp", "asc"), 5, one[0][0])
     assert [(n.job_id, n.id) for _, n in one + two] == [("a", "n1"), ("b", "n1")], "a group's positions are paths"
+
+
+def test_one_value_a_query_and_none_at_all(db):
+    from avp.domain.aggregates import Brief
+    from avp.domain.records import page_any
+
+    briefs = db.of(Brief)
+    briefs.add(Brief(id="b1", org_id="o", access_keys=["org:o", "user:me"], created_at=T0))
+    briefs.add(Brief(id="b2", org_id="p", access_keys=["org:p"], created_at=T0 + dt.timedelta(minutes=1)))
+    # Only personal values, one a query (as when a filter's other disjunctions leave room for one).
+    got = page_any(briefs, [], "access_keys", "array_contains_any", [], ("created_at", "asc"), 1, 10, None, "b",
+                   personal=["user:me", "reviewer:me"], per_query=1)
+    assert [b.id for b in got.items] == ["b1"] and got.total == 1
+    got = page_any(briefs, [], "access_keys", "array_contains_any", ["org:p", "org:o"], ("created_at", "asc"), 1, 10,
+                   None, "b", personal=["user:me"], per_query=1)
+    assert [b.id for b in got.items] == ["b1", "b2"] and got.total == 2
+    nothing = page_any(briefs, [], "access_keys", "array_contains_any", [], ("created_at", "asc"), 1, 10, None, "b")
+    assert nothing.items == [] and nothing.total == 0

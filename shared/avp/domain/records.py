@@ -272,6 +272,8 @@ def page_any(repo: Repository[R], filters: Sequence[Filter], field: str, op: str
     values = [*scope, *personal]
     if per_query < 1:
         raise BadRequest("too many values in one filter")
+    if not values:
+        return Page([], 0, page, size)
     if len(values) <= per_query:
         return repo.page([*filters, (field, op, sorted(values))], order_by, page, size, cursor)
     chunks = [sorted(scope)[i:i + per_query] for i in range(0, len(scope), per_query)] or [[]]
@@ -280,6 +282,7 @@ def page_any(repo: Repository[R], filters: Sequence[Filter], field: str, op: str
         chunks[-1] = chunks[-1] + mine
     else:
         chunks += [mine[i:i + per_query] for i in range(0, len(mine), per_query)]
+    chunks = [c for c in chunks if c]
     queries = [[*filters, (field, op, chunk)] for chunk in chunks]
     fingerprint = query_fingerprint("any", *query)
     descending = order_by[1] == "desc"
