@@ -1,8 +1,10 @@
 """Helpers for tests that talk to the API through the gateway."""
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from avp.auth.tokens import Principal
@@ -127,3 +129,32 @@ def make_job(store, org_id: str, client_id: str | None = None, *, status: str = 
     assert not assignments or made["languages"], "assignments are planned from pending_qc on"
     assert made["status"] == status, f"no legal path to {status} for this job: it is {made['status']}"
     return made
+
+
+@contextlib.contextmanager
+def json_server(answer: Callable[[], tuple[int, bytes]]) -> Iterator[str]:
+    """A real HTTP server on a free local port answering every GET and POST with `answer()`
+    (status, JSON body): a provider's endpoint, as the tests need it. Yields its base URL."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, body = answer()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _reply  # noqa: N815 (http.server's names)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

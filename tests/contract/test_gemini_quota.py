@@ -4,13 +4,12 @@ cannot help) and the job's reason says when it resets."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from avp.providers.retry import DAILY_QUOTA_ADVICE
 from tests.contract.test_unreachable_gemini import CALLS as ALL_CALLS
+from tests.helpers import json_server
 
 
 def _body(quota_id: str) -> bytes:
@@ -27,27 +26,15 @@ def _body(quota_id: str) -> bytes:
 
 @pytest.fixture
 def limited():
-    """A server answering every call 429 with the quota id set in `limited.quota_id`; its URL."""
+    """A server answering every call 429 with the quota id set in `state["quota_id"]`: (its URL, state)."""
     state = {"quota_id": "GenerateRequestsPerDayPerProjectPerModel-FreeTier", "calls": 0}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            state["calls"] += 1
-            body = _body(state["quota_id"])
-            self.send_response(429)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer() -> tuple[int, bytes]:
+        state["calls"] += 1
+        return 429, _body(state["quota_id"])
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", state
-    server.shutdown()
+    with json_server(answer) as url:
+        yield url, state
 
 
 # The adapters that tell permanent from transient (an embedding failure is always retryable).

@@ -1,9 +1,7 @@
 """Microsoft sign-in against ID tokens signed by keys made here and a JWKS served on loopback."""
 import json
-import threading
 import time
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -11,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from avp.bootstrap import Container, use_container
-from tests.helpers import API, make_user
+from tests.helpers import API, json_server, make_user
 
 CLIENT_ID, TENANT = "avp-client-id", "11111111-2222-3333-4444-555555555555"
 
@@ -26,24 +24,11 @@ def ms(container):
     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     body = json.dumps({"keys": [{**jwk, "kid": kid, "use": "sig", "alg": "RS256"}]}).encode()
 
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings = replace(container.settings, ms_client_id=CLIENT_ID, ms_tenant_ids=(TENANT,),
-                       ms_jwks_url=f"http://127.0.0.1:{server.server_port}/keys")
-    configured = Container(settings)
-    use_container(configured)
-    yield {"key": key, "kid": kid, "container": configured}
-    server.shutdown()
+    with json_server(lambda: (200, body)) as url:
+        settings = replace(container.settings, ms_client_id=CLIENT_ID, ms_tenant_ids=(TENANT,), ms_jwks_url=f"{url}/keys")
+        configured = Container(settings)
+        use_container(configured)
+        yield {"key": key, "kid": kid, "container": configured}
 
 
 def _token(ms, email, *, key=None, aud=CLIENT_ID, tid=TENANT, exp_in=600):
