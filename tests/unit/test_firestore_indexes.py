@@ -500,7 +500,7 @@ def _tenancy(store: RecordingStore) -> None:
             for principal in (ADMIN, who("production"), who("project_manager"), who("client"), who("linguist")):
                 tenancy.list_all_projects(store, principal, page=1, size=20, org_id=org, archived=archived)
     tenancy.list_teams(store, ADMIN, "c1")
-    access.visible_client_ids(store, who("production"))  # as require_client asks it
+    access.require_client(store, who("production"), "c1")
     store.docs["organizations/o1/members/u-x"] = {"role": "client", "user_id": "u-x", "org_id": "o1", "deleted": False}
     tenancy.remove_member(store, META, ADMIN, "o1", "u-x")
     store.results |= {kind: [{**_default_doc(f"{kind}/{i}"), "id": i}] for kind, i in (("organizations", "o1"),

@@ -163,22 +163,30 @@ def require_org(store: Database, principal: Principal, org_id: str, action: str 
 
 
 def visible_client_ids(store: Database, principal: Principal) -> set[str] | None:
-    """Clients the caller may see: admin all; production/reviewer those of their organizations;
-    PMs their clients; client users the clients of their teams; linguists none by listing."""
+    """The clients a caller sees through seats: PMs the clients they manage, client users those of
+    their teams; None for admin (all). Empty for everyone else: production and reviewers see their
+    organizations' clients (`client_list_orgs`), linguists none by listing."""
     if principal.is_admin:
         return None
     user = user_record(store, principal)
-    role = user.role
-    if role in ("production", "reviewer"):
-        ids: set[str] = set()
-        for org_id in user.org_ids:
-            ids |= {c.id for c in store.of(Client).where(("org_id", "==", org_id), ("deleted", "==", False))}
-        return ids
-    if role == "project_manager":
+    if user.role == "project_manager":
         return set(user.pm_client_ids)
-    if role == "client":
+    if user.role == "client":
         return set(user.team_client_ids)
     return set()
+
+
+def can_see_client(store: Database, principal: Principal, client: Client) -> bool:
+    """Whether the caller may see `client`: by organization (production, reviewers), by seat (PMs,
+    client users), everything (admin). One read of the caller's record, whatever their number of
+    organizations or clients."""
+    if principal.is_admin:
+        return True
+    user = user_record(store, principal)
+    if user.role in ("production", "reviewer"):
+        return client.org_id in user.org_ids
+    seats = {"project_manager": user.pm_client_ids, "client": user.team_client_ids}.get(user.role, [])
+    return client.id in seats
 
 
 def client_list_orgs(store: Database, principal: Principal) -> list[str] | None:
@@ -194,8 +202,7 @@ def require_client(store: Database, principal: Principal, client_id: str, action
     """The client if visible (else 404). `manage` (teams' members) is for admins and the client's PMs;
     anything else that changes is admin-only (403)."""
     client = store.of(Client).lookup(client_id)
-    visible = visible_client_ids(store, principal)
-    if client is None or client.deleted or (visible is not None and client_id not in visible):
+    if client is None or client.deleted or not can_see_client(store, principal, client):
         raise NotFound("client not found")
     if action == "view" or principal.is_admin:
         return client
