@@ -7,6 +7,7 @@ import { announce, errorText, field, h, percent, setMain, uid, when } from "./ui
 export const STATUSES = ["uploading", "queued", "processing", "pending_qc", "language_qc", "final_review", "complete",
   "failed", "cancelled", "rejected", "blocked_on_source"];
 const CREATE_ROLES = new Set(["client", "production", "project_manager", "admin"]);
+const PAGE_SIZE = 50;
 const label = (s) => (s ? s.replaceAll("_", " ") : "");
 
 function statusCell(status) {
@@ -27,7 +28,7 @@ export async function jobsView({ api, live }) {
   const tbody = h("tbody");
   const count = h("p", { role: "status" });
   const headingId = uid("jobs");
-  const table = h("table", { "aria-labelledby": headingId },
+  const table = h("table", { "aria-labelledby": headingId, tabindex: -1 },
     h("thead", {}, h("tr", {}, ...["Title", "Status", "Stage", "Progress", "Updated"].map((c) => h("th", { scope: "col" }, c)))),
     tbody);
 
@@ -52,7 +53,7 @@ export async function jobsView({ api, live }) {
       tr.hidden = !(match && statusOk);
       if (!tr.hidden) shown += 1;
     }
-    count.textContent = `${shown} job${shown === 1 ? "" : "s"} shown`;
+    count.textContent = `${shown} job${shown === 1 ? "" : "s"} shown${nextCursor ? ", more to load" : ""}`;
   }
 
   async function follow(jobId) {
@@ -77,15 +78,43 @@ export async function jobsView({ api, live }) {
     follow(job.id).catch((e) => console.warn("live status unavailable:", e));
   }
 
+  // The list arrives a page at a time, newest first; "Load more jobs" follows the page's cursor.
+  let nextCursor = null;
+  let generation = 0; // a filter change starts a new list: pages of the old one are dropped
+  const more = h("button", { type: "button", hidden: true }, "Load more jobs");
+
+  async function fetchPage(cursor) {
+    const mine = generation;
+    const params = { status: statusFilter.value, size: PAGE_SIZE, sort: "-created_at" };
+    if (cursor) params.cursor = cursor;
+    const page = await api.get("/jobs", params);
+    if (mine !== generation) return;
+    for (const job of page.items) addRow(job);
+    nextCursor = page.next_cursor || null;
+    more.hidden = !nextCursor;
+    applySearch();
+  }
+
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      await fetchPage(nextCursor);
+    } catch (e) {
+      count.textContent = errorText(e);
+    } finally {
+      more.disabled = false;
+      if (more.hidden) table.focus();
+    }
+  });
+
   async function load() {
     while (stops.length) stops.pop()();
+    generation += 1;
     rows.clear();
     tbody.replaceChildren();
     // Jobs made from now on (here, by a colleague, through the API) arrive through a listener.
     const since = new Date(Date.now() - 60_000);
-    const page = await api.get("/jobs", { status: statusFilter.value, size: 100, sort: "-created_at" });
-    for (const job of page.items) addRow(job);
-    applySearch();
+    await fetchPage(null);
     live.watchNew(since, (status) => {
       if (rows.has(status.id)) return;
       addRow(status, true);
@@ -104,7 +133,7 @@ export async function jobsView({ api, live }) {
     h("h1", {}, "Jobs"),
     canUpload ? await uploadForm(api, (job) => { addRow(job, true); applySearch(); }) : null,
     h("section", { "aria-labelledby": headingId },
-      h("h2", { id: headingId }, "Jobs"), filters, count, table));
+      h("h2", { id: headingId }, "Jobs"), filters, count, table, more));
   await load();
   return () => { while (stops.length) stops.pop()(); };
 }

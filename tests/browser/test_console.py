@@ -330,3 +330,23 @@ def test_a_production_users_jobs_table_gains_only_jobs_of_their_organization(pag
     row.wait_for(timeout=15_000)
     assert row.get_attribute("data-job-id") == theirs
     assert table.get_by_role("row").filter(has_text="Not for them").count() == 0
+
+
+def test_the_jobs_table_loads_more_pages_on_request(page, stack, api):
+    org = api.get(f"{api.base}/organizations", params={"q": "Browser Org"}, timeout=10).json()["items"][0]["id"]
+    for n in range(52):
+        made = api.post(f"{api.base}/jobs/upload/init", timeout=10, json={
+            "filename": "a.mp4", "content_type": "video/mp4", "size_bytes": 1000, "title": f"Batch {n:02d}", "org_id": org})
+        assert made.status_code == 201, made.text
+    total = api.get(f"{api.base}/jobs", params={"size": 1}, timeout=10).json()["total"]
+    assert 50 < total <= 100, total  # two pages of 50
+    sign_in(page, stack)
+    rows = page.get_by_role("table", name="Jobs").locator("tbody tr")
+    page.get_by_text("50 jobs shown, more to load").wait_for()
+    more = page.get_by_role("button", name="Load more jobs")
+    more.click()
+    page.get_by_text(f"{total} jobs shown", exact=True).wait_for()
+    assert more.is_hidden() and rows.count() == total
+    ids = rows.evaluate_all("rs => rs.map(r => r.dataset.jobId)")
+    assert len(set(ids)) == total, "no job twice"
+    check_accessibility(page, "jobs-more")
