@@ -67,8 +67,12 @@ def test_view_edit_delete_and_admin_restore(client, container, runner, team):
     admin, _ = team["admin"]
     assert client.patch(f"{API}/jobs/{job['id']}", json={"deleted": False}, headers=prod).status_code == 404
     assert client.get(f"{API}/jobs/{job['id']}", headers=admin).json["deleted"] is True
+    assert client.get(f"{API}/jobs", headers=admin).json["total"] == 0, "lists never show a deleted job"
+    assert container.store.get(f"job_status/{job['id']}")["access_keys"] == [], "no listener finds it"
     assert client.patch(f"{API}/jobs/{job['id']}", json={"deleted": False}, headers=admin).status_code == 200
     assert client.get(f"{API}/jobs", headers=prod).json["total"] == 1
+    assert [j["id"] for j in client.get(f"{API}/jobs", headers=admin).json["items"]] == [job["id"]]
+    assert "live" in container.store.get(f"job_status/{job['id']}")["access_keys"]
 
 
 def test_review_actions_follow_roles_and_the_state_machine(client, container, runner, team):

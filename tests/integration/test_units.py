@@ -271,3 +271,34 @@ def test_audit_entries_are_records_read_like_any_other(units):
     assert entry.extra == {"note": "n"}  # what one kind of entry adds; nothing else is unknown
     assert units.of(AuditEntry).count(("category", "==", "workflow")) == 2
     assert audit.public_view(units.of(AuditEntry).first(("target_id", "==", "j2")))["target_type"] == "job"
+
+
+def test_jobs_from_before_the_live_key_get_this_versions_keys(units):
+    """`avp migrate` gives every job the keys `access.job_keys` computes now: a live job written
+    before live jobs carried `live` gains it (an administrator's lists ask for it), a deleted one
+    loses all (no list, listener or member finds it), through the job writer, so the status mirror
+    follows; running it again changes nothing."""
+    from avp.auth.tokens import Principal
+    from avp.domain import access
+
+    made = [jobs.new_job(Principal("u1", "production"), org_id="o1", client_id=None, project_id=None, title=t,
+                         filename="a.mp4", content_type="video/mp4", size_bytes=1, source_language="en",
+                         requested_outputs={}) for t in ("kept", "deleted", "current")]
+    for job in made:
+        jobs.store_new_job(units, audit.SYSTEM, job)
+    jobs.delete_job(units, Principal("admin", "admin"), audit.SYSTEM, made[1]["id"])
+    assert doc(units, f"jobs/{made[1]['id']}")["access_keys"] == [], "deleting clears them"
+    assert doc(units, f"job_status/{made[1]['id']}")["access_keys"] == []
+    for job, before in ((made[0], ["org:o1", "user:u1"]), (made[1], ["org:o1", "user:u1"])):
+        for path in (f"jobs/{job['id']}", f"job_status/{job['id']}"):
+            old = {**doc(units, path), "access_keys": before}  # deliberately: as an older version wrote them
+            if isinstance(units, MemoryUnits):
+                units.docs[path] = old
+            else:
+                units.set(path, old)
+    assert jobs.refresh_access_keys(units) == (3, 2)
+    assert doc(units, f"jobs/{made[0]['id']}")["access_keys"] == [access.LIVE_KEY, "org:o1", "user:u1"]
+    assert doc(units, f"job_status/{made[0]['id']}")["access_keys"] == [access.LIVE_KEY, "org:o1", "user:u1"]
+    assert doc(units, f"jobs/{made[1]['id']}")["access_keys"] == []
+    assert doc(units, f"job_status/{made[1]['id']}")["access_keys"] == []
+    assert jobs.refresh_access_keys(units) == (3, 0)

@@ -416,6 +416,7 @@ def _local_stack(store: RecordingStore) -> None:
     from avp.local import stack
 
     stack.fail_interrupted(store)
+    jobs.refresh_access_keys(store)  # what `avp migrate` and `avp up` run first
 
 
 def _refresh_tokens(store: RecordingStore) -> None:
@@ -559,7 +560,7 @@ SCENARIOS: dict[str, Callable[[RecordingStore], None]] = {
     "audit logs (actor / security / action, newest first; clean-up)": _audit,
     "users list and first admin": _users,
     "refresh tokens (by user and revoked; by family)": _refresh_tokens,
-    "local stack start (interrupted jobs)": _local_stack,
+    "local stack start (interrupted jobs, job keys)": _local_stack,
     "briefs list": _briefs,
     "glossaries list, terms, versions": _glossaries,
     "language-QC comments, work queue and its rebuild": _language_qc,

@@ -24,6 +24,8 @@ from avp.errors import Forbidden, NotFound
 
 R = TypeVar("R", bound=Record)
 
+# Every job that is not deleted carries it (`job_keys`): what an administrator's job lists ask for.
+LIVE_KEY = "live"
 # Keys naming the caller: a record may hold them beside its one organization or client key.
 PERSONAL_KEYS = ("user:", "reviewer:", "linguist:")
 
@@ -87,8 +89,13 @@ def principal_keys(store: Database, principal: Principal) -> list[str] | None:
 
 
 def job_keys(job: Mapping[str, Any]) -> list[str]:
-    """The access keys a job must carry; every writer of org/client/creator/assignees recomputes them."""
-    keys = {f"org:{job['org_id']}"}
+    """The access keys a job must carry; every writer of org/client/creator/assignees or of its
+    deletion recomputes them. A deleted job carries none (no list, listener or member finds it);
+    a live one also carries LIVE_KEY, which an administrator's lists ask for, so their queries and
+    everyone else's share one set of indexes (Firestore holds 200) and none filters `deleted`."""
+    if job.get("deleted"):
+        return []
+    keys = {f"org:{job['org_id']}", LIVE_KEY}
     if job.get("client_id"):
         keys.add(f"client:{job['client_id']}")
     if job.get("created_by"):
@@ -114,6 +121,12 @@ def page_by_keys(repo: Repository[R], keys: list[str] | None, filters: Sequence[
     scope = [k for k in keys if not k.startswith(PERSONAL_KEYS)]
     return page_any(repo, filters, "access_keys", "array_contains_any", scope, order_by, page, size, cursor,
                     *query, sorted(map(repr, filters)), order_by, keys, personal=personal, per_query=per_query)
+
+
+def job_list_keys(store: Database, principal: Principal) -> list[str]:
+    """The keys a job list asks for: the caller's, or every live job's for an administrator."""
+    keys = principal_keys(store, principal)
+    return [LIVE_KEY] if keys is None else keys
 
 
 def can_see_job(store: Database, principal: Principal, job: Mapping[str, Any]) -> bool:

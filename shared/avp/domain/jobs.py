@@ -419,7 +419,7 @@ def list_jobs(store: Database, principal: Principal, query: JobQuery) -> Page:
 
 
 def _visible_jobs(store: Database, principal: Principal, query: JobQuery) -> Page[Job]:
-    filters: list[tuple[str, str, Any]] = [("deleted", "==", False)]
+    filters: list[tuple[str, str, Any]] = []  # deleted jobs carry no key
     if len(query.statuses) > MAX_DISJUNCTIONS:
         raise BadRequest(f"ask for at most {MAX_DISJUNCTIONS} statuses at once")
     if query.statuses:
@@ -435,7 +435,7 @@ def _visible_jobs(store: Database, principal: Principal, query: JobQuery) -> Pag
     if query.q and title_key(query.q):
         # A title prefix is a range on `title_key`, which Firestore orders by first. A range beside
         # equality filters needs one composite index per combination: a search stands alone.
-        if len(filters) > 1:
+        if filters:
             raise BadRequest("q (a title search) combines only with sort, not with status, org_id, client_id, "
                              "project_id or created_by")
         key = title_key(query.q)
@@ -444,7 +444,7 @@ def _visible_jobs(store: Database, principal: Principal, query: JobQuery) -> Pag
     order = (sort_field, "desc" if query.sort.startswith("-") else "asc")
     # Firestore counts (keys x statuses) disjunctions against one limit.
     per_query = MAX_DISJUNCTIONS // max(1, len(query.statuses))
-    return access.page_by_keys(store.of(Job), access.principal_keys(store, principal), filters, order, query.page,
+    return access.page_by_keys(store.of(Job), access.job_list_keys(store, principal), filters, order, query.page,
                                query.size, query.cursor, "jobs", per_query=per_query)
 
 
@@ -490,12 +490,34 @@ def update_job(store: Database, principal: Principal, meta: AuditMeta, job_id: s
                 raise Conflict(f"requested outputs can only change before processing; the job is {current['status']}")
             out["requested_outputs"] = body["requested_outputs"]
         if placement is not None:
-            out.update(placement, access_keys=access.job_keys({**current, **placement}))
+            out.update(placement)
         if body.get("deleted") is False:
             out.update(deleted=False, deleted_at=None, deleted_by=None)
+        if placement is not None or "deleted" in out:
+            out["access_keys"] = access.job_keys({**current, **out})
         return out
 
     return change(store, meta, job_id, "restore" if "deleted" in body else "update", changes)
+
+
+def refresh_access_keys(store: Database) -> tuple[int, int]:
+    """`avp migrate`: give every job the access keys this version computes (`access.job_keys`: jobs
+    written before live jobs carried LIVE_KEY and deleted ones none). Idempotent; one unit of work
+    per job changed, through the job writer (so the status mirror follows). Returns (jobs, changed)."""
+    seen = changed = 0
+    for found in store.of(Job).where():
+        seen += 1
+        if sorted(found.access_keys) == access.job_keys(found):
+            continue
+
+        def work(uow: UnitOfWork, job_id: str = found.id) -> None:
+            job = uow.jobs.get(job_id)
+            job.access_keys = access.job_keys(job)
+            uow.jobs.save(job)
+
+        store.atomically(work)
+        changed += 1
+    return seen, changed
 
 
 def delete_job(store: Database, principal: Principal, meta: AuditMeta, job_id: str) -> None:
@@ -505,7 +527,8 @@ def delete_job(store: Database, principal: Principal, meta: AuditMeta, job_id: s
     def changes(current: dict[str, Any]) -> dict[str, Any]:
         if current["status"] == "processing":
             raise Conflict("the job is processing; cancel it first")
-        return {"deleted": True, "deleted_at": now(), "deleted_by": principal.user_id}
+        return {"deleted": True, "deleted_at": now(), "deleted_by": principal.user_id,
+                "access_keys": access.job_keys({**current, "deleted": True})}
 
     change(store, meta, job_id, "delete", changes)
 

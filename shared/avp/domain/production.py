@@ -35,11 +35,11 @@ def failure_view(job: Job) -> dict[str, Any]:
 def list_failures(store: Database, principal: Principal, *, page: int, size: int, org_id: str | None = None,
                   step: str | None = None, since: dt.datetime | None = None, cursor: str | None = None) -> Page:
     """Failed jobs the caller may see, most recently failed first."""
-    filters: list[tuple[str, str, Any]] = [("status", "==", "failed"), ("deleted", "==", False)]
+    filters: list[tuple[str, str, Any]] = [("status", "==", "failed")]  # deleted jobs carry no key
     filters += [(f, "==", v) for f, v in (("org_id", org_id), ("failed_step", step)) if v]
     if since:
         filters.append(("updated_at", ">=", since))
-    return access.page_by_keys(store.of(Job), access.principal_keys(store, principal), filters, ("updated_at", "desc"),
+    return access.page_by_keys(store.of(Job), access.job_list_keys(store, principal), filters, ("updated_at", "desc"),
                                page, size, cursor, "failures").map(failure_view)
 
 

@@ -15,6 +15,7 @@ from avp import logs
 from avp.bootstrap import Container, container, use_container
 from avp.config import Settings
 from avp.domain import audit, jobs
+from avp.domain.jobs import refresh_access_keys
 from avp.domain.language_qc import rebuild_queue
 from avp.domain.tenancy import backfill_member_ids, backfill_viewer_ids
 from avp.domain.model import Job
@@ -97,6 +98,8 @@ class LocalStack:
             log.warning("marked %d job(s) interrupted by the last stop as failed (retryable): %s", len(interrupted),
                         ", ".join(interrupted))
         # A data dir from an older version is brought up to this one, as `avp migrate` does in the cloud.
+        seen, changed = refresh_access_keys(c.store)
+        log.info("job access keys: %d of %d job(s) brought up to date", changed, seen)
         in_qc, entries = rebuild_queue(c.store)
         log.info("language work queue: %d entries for %d job(s) in QC", entries, in_qc)
         orgs, changed = backfill_member_ids(c.store)

@@ -119,7 +119,7 @@ def test_a_deleted_client_takes_its_jobs_placement_with_it_through_the_job_repos
     tenancy.delete_client(db, SYSTEM, client, force=True)
     stored = db.read_job(job["id"])
     assert (stored.org_id, stored.client_id, stored.project_id) == (org, None, None)
-    assert stored.access_keys == [f"org:{org}", "user:cu"]
+    assert stored.access_keys == ["live", f"org:{org}", "user:cu"]
     assert db.docs[f"job_status/{job['id']}"]["access_keys"] == stored.access_keys, "the mirror moved with it"
     assert db.of(Project, client_id=client).get(project).deleted and db.of(Team, client_id=client).where() == []
     assert user(db, "cu").team_client_ids == []
