@@ -157,7 +157,7 @@ def test_delete_client_with_jobs_needs_force_and_detaches_them(client, world):
     assert client.delete(f"{API}/clients/{cid}?force=true", headers=h).status_code == 204
     detached = store.get(f"jobs/{job['id']}")
     assert detached["client_id"] is None and detached["project_id"] is None
-    assert detached["access_keys"] == sorted([f"org:{org['id']}", f"user:{user['id']}"])  # no client key left
+    assert detached["access_keys"] == sorted(["live", f"org:{org['id']}", f"user:{user['id']}"])  # no client key left
     assert store.get(f"jobs/{gone['id']}")["client_id"] == cid  # deleted jobs are left alone
     assert client.get(f"{API}/clients/{cid}", headers=h).status_code == 404
     assert store.get(f"users/{pm['id']}")["pm_client_ids"] == [] and store.get(f"users/{user['id']}")["team_client_ids"] == []

@@ -2,6 +2,9 @@
 (the emulator) and memory (what the domain's unit tests use). Whatever the domain relies on, both do."""
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -302,3 +305,48 @@ def test_jobs_from_before_the_live_key_get_this_versions_keys(units):
     assert doc(units, f"jobs/{made[1]['id']}")["access_keys"] == []
     assert doc(units, f"job_status/{made[1]['id']}")["access_keys"] == []
     assert jobs.refresh_access_keys(units) == (3, 0)
+
+
+def _hold_a_read_lock(store, path: str, seconds: float) -> threading.Thread:
+    """A unit of work elsewhere that has read `path` and commits `seconds` later: the emulator, like
+    Firestore, keeps other writers of that document waiting meanwhile (up to its lock timeout)."""
+    held = threading.Event()
+
+    def hold() -> None:
+        txn = store.client.transaction(max_attempts=1)
+        txn._begin()
+        store.client.document(path).get(transaction=txn)
+        held.set()
+        time.sleep(seconds)
+        txn._rollback()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(10)
+    return thread
+
+
+def test_a_progress_report_outlasts_a_lock_held_past_the_lock_timeout(container):
+    """Two steps of one job run at once (two languages): one's unit of work holds the job's documents
+    while the other reports progress. A report that meets the lock timeout is tried again and gets
+    through; one that cannot is skipped with a warning, never the step's failure (before, a
+    'Transaction lock timeout' failed a whole language)."""
+    units = container.store
+    add(units)
+    holder = _hold_a_read_lock(units, "jobs/j1", 2.8)  # longer than the emulator's 2 s lock timeout
+    units.report_progress("j1", Progress("translate", 0.5, 0.6, language="fr"))
+    holder.join()
+    assert doc(units, "job_status/j1")["language_progress"]["fr"]["progress"] == 0.6
+
+    holder = _hold_a_read_lock(units, "jobs/j1", 7.0)  # past every attempt (3 of about 2 s)
+    warnings: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: warnings.append(record.getMessage())
+    logging.getLogger("avp.store.units").addHandler(handler)
+    try:
+        units.report_progress("j1", Progress("translate", 0.7, 0.8, language="fr"))
+    finally:
+        logging.getLogger("avp.store.units").removeHandler(handler)
+    holder.join()
+    assert warnings == ["progress of job j1 not recorded: its documents stayed locked"]
+    assert doc(units, "job_status/j1")["language_progress"]["fr"]["progress"] == 0.6

@@ -134,15 +134,26 @@ class Store:
             batch.commit()
         return total + pending
 
-    def update_together(self, updates: dict[str, dict[str, Any]]) -> None:
-        """Update several existing documents atomically, without reading them (NotFound if one is missing)."""
-        batch = self.client.batch()
-        for path, data in updates.items():
-            batch.update(self.client.document(path), data)
-        try:
-            batch.commit()
-        except MissingDocument as exc:
-            raise NotFound("document not found") from exc
+    def update_together(self, updates: dict[str, dict[str, Any]], attempts: int = 3) -> None:
+        """Update several existing documents atomically, without reading them (NotFound if one is missing).
+
+        A write that waits on a transaction's locks over the same documents until the lock timeout
+        (Aborted: a step's unit of work beside another step's progress report) is tried again, after
+        a short pause, up to `attempts` times; then ServiceUnavailable. Call it with writes that may
+        apply twice (fields set, maxima), as it may."""
+        for attempt in range(attempts):
+            batch = self.client.batch()
+            for path, data in updates.items():
+                batch.update(self.client.document(path), data)
+            try:
+                batch.commit()
+                return
+            except MissingDocument as exc:
+                raise NotFound("document not found") from exc
+            except Aborted as exc:
+                if attempt == attempts - 1:
+                    raise ServiceUnavailable("too many concurrent changes to the same data; try again shortly") from exc
+                time.sleep(0.1 * 2 ** attempt)
 
     def delete_where(self, collection: str, filters: Sequence[Filter], chunk: int = 400) -> int:
         """Delete every document of `collection` matching `filters`, a batch at a time; returns how many."""

@@ -4,6 +4,7 @@ Each aggregate's document mapping is its `to_doc` / `from_doc` (avp.domain.model
 only moves documents. Google's exceptions stop here: a missing document is the domain's NotFound."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,10 +16,12 @@ from avp.domain.aggregates import AuditEntry
 from avp.domain.model import Job, Track, TrackVersion
 from avp.domain.ports import Progress
 from avp.domain.records import Filter, Record, now
-from avp.errors import Conflict, NotFound
+from avp.errors import Conflict, NotFound, ServiceUnavailable
 from avp.store import Store
 from avp.store.documents import MISSING, TrackVersionsCommon, changed_paths
 from avp.store.records import FirestoreRepository
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
@@ -161,4 +164,9 @@ class FirestoreUnits:
             # Parallel reporters (transcribe beside shots) never lower it.
             fields[(*prefix, "progress")] = firestore.Maximum(progress.progress)
         update = {**_field_paths(fields), "updated_at": stamp}
-        self._store.update_together({f"jobs/{job_id}": update, f"job_status/{job_id}": update})
+        try:
+            self._store.update_together({f"jobs/{job_id}": update, f"job_status/{job_id}": update})
+        except ServiceUnavailable:
+            # Progress is a running commentary: a report that cannot get through contention is
+            # skipped (the next one, or the step's result, carries on), never the step's failure.
+            log.warning("progress of job %s not recorded: its documents stayed locked", job_id)
