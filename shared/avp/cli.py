@@ -62,19 +62,10 @@ def _bootstrap_admin(args) -> int:
 def _migrate(args) -> int:
     """Bring a deployment's stored data up to what this version reads; safe to run again."""
     from avp.bootstrap import container
-    from avp.domain.jobs import refresh_access_keys
-    from avp.domain.language_qc import rebuild_queue
-    from avp.domain.tenancy import backfill_member_ids, backfill_viewer_ids
+    from avp.domain import migrations
 
-    c = container()
-    seen, changed = refresh_access_keys(c.store)
-    print(f"job access keys: {changed} of {seen} jobs brought up to date")
-    jobs, entries = rebuild_queue(c.store)
-    print(f"language work queue: {entries} entries written for {jobs} jobs in QC")
-    orgs, changed = backfill_member_ids(c.store)
-    print(f"organization member ids: {changed} of {orgs} organizations brought up to date")
-    clients, changed = backfill_viewer_ids(c.store)
-    print(f"client viewer ids: {changed} of {clients} clients brought up to date")
+    for line in migrations.run(container().store, every=True):
+        print(line)
     return 0
 
 

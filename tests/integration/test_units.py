@@ -350,3 +350,18 @@ def test_a_progress_report_outlasts_a_lock_held_past_the_lock_timeout(container)
     holder.join()
     assert warnings == ["progress of job j1 not recorded: its documents stayed locked"]
     assert doc(units, "job_status/j1")["language_progress"]["fr"]["progress"] == 0.6
+
+
+def test_a_start_runs_each_migration_once_and_avp_migrate_runs_them_all(units):
+    """`avp up` runs only the steps the data has not had (so a start does not read every job each
+    time); `avp migrate` runs every step again; both say what each changed."""
+    from avp.domain import migrations
+
+    add(units)
+    first = migrations.run(units, every=False)
+    assert [line.split(":")[0] for line in first] == ["job access keys", "language work queue",
+                                                       "organization member ids", "client viewer ids"]
+    assert first[0] == "job access keys: 1 of 1 job(s) brought up to date"  # an old-shaped job: no live key
+    assert migrations.run(units, every=False) == []
+    again = migrations.run(units, every=True)
+    assert len(again) == 4 and again[0] == "job access keys: 0 of 1 job(s) brought up to date"

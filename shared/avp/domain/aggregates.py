@@ -240,6 +240,17 @@ class PasswordReset(Record):
 
 
 @dataclass(kw_only=True)
+class Migration(Record):
+    """A data migration this deployment has had (`avp.domain.migrations`; id: the step's name)."""
+
+    COLLECTION = "migrations"
+    NOUN = "migration"
+
+    done_at: dt.datetime | None = None
+    report: str = ""
+
+
+@dataclass(kw_only=True)
 class RateCount(Record):
     """Attempts counted for one key in one fixed window (id: the key's hash and the window's number)."""
 

@@ -392,7 +392,6 @@ def output_map(job: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- listing --------------------------------------------------------------------------
 SORT_FIELDS = ("created_at", "updated_at", "title", "status")
-MAX_DISJUNCTIONS = 30  # Firestore's limit on (access keys x statuses) in one query
 
 
 @dataclass(frozen=True)
@@ -420,8 +419,8 @@ def list_jobs(store: Database, principal: Principal, query: JobQuery) -> Page:
 
 def _visible_jobs(store: Database, principal: Principal, query: JobQuery) -> Page[Job]:
     filters: list[tuple[str, str, Any]] = []  # deleted jobs carry no key
-    if len(query.statuses) > MAX_DISJUNCTIONS:
-        raise BadRequest(f"ask for at most {MAX_DISJUNCTIONS} statuses at once")
+    if len(query.statuses) > MAX_ANY:
+        raise BadRequest(f"ask for at most {MAX_ANY} statuses at once")
     if query.statuses:
         single = len(query.statuses) == 1
         filters.append(("status", "==", query.statuses[0]) if single else ("status", "in", list(query.statuses)))
@@ -443,7 +442,7 @@ def _visible_jobs(store: Database, principal: Principal, query: JobQuery) -> Pag
         sort_field = "title_key"
     order = (sort_field, "desc" if query.sort.startswith("-") else "asc")
     # Firestore counts (keys x statuses) disjunctions against one limit.
-    per_query = MAX_DISJUNCTIONS // max(1, len(query.statuses))
+    per_query = MAX_ANY // max(1, len(query.statuses))
     return access.page_by_keys(store.of(Job), access.job_list_keys(store, principal), filters, order, query.page,
                                query.size, query.cursor, "jobs", per_query=per_query)
 

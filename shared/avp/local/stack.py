@@ -14,10 +14,7 @@ from werkzeug.serving import make_server
 from avp import logs
 from avp.bootstrap import Container, container, use_container
 from avp.config import Settings
-from avp.domain import audit, jobs
-from avp.domain.jobs import refresh_access_keys
-from avp.domain.language_qc import rebuild_queue
-from avp.domain.tenancy import backfill_member_ids, backfill_viewer_ids
+from avp.domain import audit, jobs, migrations
 from avp.domain.model import Job
 from avp.domain.users import ensure_first_admin
 from avp.errors import Conflict
@@ -97,15 +94,10 @@ class LocalStack:
         if interrupted:
             log.warning("marked %d job(s) interrupted by the last stop as failed (retryable): %s", len(interrupted),
                         ", ".join(interrupted))
-        # A data dir from an older version is brought up to this one, as `avp migrate` does in the cloud.
-        seen, changed = refresh_access_keys(c.store)
-        log.info("job access keys: %d of %d job(s) brought up to date", changed, seen)
-        in_qc, entries = rebuild_queue(c.store)
-        log.info("language work queue: %d entries for %d job(s) in QC", entries, in_qc)
-        orgs, changed = backfill_member_ids(c.store)
-        log.info("organization member ids: %d of %d organization(s) brought up to date", changed, orgs)
-        clients, changed = backfill_viewer_ids(c.store)
-        log.info("client viewer ids: %d of %d client(s) brought up to date", changed, clients)
+        # A data dir from an older version is brought up to this one, as `avp migrate` does in the
+        # cloud: the steps it has not had yet, once.
+        for line in migrations.run(c.store, every=False):
+            log.info(line)
         self.gateway = Gateway()
         self.server = make_server("127.0.0.1", self.port, self.gateway, threaded=True)
         self.port = self.server.server_port
